@@ -1,0 +1,164 @@
+"""Frozen records passed between the parts of the bot. No I/O, no behaviour beyond views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """An outlet's feed as configured."""
+
+    id: str
+    name: str
+    url: str
+    interval: float  # seconds between polls, before jitter and backoff
+    language: str | None = None
+    enabled: bool = True
+    user_agent: str | None = None  # overrides the bot's own, for outlets that refuse unknown agents
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What we remember of the last good response, to ask for and recognise an unchanged feed."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None  # sha256 of the last body that was parsed
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A successful HTTP exchange: 200 with a body, or 304 without one."""
+
+    status: int
+    url: str  # final URL, after redirects
+    body: bytes | None
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    elapsed: float  # seconds
+
+    @property
+    def not_modified(self) -> bool:
+        """True when the server answered 304."""
+        return self.status == 304
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A feed entry, normalized: plain text, canonical URL, UTC time."""
+
+    source_id: str
+    key: str  # stable identity within the source; see parse.item_key
+    url: str
+    title: str
+    summary: str
+    published: datetime  # timezone-aware, UTC
+    language: str | None = None
+    guid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """What a feed body yielded."""
+
+    title: str
+    items: tuple[Item, ...]
+    warning: str | None = None  # why the feed was ill-formed, when it still yielded items
+
+
+@dataclass(frozen=True, slots=True)
+class TermGroup:
+    """A named list of terms; `Iran*` is a prefix stem, anything else matches whole words."""
+
+    name: str
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A topic: every group named in `require` must match, after masks are removed, with no veto."""
+
+    id: str
+    name: str
+    groups: tuple[TermGroup, ...]
+    require: tuple[str, ...]
+    masks: tuple[str, ...] = ()
+    vetoes: tuple[str, ...] = ()
+    # Names that make up enumerations ("Iran, Turkey and Georgia"); a required term that only
+    # stands inside such a list of at least `list_min` names is incidental, not a match.
+    list_terms: tuple[str, ...] = ()
+    list_min: int = 3
+    default: bool = True  # new subscribers get it
+
+
+@dataclass(frozen=True, slots=True)
+class TermHit:
+    """One term that matched: which group, which configured term, in which field, as written."""
+
+    group: str
+    term: str
+    field: str  # "title" or "summary"
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicMatch:
+    """A topic that matched an item, with the hits that explain why."""
+
+    topic_id: str
+    hits: tuple[TermHit, ...]
+
+    def terms_by_group(self) -> dict[str, list[str]]:
+        """Group name → distinct configured terms that matched, in first-seen order."""
+        out: dict[str, list[str]] = {}
+        for hit in self.hits:
+            terms = out.setdefault(hit.group, [])
+            if hit.term not in terms:
+                terms.append(hit.term)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedItem:
+    """An item with the topics it matched (possibly none)."""
+
+    item: Item
+    matches: tuple[TopicMatch, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """An item as read back from the store, for announcing and for `latest`."""
+
+    id: int
+    item: Item
+    source_name: str
+    first_seen: datetime
+    matches: tuple[TopicMatch, ...] = ()
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """Ids of the topics it matched."""
+        return tuple(m.topic_id for m in self.matches)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the store remembers of a source between polls."""
+
+    source_id: str
+    validators: Validators = field(default_factory=Validators)
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    next_poll: datetime | None = None
+    items_seen: int = 0
+
+    @property
+    def first_sight(self) -> bool:
+        """No successful fetch yet: its current items are a backlog, not news."""
+        return self.last_success is None
