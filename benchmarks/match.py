@@ -1,0 +1,98 @@
+"""Matching throughput with few and with many terms: items/s should barely depend on term count.
+
+Run: python benchmarks/match.py [--items N] [--small N] [--large N] [--seed N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import string
+import time
+
+from bot.filters import Matcher, compile_topics
+from bot.models import TermGroup, Topic
+
+_TEXT = (
+    "the minister said on Monday that talks would continue next week in the capital "
+    "officials signed a memorandum on trade energy transport customs border railway gas "
+    "президент встретился с делегацией обсудили вопросы сотрудничества в сфере энергетики "
+    "prezident nazirlər görüşündə əməkdaşlıq məsələlərini müzakirə edib "
+    "وزیر امور خارجه در سفر به پایتخت با همتای خود گفت‌وگو کرد"
+)
+_NAMES = ["Azerbaijan", "Iran", "Baku", "Tehran", "İranla", "Азербайджана", "ایران", "Russia"]
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choices(string.ascii_lowercase, k=rng.randint(5, 10)))
+
+
+def make_topic(n_terms: int, rng: random.Random) -> Topic:
+    """One topic with the real core terms plus random filler terms, a third of them stems."""
+    filler = [_word(rng) + ("*" if i % 3 == 0 else "") for i in range(max(0, n_terms - 8))]
+    half = len(filler) // 2
+    return Topic(
+        id="bench",
+        name="bench",
+        groups=(
+            TermGroup("azerbaijan", ("Azerbaijan*", "Baku", "Азербайдж*", *filler[:half])),
+            TermGroup("iran", ("Iran*", "Tehran*", "Иран*", "ایران*", *filler[half:])),
+        ),
+        require=("azerbaijan", "iran"),
+        masks=("East Azerbaijan*", "West Azerbaijan*"),
+        list_terms=("Iran*", "Azerbaijan*", "Russia*", "Turk*"),
+    )
+
+
+def make_items(n: int, rng: random.Random) -> list[tuple[str, str]]:
+    """Synthetic headlines (~10 words) and summaries (~40 words) mixing four languages."""
+    vocab = _TEXT.split()
+    items = []
+    for _ in range(n):
+        title = rng.choices(vocab, k=8) + rng.choices(_NAMES, k=2)
+        summary = rng.choices(vocab, k=36) + rng.choices(_NAMES, k=2) + [_word(rng)]
+        rng.shuffle(title)
+        rng.shuffle(summary)
+        items.append((" ".join(title), " ".join(summary) + ", Iran, Russia and Turkey."))
+    return items
+
+
+def run(matcher: Matcher, items: list[tuple[str, str]]) -> tuple[float, int]:
+    """Items per second and number of matched items."""
+    start = time.perf_counter()
+    matched = sum(1 for title, summary in items if matcher.match(title, summary))
+    return len(items) / (time.perf_counter() - start), matched
+
+
+def main() -> None:
+    """Print items/s for a small and a large term list, and their ratio."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--small", type=int, default=50)
+    parser.add_argument("--large", type=int, default=5_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3, help="best of N, alternating")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    items = make_items(args.items, rng)
+    matchers = {n: compile_topics([make_topic(n, rng)]) for n in (args.small, args.large)}
+    best = dict.fromkeys(matchers, 0.0)
+    hits = dict.fromkeys(matchers, 0)
+    # Alternate and keep the best round, so a busy machine does not favour one side.
+    for _ in range(args.rounds):
+        for n, matcher in matchers.items():
+            rate, hits[n] = run(matcher, items)
+            best[n] = max(best[n], rate)
+    small, small_hits, large, large_hits = (
+        best[args.small],
+        hits[args.small],
+        best[args.large],
+        hits[args.large],
+    )
+    print(f"{args.small:>6} terms: {small:>9,.0f} items/s ({small_hits} matched)")
+    print(f"{args.large:>6} terms: {large:>9,.0f} items/s ({large_hits} matched)")
+    print(f"ratio large/small: {large / small:.2f}")
+
+
+if __name__ == "__main__":
+    main()
