@@ -5,13 +5,15 @@ Rule order, for every topic, on the title and the summary separately:
 1. mask — phrases in `masks` are taken out of the text ("East Azerbaijan" is an Iranian province,
    not the Republic); no other term can match inside a masked phrase;
 2. tokenize — the rest is folded and split into words by `bot.textnorm`;
-3. hits — the terms of every group, of `vetoes` and of `list_terms` are found on word boundaries;
-   a term ending in `*` is a prefix stem, a term of several words is a phrase (each word may be a
-   stem) that must not span punctuation other than hyphens and dashes;
+3. hits — the terms of every group and of `vetoes`, `list_terms` and `joint_terms` are found on
+   word boundaries; a term ending in `*` is a prefix stem, a term of several words is a phrase
+   (each word may be a stem) that must not span punctuation other than hyphens and dashes;
 4. enumeration discount — `list_min` or more list names joined by commas or a conjunction
    ("Iran, South Korea and Italy") form an enumeration; a group hit inside one is incidental and
    does not count, and an enumeration that by itself names every required group makes the item a
-   roundup, which does not match;
+   roundup, which does not match. An enumeration whose sentence also holds a joint term
+   ("Azerbaijan, Iran and Russia sign a corridor deal") names the parties to one act: it is
+   neither discounted nor a roundup, and its names count like any other mention;
 5. veto — any veto term present means no match;
 6. require — every group named in `require` needs at least one counted hit.
 
@@ -30,12 +32,16 @@ from bot.textnorm import FoldCache, Token, tokenize
 
 MIN_STEM = 3  # a shorter stem would match half the dictionary
 FIELDS = ("title", "summary")
-MASK, VETO, LIST = "masks", "vetoes", "list_terms"  # TermHit.group for non-group hits
+MASK, VETO, LIST, JOINT = "masks", "vetoes", "list_terms", "joint_terms"  # non-group roles
 
 # Words that join the names of an enumeration, in the bot's languages; the rest of a gap
 # between two names may hold only commas, "&" and spaces.
 _JOINERS = frozenset({"and", "or", "и", "или", "а", "также", "və", "ve", "ya", "yaxud", "و", "یا"})
 _LIST_PUNCT = frozenset(",،、&")
+# A gap holding one of these ends a sentence; "." only with a space after it, so that "U.S" or
+# "3.5" do not. A joint term must stand in the enumeration's own sentence: "Farms in Iran,
+# Azerbaijan and Russia cannot keep up. Russia signed a deal with Egypt." stays a roundup.
+_SENTENCE_END = frozenset("!?;…؟|\n")
 
 Word = tuple[str, bool]  # folded word, is a prefix stem
 
@@ -87,6 +93,7 @@ class Enumeration:
     field: str
     text: str
     names: tuple[str, ...]
+    joint: tuple[str, ...] = ()  # joint terms in its sentence, as written: any makes it a deal
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +123,9 @@ class TopicExplanation:
         out += [f"  masked: {h.term} in {h.field}: {h.text!r}" for h in self.masked]
         out += [f"  veto: {h.term} in {h.field}: {h.text!r}" for h in self.vetoes]
         out += [
-            f"  listed: {e.field}: {e.text!r} ({len(e.names)} names)" for e in self.enumerations
+            f"  listed: {e.field}: {e.text!r} ({len(e.names)} names"
+            + (f"; joint: {', '.join(map(repr, e.joint))})" if e.joint else ")")
+            for e in self.enumerations
         ]
         out += [
             f"  discounted {h.group}: {h.term} in {h.field}: {h.text!r}" for h in self.discounted
@@ -203,6 +212,24 @@ def _enumerations(
     return [(r[0].first, r[-1].last, r) for r in runs if len(r) >= list_min]
 
 
+def _breaks_sentence(gap: str) -> bool:
+    if any(c in _SENTENCE_END for c in gap):
+        return True
+    dot = gap.find(".")
+    return dot >= 0 and any(c.isspace() for c in gap[dot:])
+
+
+def _sentence(tokens: Sequence[Token], first: int, last: int) -> tuple[int, int]:
+    """Token bounds (end exclusive) of the sentence that holds tokens[first:last]."""
+    start = first
+    while start > 0 and not _breaks_sentence(tokens[start].gap):
+        start -= 1
+    end = last
+    while end < len(tokens) and not _breaks_sentence(tokens[end].gap):
+        end += 1
+    return start, end
+
+
 def _dedupe(hits: Iterable[TermHit]) -> tuple[TermHit, ...]:
     return tuple(dict.fromkeys(hits))
 
@@ -276,7 +303,7 @@ def _evaluate(topic: Topic, doc: _Doc, found: Sequence[_Found]) -> TopicExplanat
         if f.pattern.role != MASK
         and not any((f.field, i) in masked_at for i in range(f.first, f.last))
     ]
-    groups = [f for f in live if f.pattern.role not in (VETO, LIST)]
+    groups = [f for f in live if f.pattern.role not in (VETO, LIST, JOINT)]
     vetoes = [f for f in live if f.pattern.role == VETO]
     enumerations: list[Enumeration] = []
     discounted: list[_Found] = []
@@ -284,12 +311,17 @@ def _evaluate(topic: Topic, doc: _Doc, found: Sequence[_Found]) -> TopicExplanat
     for field in FIELDS:
         names = [f for f in live if f.pattern.role == LIST and f.field == field]
         tokens = doc.tokens[field]
+        joints = [f for f in live if f.pattern.role == JOINT and f.field == field]
         for first, last, run in _enumerations(names, tokens, topic.list_min):
+            start, end = _sentence(tokens, first, last)
+            joint = tuple(dict.fromkeys(j.text for j in joints if start <= j.first < end))
+            text = doc.texts[field][tokens[first].start : tokens[last - 1].end]
+            enumerations.append(Enumeration(field, text, tuple(f.text for f in run), joint))
+            if joint:
+                continue
             inside = [g for g in groups if g.field == field and first <= g.first and g.last <= last]
             discounted += inside
             roundup = roundup or set(topic.require) <= {g.pattern.role for g in inside}
-            text = doc.texts[field][tokens[first].start : tokens[last - 1].end]
-            enumerations.append(Enumeration(field, text, tuple(f.text for f in run)))
     counted = [g for g in groups if g not in discounted]
     present = {g.pattern.role for g in counted}
     missing = tuple(r for r in topic.require if r not in present)
@@ -323,6 +355,7 @@ def compile_topics(topics: Sequence[Topic]) -> Matcher:
     for n, topic in enumerate(topics):
         roles: list[tuple[str, tuple[str, ...]]] = [(g.name, g.terms) for g in topic.groups]
         roles += [(MASK, topic.masks), (VETO, topic.vetoes), (LIST, topic.list_terms)]
+        roles.append((JOINT, topic.joint_terms))
         for role, terms in roles:
             for term in terms:
                 try:

@@ -92,6 +92,9 @@ class Topic:
     list_terms: tuple[str, ...] = ()
     list_min: int = 3
     default: bool = True  # new subscribers get it
+    # Words of joint action ("trilateral", "signed", "talks"): an enumeration whose sentence holds
+    # one names the parties to a deal, not a roundup, so its names count like any other mention.
+    joint_terms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

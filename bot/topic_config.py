@@ -10,12 +10,12 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from bot.errors import ConfigError
-from bot.filters import LIST, MASK, VETO, parse_term
+from bot.filters import JOINT, LIST, MASK, VETO, parse_term
 from bot.models import TermGroup, Topic
 from bot.textnorm import normalize
 
 _SLUG = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
-_RESERVED_GROUPS = frozenset({MASK, VETO, LIST})  # these name non-group hits in explanations
+_RESERVED_GROUPS = frozenset({MASK, VETO, LIST, JOINT})  # these name non-group hits in explanations
 
 
 def _check_term(term: str) -> str:
@@ -41,6 +41,7 @@ class TopicModel(BaseModel):
     vetoes: list[Term] = []
     list_terms: list[Term] = []
     list_min: Annotated[int, Field(ge=2)] = 3
+    joint_terms: list[Term] = []
 
     def to_topic(self) -> Topic:
         """The frozen record the matcher compiles."""
@@ -54,6 +55,7 @@ class TopicModel(BaseModel):
             list_terms=tuple(self.list_terms),
             list_min=self.list_min,
             default=self.default,
+            joint_terms=tuple(self.joint_terms),
         )
 
 
@@ -98,7 +100,7 @@ def _cross_checks(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
         if name in _RESERVED_GROUPS:
             problems.append((f"groups.{name}", "this name is reserved"))
     where: dict[str, str] = {}
-    for field in ("groups", "masks", "vetoes", "list_terms"):
+    for field in ("groups", "masks", "vetoes", "list_terms", "joint_terms"):
         lists = groups.items() if field == "groups" else [(None, raw.get(field))]
         for name, terms in lists:
             if not isinstance(terms, list):

@@ -31,6 +31,7 @@ def topic(
     vetoes: tuple[str, ...] = (),
     list_terms: tuple[str, ...] = (),
     list_min: int = 3,
+    joint_terms: tuple[str, ...] = (),
     topic_id: str = "az-ir",
 ) -> Topic:
     return Topic(
@@ -42,6 +43,7 @@ def topic(
         vetoes=vetoes,
         list_terms=list_terms,
         list_min=list_min,
+        joint_terms=joint_terms,
     )
 
 
@@ -228,6 +230,92 @@ def test_an_enumeration_naming_every_required_group_is_a_roundup(title: str, sum
     assert expl.reason.startswith("roundup")
 
 
+JOINT = (
+    "trilateral",
+    "talks",
+    "signed",
+    "sign",
+    "deal",
+    "corridor*",
+    "трехсторонн*",
+    "подписа*",
+    "соглашени*",
+    "üçtərəfli*",
+    "saziş*",
+    "imzala*",
+    "سه‌جانبه",
+    "توافق*",
+    "امضا*",
+)
+JOINT_NAMES = (*NAMES, "Азербайдж*", "Azərbaycan*", "Rusiya*", "جمهوری آذربایجان")
+JOINT_AZ = ("Azerbaijan*", "Азербайдж*", "Azərbaycan*", "جمهوری آذربایجان", "Baku")
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "expected"),
+    [
+        # A joint term in the enumeration's sentence: the listed countries act together.
+        ("Azerbaijan, Iran and Russia sign corridor deal", "", True),
+        ("Russia, Iran, Azerbaijan hold trilateral talks on the North–South corridor", "", True),
+        ("Азербайджан, Иран и Россия подписали соглашение", "", True),
+        ("Россия, Иран и Азербайджан провели трёхсторонние переговоры", "", True),
+        ("Azərbaycan, İran və Rusiya üçtərəfli saziş imzalayıb", "", True),
+        ("ایران، روسیه و جمهوری آذربایجان توافق‌نامه سه‌جانبه امضا کردند", "", True),
+        ("Corridor talks", "Ministers of Iran, Azerbaijan and Russia signed a protocol.", True),
+        # No joint term: still a roundup.
+        (
+            "Caspian caviar prices soar",
+            "Farms in Iran, Azerbaijan and Russia cannot keep up with demand.",
+            False,
+        ),
+        (
+            "Passport index: Azerbaijan, Iran among biggest movers",
+            "Georgia, Kazakhstan, Azerbaijan and Iran changed positions.",
+            False,
+        ),
+        ("Цены на икру выросли", "Фермы в Иране, Азербайджане и России не справляются.", False),
+        ("Kürü qiymətləri artıb", "İran, Azərbaycan və Rusiya fermaları çatdırmır.", False),
+        ("قیمت خاویار", "مزارع ایران، جمهوری آذربایجان و روسیه پاسخگو نیستند", False),
+        # A joint term counts only in the enumeration's own sentence and field.
+        (
+            "Caspian caviar prices soar",
+            "Farms in Iran, Azerbaijan and Russia cannot keep up. Russia signed a deal with Egypt.",
+            False,
+        ),
+        ("Egypt and Russia sign grain deal", "Exports to Iran, Azerbaijan and Turkey rose.", False),
+        ("Caviar: Iran, Azerbaijan and Russia lag!", "Signed, the editors", False),
+    ],
+)
+def test_a_joint_term_in_its_sentence_keeps_an_enumeration_from_being_a_roundup(
+    title: str, summary: str, expected: bool
+) -> None:
+    m = compile_topics([topic(az=JOINT_AZ, list_terms=JOINT_NAMES, joint_terms=JOINT)])
+    assert matched(m, title, summary) is expected, m.explain(title, summary)[0].lines()
+
+
+def test_names_in_a_joint_enumeration_count_like_any_mention() -> None:
+    summary = "Delegations of Iran, Russia and Turkey signed the declaration."
+    assert not matched(compile_topics([topic(list_terms=NAMES)]), "Baku forum ends", summary)
+    m = compile_topics([topic(list_terms=NAMES, joint_terms=JOINT)])
+    assert matched(m, "Baku forum ends", summary)
+    (expl,) = m.explain("Baku forum ends", summary)
+    assert expl.enumerations == (
+        Enumeration(
+            "summary", "Iran, Russia and Turkey", ("Iran", "Russia", "Turkey"), ("signed",)
+        ),
+    )
+    assert expl.discounted == ()
+    assert TermHit("iran", "Iran*", "summary", "Iran") in expl.hits
+    assert "(3 names; joint: 'signed')" in "\n".join(expl.lines())
+
+
+def test_a_masked_joint_term_does_not_count() -> None:
+    m = compile_topics([topic(list_terms=NAMES, joint_terms=JOINT, masks=("sign language",))])
+    summary = "Iran, Azerbaijan and Russia use sign language interpreters"
+    assert not matched(m, "Caspian forum", summary)
+    assert matched(m, "Caspian forum", summary.replace("use sign language", "sign a deal with"))
+
+
 def test_list_min_sets_the_enumeration_size() -> None:
     summary = "Guests from Iran and Russia attended."
     assert matched(compile_topics([topic(list_terms=NAMES, list_min=3)]), "Baku", summary)
@@ -309,8 +397,9 @@ def test_parse_term_folds_words_like_the_text() -> None:
 
 
 def test_compile_topics_lists_every_bad_term() -> None:
-    bad = topic(az=("Azerbaijan*", "A*"), masks=("",), vetoes=("x*y",))
+    bad = topic(az=("Azerbaijan*", "A*"), masks=("",), vetoes=("x*y",), joint_terms=("si*",))
     with pytest.raises(ConfigError) as info:
         compile_topics([bad])
-    assert len(info.value.problems) == 3
+    assert len(info.value.problems) == 4
+    assert info.value.problems[3].startswith("topic az-ir: joint_terms:")
     assert info.value.problems[0].startswith("topic az-ir: azerbaijan:")

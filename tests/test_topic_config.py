@@ -22,6 +22,7 @@ require = ["azerbaijan", "iran"]
 masks = ["East Azerbaijan*"]
 list_min = 4
 list_terms = ["Iran*", "Russia*"]
+joint_terms = ["trilateral", "sign*"]
 [topics.groups]
 azerbaijan = ["Azerbaijan*", "Baku"]
 iran = ["Iran*"]
@@ -62,6 +63,7 @@ def test_load_topics_builds_topic_records(tmp_path: Path) -> None:
             masks=("East Azerbaijan*",),
             list_terms=("Iran*", "Russia*"),
             list_min=4,
+            joint_terms=("trilateral", "sign*"),
         ),
         Topic(
             id="caspian",
@@ -82,6 +84,7 @@ require = ["azerbaijan", "nowhere", "azerbaijan"]
 list_min = 1
 colour = "red"
 vetoes = ["x*y", ""]
+joint_terms = ["signed", "SIGNED", "s*"]
 [topics.groups]
 azerbaijan = ["Azerbaijan*", "azerbaijan*", "Az*"]
 iran = []
@@ -110,6 +113,8 @@ g = ["Iran"]
         head + "colour: Extra inputs are not permitted",
         head + "vetoes[0]: 'x*y': '*' may only end a word",
         head + "vetoes[1]: empty term",
+        head + "joint_terms[2]: 's*': a stem needs at least 3 letters",
+        head + "joint_terms: duplicate term 'SIGNED'",
         head + "groups.azerbaijan[2]: 'Az*': a stem needs at least 3 letters",
         head + "groups.iran: List should have at least 1 item",
         head + "require: names no group 'nowhere'",
@@ -141,6 +146,10 @@ ENTRY = {"id": "a", "name": "a", "require": ["g"], "groups": {"g": ["ok"]}}
         ({"topics": [{"id": "a"}], "extra": 1}, "unknown top-level key(s): extra"),
         ({"topics": [ENTRY | {"groups": {"g": ["ok"], "masks": ["x"]}}]},
          "groups.masks: this name is reserved"),
+        ({"topics": [ENTRY | {"groups": {"g": ["ok"], "joint_terms": ["x"]}}]},
+         "groups.joint_terms: this name is reserved"),
+        ({"topics": [ENTRY | {"joint_terms": "signed"}]},
+         "joint_terms: Input should be a valid list"),
         ({"topics": [ENTRY | {"require": "g"}]}, "require: Input should be a valid list"),
         ({"topics": [ENTRY, ENTRY]}, "id: duplicate topic id 'a'"),
     ],
@@ -190,6 +199,36 @@ def test_shipped_config_loads_and_compiles() -> None:
         ("عراقچی و بایرام‌اف گفتگو کردند", "", True),
         ("سفر خامنه ای", "رییس جمهور آذربایجان به تهران آمد", True),
         ("İran Azərbaycanla əməkdaşlığı genişləndirir", "", True),
+        # Country names in their official and abbreviated forms, in every language.
+        ("Азербайджанская Республика и Исламская Республика обсудили транзит", "", True),
+        ("Посол ИРИ вручил верительные грамоты в Баку", "", True),
+        ("Azerbaijan and the Islamic Republic discuss transit", "", True),
+        ("İran İslam Respublikasının səfiri Bakıda", "", True),
+        ("İİR nümayəndə heyəti Azərbaycan Respublikasına səfər edib", "", True),
+        ("İslam Respublikası ilə Azərbaycan arasında ticarət artıb", "", True),
+        ("صادرات ايرانی به جمهوری آذربایجان", "", True),  # Arabic yeh, and the demonym
+        ("وزیر امور خارجه آذربایجان به تهران سفر کرد", "", True),
+        # "Islamic Republic" of another state is not Iran.
+        ("Baku hosts Islamic Republic of Pakistan delegation", "", False),
+        ("Президент Исламской Республики Пакистан посетил Баку", "", False),
+        ("Pakistan İslam Respublikasının prezidenti Bakıda", "", False),
+        ("سفیر جمهوری اسلامی پاکستان در باکو", "", False),
+        # Three-country deals are not roundups; lists without a joint act still are.
+        ("Azerbaijan, Iran and Russia sign corridor deal", "", True),
+        ("Russia, Iran, Azerbaijan hold trilateral talks on the North–South corridor", "", True),
+        ("Азербайджан, Иран и Россия подписали меморандум о коридоре", "", True),
+        ("Azərbaycan, İran və Rusiya üçtərəfli saziş imzalayıb", "", True),
+        ("ایران، روسیه و جمهوری آذربایجان تفاهم‌نامه سه جانبه امضا کردند", "", True),
+        (
+            "Caspian caviar prices soar",
+            "Farms in Iran, Azerbaijan and Russia cannot keep up with demand.",
+            False,
+        ),
+        (
+            "Passport index: Azerbaijan, Iran among biggest movers",
+            "Georgia, Kazakhstan, Azerbaijan and Iran changed positions.",
+            False,
+        ),
         # Iran's own Azerbaijan provinces and people are not the Republic.
         ("Ethnic Azerbaijanis in Iran protest", "", False),
         ("Тегеран выделил средства Иранскому Азербайджану", "", False),
