@@ -1,0 +1,319 @@
+"""Settings from the environment and the outlet list from `sources.toml`.
+
+Only `app` and `cli` import this module. Every problem found is collected, so a bad config fails once
+with a `ConfigError` that lists them all, each with its file, entry and field.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.durations import parse_duration
+from bot.errors import ConfigError
+from bot.models import Source, Topic
+from bot.topic_config import load_topics
+
+MIN_INTERVAL = 10  # seconds; faster polling is rude to outlets and gains nothing
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+class Settings(BaseSettings):
+    """Environment settings: the platform's own names as they are, ours with the `BOT_` prefix."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN")
+    )
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org/bot",
+        validation_alias=AliasChoices("TELEGRAM_API_BASE_URL"),
+    )
+    database_url: str = Field(
+        default="sqlite:///data/bot.db", validation_alias=AliasChoices("DATABASE_URL")
+    )
+    port: int | None = Field(default=None, ge=1, le=65535, validation_alias=AliasChoices("PORT"))
+    config_dir: Path = Field(
+        default=Path("config"), validation_alias=AliasChoices("BOT_CONFIG_DIR")
+    )
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(), validation_alias=AliasChoices("BOT_ADMIN_IDS")
+    )
+    timezone: Annotated[ZoneInfo, NoDecode] = Field(
+        default=ZoneInfo("Asia/Baku"), validation_alias=AliasChoices("BOT_TIMEZONE")
+    )
+    log_level: str = Field(default="INFO", validation_alias=AliasChoices("BOT_LOG_LEVEL"))
+    max_body_bytes: int = Field(
+        default=5_000_000,
+        ge=10_000,
+        le=100_000_000,
+        validation_alias=AliasChoices("BOT_MAX_BODY_BYTES"),
+    )
+    fetch_timeout: float = Field(
+        default=20.0, gt=0, le=300, validation_alias=AliasChoices("BOT_FETCH_TIMEOUT")
+    )
+    fetch_concurrency: int = Field(
+        default=20, ge=1, le=500, validation_alias=AliasChoices("BOT_FETCH_CONCURRENCY")
+    )
+    fetch_per_host: int = Field(
+        default=2, ge=1, le=50, validation_alias=AliasChoices("BOT_FETCH_PER_HOST")
+    )
+    max_backoff: Annotated[int, NoDecode] = Field(
+        default=3600, validation_alias=AliasChoices("BOT_MAX_BACKOFF")
+    )
+    webhook_url: str | None = Field(default=None, validation_alias=AliasChoices("BOT_WEBHOOK_URL"))
+    link_previews: bool = Field(default=False, validation_alias=AliasChoices("BOT_LINK_PREVIEWS"))
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part for part in re.split(r"[\s,;]+", value.strip()) if part)
+        return value
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _zone(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return ZoneInfo(value.strip())
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(
+                    f"unknown time zone {value!r}; use an IANA name such as Asia/Baku"
+                ) from exc
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: Any) -> Any:
+        level = str(value).strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("use one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("max_backoff", mode="before")
+    @classmethod
+    def _backoff(cls, value: Any) -> Any:
+        seconds = parse_duration(value) if isinstance(value, str) else int(value)
+        if not 60 <= seconds <= 7 * 86400:
+            raise ValueError("must be between 1m and 7d")
+        return seconds
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if value.split(":", 1)[0].split("+", 1)[0] not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError("use sqlite:///PATH or postgresql://USER@HOST/DB")
+        return value
+
+    @field_validator("telegram_api_base_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+
+_ENV_NAMES = {
+    name: (
+        field.validation_alias.choices[0]
+        if isinstance(field.validation_alias, AliasChoices)
+        else name
+    )
+    for name, field in Settings.model_fields.items()
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `environ` (the process environment when None); ConfigError lists every problem."""
+    try:
+        if environ is None:
+            return Settings()
+        # Settings reads os.environ itself; an explicit mapping is passed by its aliases instead.
+        known = {env: environ[env] for env in _ENV_NAMES.values() if env in environ}
+        return Settings.model_validate(known)
+    except ValidationError as exc:
+        raise ConfigError(
+            [
+                f"environment: {_ENV_NAMES.get(str(err['loc'][0]), err['loc'][0])}: {_message(err)}"
+                for err in exc.errors()
+            ]
+        ) from exc
+
+
+class _SourceEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: str
+    name: str = Field(min_length=1, max_length=200)
+    url: str
+    interval: int
+    language: str | None = None
+    enabled: bool = True
+    user_agent: str | None = Field(default=None, min_length=1, max_length=300)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError("must be a slug: lowercase letters, digits, - and _ (at most 64)")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _interval(cls, value: Any) -> int:
+        if not isinstance(value, str):
+            raise ValueError("write it as a string such as '10m'")  # noqa: TRY004 (pydantic wants ValueError)
+        seconds = parse_duration(value)
+        if seconds < MIN_INTERVAL:
+            raise ValueError(f"must be at least {MIN_INTERVAL}s")
+        return seconds
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if value is not None and not LANGUAGE.match(value):
+            raise ValueError("must be a language code such as en, ru, az or fa")
+        return value
+
+
+def sources_from_data(data: Mapping[str, Any], origin: str) -> tuple[Source, ...]:
+    """Validated sources from parsed TOML; the same rules serve files and operator edits."""
+    problems: list[str] = []
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, Mapping):
+        problems.append(f"{origin}: defaults: must be a table")
+        defaults = {}
+    unknown = set(data) - {"defaults", "sources"}
+    problems += [
+        f"{origin}: {key}: unknown key (expected [defaults] and [[sources]])"
+        for key in sorted(unknown)
+    ]
+    entries = data.get("sources", [])
+    if not isinstance(entries, list):
+        raise ConfigError([f"{origin}: sources: must be an array of tables ([[sources]])"])
+    sources: list[Source] = []
+    seen_ids: dict[str, int] = {}
+    seen_urls: dict[str, int] = {}
+    for index, raw in enumerate(entries):
+        where = f"{origin}: sources[{index}]"
+        if not isinstance(raw, Mapping):
+            problems.append(f"{where}: must be a table")
+            continue
+        if isinstance(raw.get("id"), str):
+            where += f" (id={raw['id']})"
+        try:
+            entry = _SourceEntry.model_validate({**defaults, **raw})
+        except ValidationError as exc:
+            problems += [f"{where}: {_loc(err)}: {_message(err)}" for err in exc.errors()]
+            continue
+        if entry.id in seen_ids:
+            problems.append(f"{where}: id: duplicate of sources[{seen_ids[entry.id]}]")
+        if entry.url in seen_urls:
+            problems.append(f"{where}: url: duplicate of sources[{seen_urls[entry.url]}]")
+        seen_ids.setdefault(entry.id, index)
+        seen_urls.setdefault(entry.url, index)
+        sources.append(
+            Source(
+                id=entry.id,
+                name=entry.name,
+                url=entry.url,
+                interval=float(entry.interval),
+                language=entry.language,
+                enabled=entry.enabled,
+                user_agent=entry.user_agent,
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+    return tuple(sources)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parsed TOML; a missing or malformed file is a ConfigError naming the file and line."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError([f"{path}: file not found"]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: TOML syntax error: {exc}"]) from exc
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from exc
+
+
+def load_sources(path: Path) -> tuple[Source, ...]:
+    """Sources from a sources.toml file."""
+    return sources_from_data(read_toml(path), str(path))
+
+
+def _loc(err: Mapping[str, Any]) -> str:
+    return ".".join(str(part) for part in err["loc"]) or "entry"
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    msg = str(err["msg"])
+    if err["type"] == "extra_forbidden":
+        return "unknown field"
+    return msg.removeprefix("Value error, ")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything the bot runs on: environment settings, outlets and topics."""
+
+    settings: Settings
+    sources: tuple[Source, ...]
+    topics: tuple[Topic, ...]
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    """Settings, sources.toml and topics.toml together; one ConfigError lists every problem in all three."""
+    problems: list[str] = []
+    settings: Settings | None = None
+    try:
+        settings = load_settings(environ)
+        config_dir = settings.config_dir
+    except ConfigError as exc:
+        problems += exc.problems
+        env = os.environ if environ is None else environ
+        config_dir = Path(env.get("BOT_CONFIG_DIR", "config"))
+    sources: tuple[Source, ...] = ()
+    topics: tuple[Topic, ...] = ()
+    try:
+        sources = load_sources(config_dir / "sources.toml")
+    except ConfigError as exc:
+        problems += exc.problems
+    try:
+        topics = load_topics(config_dir / "topics.toml")
+    except ConfigError as exc:
+        problems += exc.problems
+    if problems or settings is None:
+        raise ConfigError(problems)
+    return Config(settings=settings, sources=sources, topics=topics)

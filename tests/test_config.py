@@ -1,0 +1,180 @@
+"""Settings from the environment and sources.toml: defaults, validation, every problem reported."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config, load_settings, load_sources
+from bot.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_run_on_sqlite_with_the_console() -> None:
+    settings = load_settings({})
+    assert settings.telegram_bot_token is None
+    assert settings.database_url == "sqlite:///data/bot.db"
+    assert settings.telegram_api_base_url == "https://api.telegram.org/bot"
+    assert str(settings.timezone) == "Asia/Baku"
+    assert settings.config_dir == Path("config")
+    assert settings.admin_ids == ()
+
+
+def test_environment_names_are_read_as_documented() -> None:
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": "123:abc",
+            "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot",
+            "DATABASE_URL": "postgres://u:p@db/x",
+            "BOT_CONFIG_DIR": "/etc/bot",
+            "BOT_ADMIN_IDS": "11, 22;33",
+            "BOT_TIMEZONE": "Asia/Tehran",
+            "BOT_LOG_LEVEL": "debug",
+            "PORT": "8080",
+        }
+    )
+    assert settings.telegram_bot_token is not None
+    assert settings.telegram_bot_token.get_secret_value() == "123:abc"
+    assert "123:abc" not in repr(settings)
+    assert settings.admin_ids == (11, 22, 33)
+    assert str(settings.timezone) == "Asia/Tehran"
+    assert settings.log_level == "DEBUG"
+    assert settings.port == 8080
+    assert settings.config_dir == Path("/etc/bot")
+
+
+def test_bad_environment_lists_every_problem_by_variable_name() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({"BOT_TIMEZONE": "Mars/Olympus", "BOT_ADMIN_IDS": "12,abc", "PORT": "0"})
+    text = "\n".join(info.value.problems)
+    assert "BOT_TIMEZONE" in text
+    assert "Mars/Olympus" in text
+    assert "BOT_ADMIN_IDS" in text
+    assert "PORT" in text
+    assert len(info.value.problems) >= 3
+
+
+def test_shipped_sources_are_valid_and_cover_the_named_outlets() -> None:
+    sources = load_sources(REPO / "config" / "sources.toml")
+    names = {s.name for s in sources}
+    assert {"Caliber.Az", "Iran Front Page", "The Times of Israel"} <= names
+    assert len(sources) >= 15
+    assert all(s.interval >= 10 for s in sources)
+    azertac = next(s for s in sources if s.id == "azertac-en")
+    assert azertac.user_agent
+    assert "Mozilla" in azertac.user_agent
+
+
+def test_sources_take_defaults_and_parse_intervals(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "sources.toml",
+        """
+[defaults]
+interval = "5m"
+language = "ru"
+
+[[sources]]
+id = "a"
+name = "A"
+url = "http://127.0.0.1/a.xml"
+
+[[sources]]
+id = "b"
+name = "B"
+url = "https://example.org/b.xml"
+interval = "1h30m"
+language = "fa"
+enabled = false
+""",
+    )
+    a, b = load_sources(path)
+    assert (a.interval, a.language, a.enabled) == (300.0, "ru", True)
+    assert (b.interval, b.language, b.enabled) == (5400.0, "fa", False)
+
+
+def test_every_bad_source_line_is_reported_with_file_entry_and_field(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "sources.toml",
+        """
+[[sources]]
+id = "Bad Id"
+name = "X"
+url = "ftp://example.org/feed"
+interval = "5s"
+
+[[sources]]
+id = "ok"
+name = "OK"
+url = "https://example.org/feed"
+interval = "1m"
+colour = "red"
+
+[[sources]]
+id = "ok"
+name = "Twin"
+url = "https://example.org/feed"
+interval = "soon"
+""",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_sources(path)
+    problems = info.value.problems
+    text = "\n".join(problems)
+    assert f"{path}: sources[0] (id=Bad Id): id:" in text
+    assert "sources[0] (id=Bad Id): url:" in text
+    assert "sources[0] (id=Bad Id): interval: must be at least 10s" in text
+    assert "sources[1] (id=ok): colour: unknown field" in text
+    assert "sources[2] (id=ok): interval:" in text
+    assert len(problems) == 5
+
+
+def test_duplicate_ids_and_urls_are_refused(tmp_path: Path) -> None:
+    entry = '[[sources]]\nid = "{id}"\nname = "N"\nurl = "{url}"\ninterval = "1m"\n'
+    path = write(
+        tmp_path / "sources.toml",
+        entry.format(id="a", url="https://x.org/1")
+        + entry.format(id="a", url="https://x.org/2")
+        + entry.format(id="c", url="https://x.org/1"),
+    )
+    with pytest.raises(ConfigError) as info:
+        load_sources(path)
+    text = "\n".join(info.value.problems)
+    assert "sources[1] (id=a): id: duplicate of sources[0]" in text
+    assert "sources[2] (id=c): url: duplicate of sources[0]" in text
+
+
+def test_toml_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "sources.toml", '[[sources]]\nid = "a\n')
+    with pytest.raises(ConfigError, match=r"sources\.toml: TOML syntax error.*line 2"):
+        load_sources(path)
+
+
+def test_load_config_collects_problems_from_every_file_at_once(tmp_path: Path) -> None:
+    shutil.copy(REPO / "config" / "topics.toml", tmp_path / "topics.toml")
+    write(
+        tmp_path / "sources.toml",
+        '[[sources]]\nid = "a"\nname = "A"\nurl = "nope"\ninterval = "1m"\n',
+    )
+    with (tmp_path / "topics.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[[topics]]\nid = "Bad Topic"\nname = "x"\nrequire = ["missing"]\n')
+    with pytest.raises(ConfigError) as info:
+        load_config({"BOT_CONFIG_DIR": str(tmp_path), "BOT_LOG_LEVEL": "loud"})
+    text = "\n".join(info.value.problems)
+    assert "BOT_LOG_LEVEL" in text
+    assert "sources.toml: sources[0] (id=a): url:" in text
+    assert "topics.toml" in text
+
+
+def test_shipped_config_loads_whole() -> None:
+    config = load_config({"BOT_CONFIG_DIR": str(REPO / "config")})
+    assert config.sources
+    assert config.topics
+    assert any(t.id == "azerbaijan-iran" for t in config.topics)
