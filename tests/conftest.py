@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import sys
 from typing import Any
 
 import pytest
 
-from tests.db import database_url  # noqa: F401  (fixture)
-from tests.servers import feed_server  # noqa: F401  (fixture)
-from tests.telegram_api import telegram_api  # noqa: F401  (fixture)
+# PTB 22 warns (an error under filterwarnings=error) when RetryAfter carries seconds as an int;
+# opting in to its timedelta values, as the bot does, keeps the suite on the future behaviour.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from tests.db import database_url  # noqa: F401, E402  (fixture)
+from tests.servers import feed_server  # noqa: F401, E402  (fixture)
+from tests.telegram_api import telegram_api  # noqa: F401, E402  (fixture)
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
