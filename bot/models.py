@@ -51,7 +51,7 @@ class Item:
     """A feed entry, normalized: plain text, canonical URL, UTC time."""
 
     source_id: str
-    key: str  # stable identity within the source; see parse.item_key
+    key: str  # stable identity within the source; see normalize.item_key
     url: str
     title: str
     summary: str
