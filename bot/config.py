@@ -133,12 +133,10 @@ class Settings(BaseSettings):
         return value
 
 
-_ENV_NAMES = {
-    name: (
-        field.validation_alias.choices[0]
-        if isinstance(field.validation_alias, AliasChoices)
-        else name
-    )
+_ENV_NAMES: dict[str, str] = {
+    name: str(field.validation_alias.choices[0])
+    if isinstance(field.validation_alias, AliasChoices)
+    else name
     for name, field in Settings.model_fields.items()
 }
 

@@ -13,9 +13,9 @@ import pytest
 # opting in to its timedelta values, as the bot does, keeps the suite on the future behaviour.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from tests.db import database_url  # noqa: F401, E402  (fixture)
-from tests.servers import feed_server  # noqa: F401, E402  (fixture)
-from tests.telegram_api import telegram_api  # noqa: F401, E402  (fixture)
+from tests.db import database_url, db_engine_fixture, store_fixture  # noqa: F401  (fixtures)
+from tests.servers import feed_server  # noqa: F401  (fixture)
+from tests.telegram_api import telegram_api  # noqa: F401  (fixture)
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 

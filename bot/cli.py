@@ -1,0 +1,204 @@
+"""Command line: `python -m bot run | fetch --once | match FILE | latest | check-config`.
+
+Exit codes: 0 done (a fetch pass that ran is 0 even when sources failed), 1 some input lines were bad
+(`match`), 2 configuration or usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from bot import app
+from bot.config import Config, load_config
+from bot.errors import ConfigError
+from bot.filters import Matcher, compile_topics
+from bot.matchio import match_lines
+from bot.pipeline import SourceReport
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_CONFIG = 0, 1, 2
+log = logging.getLogger(__name__)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `python -m bot` and the `media-review-bot` script."""
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        _setup_logging("INFO", None)
+        print("configuration error:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    token = config.settings.telegram_bot_token
+    _setup_logging(config.settings.log_level, token.get_secret_value() if token else None)
+    handler = _COMMANDS[args.command]
+    return handler(config, args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Media-review monitoring bot."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("run", help="poll sources on their schedule and announce flagged items")
+    fetch = sub.add_parser("fetch", help="one pass over the sources, then a table per source")
+    fetch.add_argument("--once", action="store_true", required=True, help="run one pass and exit")
+    fetch.add_argument("--source", metavar="ID", help="only this source (even if disabled)")
+    match = sub.add_parser(
+        "match", help="run the topic filter over JSON Lines (id, title, summary)"
+    )
+    match.add_argument("file", metavar="FILE", help="a JSON Lines file, or - for standard input")
+    latest = sub.add_parser("latest", help="the newest flagged items")
+    latest.add_argument("-n", type=int, default=10, metavar="N", help="how many (default 10)")
+    latest.add_argument("--topic", metavar="T", help="only this topic")
+    latest.add_argument("--json", action="store_true", help="one JSON object a line")
+    sub.add_parser("check-config", help="validate the environment, sources.toml and topics.toml")
+    return parser
+
+
+class _Redact(logging.Filter):
+    """Replaces the bot token wherever it would appear in a log line (URLs carry it)."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self._secret in message:
+            record.msg, record.args = message.replace(self._secret, "[token]"), None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            if self._secret in text:
+                record.exc_info, record.exc_text = None, text.replace(self._secret, "[token]")
+        return True
+
+
+def _setup_logging(level: str, secret: str | None) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if secret:
+        handler.addFilter(_Redact(secret))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # httpx logs every request URL at INFO, and Telegram URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _cmd_run(config: Config, args: argparse.Namespace) -> int:
+    async def runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await app.run_bot(config, stop=stop)
+
+    asyncio.run(runner())
+    return EXIT_OK
+
+
+def _cmd_fetch(config: Config, args: argparse.Namespace) -> int:
+    if args.source and args.source not in {s.id for s in config.sources}:
+        print(f"unknown source {args.source!r}; see config/sources.toml", file=sys.stderr)
+        return EXIT_CONFIG
+    reports = asyncio.run(app.fetch_once(config, source_id=args.source))
+    print(format_reports(reports))
+    return EXIT_OK
+
+
+def format_reports(reports: Sequence[SourceReport]) -> str:
+    """The per-source table printed by `fetch --once`."""
+    rows = [("SOURCE", "STATUS", "HTTP/ERROR", "NEW", "FLAGGED", "TIME")]
+    for r in reports:
+        detail = r.error or (str(r.http_status) if r.http_status else "-")
+        status = "first-sight" if r.first_sight else r.outcome
+        rows.append(
+            (r.source_id, status, detail, str(r.new_items), str(r.flagged), f"{r.elapsed:.2f}s")
+        )
+    widths = [min(60, max(len(row[i]) for row in rows)) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(cell[:60].ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    failed = sum(1 for r in reports if r.outcome == "failed")
+    lines.append(f"{len(reports)} sources, {failed} failed")
+    return "\n".join(lines)
+
+
+def _cmd_match(config: Config, args: argparse.Namespace) -> int:
+    matcher = compile_topics(config.topics)
+    if args.file == "-":
+        return _match_stream(matcher, sys.stdin, sys.stdout)
+    try:
+        with open(args.file, encoding="utf-8") as fh:
+            return _match_stream(matcher, fh, sys.stdout)
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _match_stream(matcher: Matcher, src: TextIO, dst: TextIO) -> int:
+    bad = 0
+    for out in match_lines(matcher, src):
+        bad += "error" in out
+        dst.write(json.dumps(out, ensure_ascii=False) + "\n")
+    return EXIT_BAD_INPUT if bad else EXIT_OK
+
+
+def _cmd_latest(config: Config, args: argparse.Namespace) -> int:
+    if not 1 <= args.n <= 1000:
+        print("-n must be between 1 and 1000", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.topic and args.topic not in {t.id for t in config.topics}:
+        print(f"unknown topic {args.topic!r}; see config/topics.toml", file=sys.stderr)
+        return EXIT_CONFIG
+    items = asyncio.run(app.latest(config, n=args.n, topic=args.topic))
+    tz = config.settings.timezone
+    for stored in items:
+        if args.json:
+            record = {
+                "title": stored.item.title,
+                "url": stored.item.url,
+                "source": stored.source_name,
+                "published": stored.item.published.isoformat(),
+                "topics": list(stored.topics),
+            }
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            when = stored.item.published.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            print(f"{when}  {stored.source_name}: {stored.item.title}\n    {stored.item.url}")
+    if not items and not args.json:
+        print("no flagged items yet")
+    return EXIT_OK
+
+
+def _cmd_check_config(config: Config, args: argparse.Namespace) -> int:
+    enabled = sum(1 for s in config.sources if s.enabled)
+    terms = sum(len(g.terms) for t in config.topics for g in t.groups)
+    print(
+        f"config OK: {len(config.sources)} sources ({enabled} enabled), "
+        f"{len(config.topics)} topics, {terms} terms; "
+        f"messenger: {'telegram' if config.settings.telegram_bot_token else 'console'}"
+    )
+    return EXIT_OK
+
+
+_COMMANDS = {
+    "run": _cmd_run,
+    "fetch": _cmd_fetch,
+    "match": _cmd_match,
+    "latest": _cmd_latest,
+    "check-config": _cmd_check_config,
+}

@@ -1,0 +1,1 @@
+"""Where flagged items go: the console by default, Telegram when a token is set."""

@@ -1,0 +1,249 @@
+"""One poll of a source, and a pass over many.
+
+A run, in order:
+1. read the source's state (validators, failures) from the store;
+2. fetch with a conditional GET; a 304, or a body byte-identical to the last one, ends the run here;
+3. parse and match in a worker thread (feedparser is CPU-bound and must not stall the event loop);
+4. store new items, their matches and the new state in one transaction;
+5. hand newly flagged items to the messenger, unless this is the source's first sight (a backlog).
+A failure at 2 or 3 is counted on the source, which is then polled again after a capped exponential
+backoff that honours Retry-After; the other sources carry on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from bot.errors import FetchError, ParseError, PermanentFetchError
+from bot.fetch import Fetcher
+from bot.filters import Matcher
+from bot.messengers.base import Messenger
+from bot.models import Fetched, MatchedItem, Source, Validators
+from bot.parse import parse_feed
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["new", "not-modified", "unchanged", "failed"]
+JITTER = 0.1  # fraction of the interval, so that sources with one interval drift apart
+
+
+@dataclass(frozen=True, slots=True)
+class SourceReport:
+    """What one run of one source did."""
+
+    source_id: str
+    outcome: Outcome
+    http_status: int | None
+    error: str | None
+    new_items: int
+    flagged: int
+    elapsed: float
+    next_poll: datetime
+    first_sight: bool = False
+
+
+def poll_delay(interval: float, rng: random.Random) -> float:
+    """The next regular poll: the interval, give or take the jitter."""
+    return interval * (1 + rng.uniform(-JITTER, JITTER))
+
+
+def backoff_delay(
+    interval: float,
+    failures: int,
+    *,
+    retry_after: float | None,
+    max_backoff: float,
+    permanent: bool = False,
+) -> float:
+    """Delay after `failures` consecutive failures: doubling from the interval, capped, never below
+    the server's Retry-After. A permanent error starts further up the curve: it rarely fixes itself."""
+    steps = failures + (2 if permanent else 0)
+    cap = max(interval, max_backoff)
+    delay: float = min(cap, interval * 2.0 ** min(steps, 20))
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, 86400.0))
+    return delay
+
+
+def body_hash(body: bytes) -> str:
+    """Fingerprint of a body, to skip parsing one we have already parsed."""
+    return hashlib.sha256(body).hexdigest()
+
+
+class Pipeline:
+    """Runs sources through fetch → parse → match → store → announce."""
+
+    def __init__(
+        self,
+        *,
+        fetcher: Fetcher,
+        store: Store,
+        matcher: Matcher,
+        messenger: Messenger,
+        clock: Callable[[], datetime],
+        rng: random.Random | None = None,
+        max_backoff: float = 3600.0,
+    ) -> None:
+        self._fetcher = fetcher
+        self._store = store
+        self.matcher = matcher  # replaced when topics change; read once per run
+        self._messenger = messenger
+        self._clock = clock
+        self._rng = rng or random.Random()  # noqa: S311 (jitter, not security)
+        self._max_backoff = max_backoff
+
+    async def run_all(self, sources: Sequence[Source]) -> list[SourceReport]:
+        """Run every source concurrently (the fetcher bounds the concurrency); one report each."""
+        results = await asyncio.gather(
+            *(self.run_source(s) for s in sources), return_exceptions=True
+        )
+        reports = []
+        for source, result in zip(sources, results, strict=True):
+            if isinstance(result, BaseException):
+                if not isinstance(result, Exception):
+                    raise result  # cancellation and exits are not a source's failure
+                log.error("source=%s run crashed: %r", source.id, result, exc_info=result)
+                result = SourceReport(
+                    source.id,
+                    "failed",
+                    None,
+                    f"internal error: {type(result).__name__}",
+                    0,
+                    0,
+                    0.0,
+                    self._clock() + timedelta(seconds=source.interval),
+                )
+            reports.append(result)
+        return reports
+
+    async def run_source(self, source: Source) -> SourceReport:
+        """Poll one source once. Fetch and parse errors become a 'failed' report, never an exception."""
+        started = time.perf_counter()
+        state = await self._store.source_state(source.id)
+        try:
+            fetched = await self._fetcher.fetch(source, state.validators)
+            if fetched.not_modified:
+                return await self._unchanged(
+                    source, fetched, state.validators, started, "not-modified"
+                )
+            assert fetched.body is not None  # noqa: S101 (a 200 always carries a body)
+            digest = body_hash(fetched.body)
+            if digest == state.validators.body_hash:
+                return await self._unchanged(
+                    source, fetched, state.validators, started, "unchanged"
+                )
+            matcher = self.matcher
+            now = self._clock()
+            items = await asyncio.to_thread(self._parse_and_match, source, fetched, matcher, now)
+        except (FetchError, ParseError) as exc:
+            return await self._failed(source, exc, state.consecutive_failures, started)
+
+        now = self._clock()
+        next_poll = now + timedelta(seconds=poll_delay(source.interval, self._rng))
+        validators = Validators(fetched.etag, fetched.last_modified, digest)
+        result = await self._store.save_fetch(
+            source.id,
+            items=items,
+            validators=validators,
+            now=now,
+            next_poll=next_poll,
+            announce=not state.first_sight,
+        )
+        if result.flagged:
+            await self._messenger.announce(result.flagged)
+        flagged = sum(1 for m in items if m.matches)
+        log.info(
+            "source=%s status=%s items=%d new=%d flagged=%d%s",
+            source.id,
+            fetched.status,
+            len(items),
+            result.new_items,
+            len(result.flagged),
+            " (first sight: stored, not announced)" if state.first_sight else "",
+        )
+        return SourceReport(
+            source.id,
+            "new",
+            fetched.status,
+            None,
+            result.new_items,
+            len(result.flagged) if not state.first_sight else flagged,
+            time.perf_counter() - started,
+            next_poll,
+            state.first_sight,
+        )
+
+    @staticmethod
+    def _parse_and_match(
+        source: Source, fetched: Fetched, matcher: Matcher, now: datetime
+    ) -> list[MatchedItem]:
+        assert fetched.body is not None  # noqa: S101
+        feed = parse_feed(
+            fetched.body,
+            source_id=source.id,
+            url=fetched.url,
+            now=now,
+            language=source.language,
+            content_type=fetched.content_type,
+        )
+        if feed.warning:
+            log.debug("source=%s feed is ill-formed but readable: %s", source.id, feed.warning)
+        return [
+            MatchedItem(item, matcher.match(item.title, item.summary, item.language))
+            for item in feed.items
+        ]
+
+    async def _unchanged(
+        self, source: Source, fetched: Fetched, old: Validators, started: float, outcome: Outcome
+    ) -> SourceReport:
+        now = self._clock()
+        next_poll = now + timedelta(seconds=poll_delay(source.interval, self._rng))
+        validators = Validators(
+            fetched.etag or old.etag, fetched.last_modified or old.last_modified, old.body_hash
+        )
+        await self._store.save_not_modified(
+            source.id, now=now, next_poll=next_poll, validators=validators
+        )
+        log.info("source=%s status=%s %s", source.id, fetched.status, outcome)
+        return SourceReport(
+            source.id, outcome, fetched.status, None, 0, 0, time.perf_counter() - started, next_poll
+        )
+
+    async def _failed(
+        self, source: Source, exc: FetchError | ParseError, failures: int, started: float
+    ) -> SourceReport:
+        now = self._clock()
+        delay = backoff_delay(
+            source.interval,
+            failures,
+            retry_after=exc.retry_after if isinstance(exc, FetchError) else None,
+            max_backoff=self._max_backoff,
+            permanent=isinstance(exc, PermanentFetchError),
+        )
+        next_poll = now + timedelta(seconds=delay)
+        reason = exc.reason if isinstance(exc, FetchError) else f"not a readable feed: {exc}"
+        count = await self._store.save_failure(
+            source.id, error=reason, now=now, next_poll=next_poll
+        )
+        log.warning(
+            "source=%s failed (%d in a row): %s; next try in %.0fs", source.id, count, reason, delay
+        )
+        return SourceReport(
+            source.id,
+            "failed",
+            exc.status if isinstance(exc, FetchError) else None,
+            reason,
+            0,
+            0,
+            time.perf_counter() - started,
+            next_poll,
+        )

@@ -1,0 +1,147 @@
+"""Per-source polling on APScheduler 3 (`AsyncIOScheduler`).
+
+Each enabled source has one job whose trigger is the next poll the pipeline worked out (interval with
+jitter after a success, capped backoff after a failure), so a source never runs twice at once and a
+failing one is polled less often. `sync` applies source edits while the bot runs: a new source is
+polled at once, a disabled or removed one stops, a changed interval applies from the next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from bot.models import Source, SourceState
+from bot.pipeline import Pipeline, SourceReport
+
+log = logging.getLogger(__name__)
+
+# Overdue sources start spread over up to STARTUP_SPREAD seconds (SPREAD_PER_SOURCE each), so that
+# start-up is not one burst, and a small list still starts at once.
+STARTUP_SPREAD = 15.0
+SPREAD_PER_SOURCE = 0.1
+
+ReportHook = Callable[[Source, SourceReport], Awaitable[None]]
+
+
+class SourceScheduler:
+    """Owns the APScheduler instance and the set of polled sources."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        clock: Callable[[], datetime],
+        rng: random.Random | None = None,
+        on_report: ReportHook | None = None,
+    ) -> None:
+        self._pipeline = pipeline
+        self._clock = clock
+        self._rng = rng or random.Random()  # noqa: S311 (spreading start-up, not security)
+        self._on_report = on_report
+        self._scheduler = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self._sources: dict[str, Source] = {}
+        self._running: set[asyncio.Task[None]] = set()
+
+    @property
+    def sources(self) -> Mapping[str, Source]:
+        """The sources being polled, by id."""
+        return dict(self._sources)
+
+    def start(self, sources: Iterable[Source], states: Mapping[str, SourceState]) -> None:
+        """Schedule each enabled source at its stored next poll (overdue ones spread over seconds)."""
+        self._scheduler.start()
+        now = self._clock()
+        sources = list(sources)
+        spread = min(STARTUP_SPREAD, SPREAD_PER_SOURCE * len(sources))
+        for source in sources:
+            if not source.enabled:
+                continue
+            stored = states.get(source.id)
+            when = stored.next_poll if stored and stored.next_poll else None
+            if when is None or when <= now:
+                when = now + timedelta(seconds=self._rng.uniform(0, spread))
+            self._sources[source.id] = source
+            self._schedule(source.id, when)
+
+    def sync(self, sources: Iterable[Source]) -> None:
+        """Apply a new source list: add new ones (polled at once), drop removed or disabled ones."""
+        wanted = {s.id: s for s in sources if s.enabled}
+        for source_id in set(self._sources) - set(wanted):
+            del self._sources[source_id]
+            if self._scheduler.get_job(source_id):
+                self._scheduler.remove_job(source_id)
+            log.info("source=%s no longer polled", source_id)
+        now = self._clock()
+        for source_id, source in wanted.items():
+            old = self._sources.get(source_id)
+            self._sources[source_id] = source
+            if old is None or old.url != source.url:
+                log.info("source=%s scheduled now", source_id)
+                self._schedule(source_id, now)
+
+    def poll_now(self, source_id: str) -> None:
+        """Move a source's next poll to now."""
+        if source_id in self._sources:
+            self._schedule(source_id, self._clock())
+
+    def next_poll(self, source_id: str) -> datetime | None:
+        """When the source is next polled, or None when it is not scheduled."""
+        job = self._scheduler.get_job(source_id)
+        return job.next_run_time if job else None
+
+    async def shutdown(self, grace: float) -> None:
+        """Stop scheduling; give runs in flight `grace` seconds to finish, then cancel them.
+
+        A cancelled run has not committed (the store writes one transaction per run), so it is simply
+        redone after the restart.
+        """
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        if self._running:
+            _done, pending = await asyncio.wait(self._running, timeout=grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
+
+    def _schedule(self, source_id: str, when: datetime) -> None:
+        self._scheduler.add_job(
+            self._run,
+            trigger=DateTrigger(run_date=when, timezone=UTC),
+            args=[source_id],
+            id=source_id,
+            name=f"poll {source_id}",
+            replace_existing=True,
+        )
+
+    async def _run(self, source_id: str) -> None:
+        task = asyncio.current_task()
+        assert task is not None  # noqa: S101 (APScheduler runs coroutine jobs as tasks)
+        self._running.add(task)
+        source = self._sources.get(source_id)
+        next_poll: datetime | None = None
+        try:
+            if source is None:
+                return
+            report = await self._pipeline.run_source(source)
+            next_poll = report.next_poll
+            if self._on_report is not None:
+                await self._on_report(source, report)
+        except Exception:
+            # The one broad catch: a bug in one run must not end the source's polling for good.
+            log.exception("source=%s run crashed", source_id)
+            next_poll = self._clock() + timedelta(seconds=source.interval if source else 60)
+        finally:
+            self._running.discard(task)
+        if source_id in self._sources and self._scheduler.running and next_poll is not None:
+            self._schedule(source_id, next_poll)
