@@ -61,7 +61,9 @@ async def build(
     async with AsyncExitStack() as stack:
         store = await stack.enter_async_context(open_store(settings))
         await store.sync_sources(config.sources)
-        client = make_client(timeout=settings.fetch_timeout)
+        client = make_client(
+            timeout=settings.fetch_timeout, max_connections=settings.fetch_concurrency
+        )
         stack.push_async_callback(client.aclose)
         fetcher = Fetcher(
             client,
