@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from bot import app
+from bot import app, config_cli
 from bot.config import Config, load_config
 from bot.errors import ConfigError
 from bot.filters import Matcher, compile_topics
@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     latest.add_argument("--topic", metavar="T", help="only this topic")
     latest.add_argument("--json", action="store_true", help="one JSON object a line")
     sub.add_parser("check-config", help="validate the environment, sources.toml and topics.toml")
+    config_cli.register(sub)
     return parser
 
 
@@ -110,10 +111,12 @@ def _cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 
 def _cmd_fetch(config: Config, args: argparse.Namespace) -> int:
-    if args.source and args.source not in {s.id for s in config.sources}:
-        print(f"unknown source {args.source!r}; see config/sources.toml", file=sys.stderr)
+    try:
+        reports = asyncio.run(app.fetch_once(config, source_id=args.source))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
         return EXIT_CONFIG
-    reports = asyncio.run(app.fetch_once(config, source_id=args.source))
     print(format_reports(reports))
     return EXIT_OK
 
@@ -201,4 +204,5 @@ _COMMANDS = {
     "match": _cmd_match,
     "latest": _cmd_latest,
     "check-config": _cmd_check_config,
+    "config": config_cli.run,
 }
