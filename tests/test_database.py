@@ -14,11 +14,16 @@ from sqlalchemy.pool import QueuePool
 
 from bot.database import async_url, describe_error, make_engine, migrate, safe_url
 from bot.errors import ConfigError, StoreError
+import bot.chat_schema
+import bot.overlay_schema  # noqa: F401  (their tables join the shared metadata on import)
 from bot.schema import metadata
 from tests.db import postgres_base_url
 
 PASSWORD = "s3cr3t-Pa55"  # noqa: S105  (a password that must never show up in a message)
-TABLES = {"alembic_version", "sources", "source_state", "items", "item_topics"}
+TABLES = {
+    "alembic_version", "sources", "source_state", "items", "item_topics",
+    "chats", "subscriptions", "outbox", "config_changes",
+}
 
 
 @pytest.mark.parametrize(

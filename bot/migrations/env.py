@@ -12,6 +12,8 @@ from alembic import context
 from sqlalchemy import Connection
 
 from bot.database import WRITE_OPTIONS, make_engine
+import bot.chat_schema
+import bot.overlay_schema  # noqa: F401  (their tables join the shared metadata on import)
 from bot.schema import metadata
 
 
