@@ -1,30 +1,46 @@
-"""Composition root: builds the parts from the config, runs them, and closes them in reverse."""
+"""Composition root: builds the parts from the config, runs them, and closes them in reverse.
+
+`run_bot` lifecycle (one event loop): store and migrations → live config (files + operator edits)
+→ HTTP client → Telegram application (when a token is set) → delivery worker → scheduler → config
+watch; then wait for the stop event and shut everything down in reverse.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
+from bot import telegram_app
+from bot.admin_commands import make_admin_handlers
+from bot.alerts import AlertPolicy, ConfigAlerts, SourceAlerts
+from bot.chat_store import ChatStore
+from bot.commands import make_handlers
 from bot.config import Config, Settings
 from bot.database import make_engine, migrate
+from bot.delivery import DeliveryWorker
+from bot.errors import ConfigError
 from bot.fetch import Fetcher, make_client
 from bot.filters import compile_topics
+from bot.live_config import Effective, LiveConfig
 from bot.messengers.base import Messenger
 from bot.messengers.console import ConsoleMessenger
+from bot.messengers.telegram import TelegramMessenger, TelegramSender
 from bot.models import Source, StoredItem
+from bot.ops_store import OpsStore
+from bot.overlay_store import OverlayStore
 from bot.pipeline import Pipeline, SourceReport
 from bot.scheduler import SourceScheduler
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-SHUTDOWN_GRACE = 5.0  # seconds for runs in flight; the whole stop stays well within 10 s
+SHUTDOWN_GRACE = 3.0  # seconds for polls in flight; with Telegram's own stop, well within 10 s
 
 
 def utc_now() -> datetime:
@@ -44,23 +60,35 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
 
 
 @dataclass(slots=True)
-class Parts:
-    """The long-lived parts of a running bot."""
+class Runtime:
+    """The long-lived parts shared by `run` and `fetch --once`."""
 
     store: Store
+    chats: ChatStore
+    ops: OpsStore
+    live: LiveConfig
+    fetcher: Fetcher
     pipeline: Pipeline
-    messenger: Messenger
 
 
 @asynccontextmanager
-async def build(
-    config: Config, *, stdout: TextIO, messenger: Messenger | None = None
-) -> AsyncIterator[Parts]:
-    """Store, HTTP client, fetcher, matcher and pipeline, closed in reverse on exit."""
+async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Runtime]:
+    """Database, live config (files + operator edits), HTTP client and pipeline; closed in reverse."""
     settings = config.settings
     async with AsyncExitStack() as stack:
-        store = await stack.enter_async_context(open_store(settings))
-        await store.sync_sources(config.sources)
+        engine = make_engine(settings.database_url)
+        stack.push_async_callback(engine.dispose)
+        await migrate(engine)
+        chats = ChatStore(engine)
+        # Flagged items enter the outbox in the transaction that stores them; without Telegram
+        # there is nobody to deliver to, so nothing is queued.
+        hooks = [chats.enqueue] if settings.telegram_bot_token else []
+        store = Store(engine, on_flagged=hooks)
+        live = LiveConfig(
+            config_dir=settings.config_dir, overlay=OverlayStore(engine), clock=utc_now
+        )
+        effective = await live.load()
+        await store.sync_sources(effective.sources)
         client = make_client(
             timeout=settings.fetch_timeout, max_connections=settings.fetch_concurrency
         )
@@ -71,48 +99,165 @@ async def build(
             max_connections=settings.fetch_concurrency,
             per_host=settings.fetch_per_host,
         )
-        if messenger is None:
-            messenger = ConsoleMessenger(
-                stdout, tz=settings.timezone, topic_names={t.id: t.name for t in config.topics}
-            )
         pipeline = Pipeline(
             fetcher=fetcher,
             store=store,
-            matcher=compile_topics(config.topics),
+            matcher=compile_topics(effective.topics),
             messenger=messenger,
             clock=utc_now,
             max_backoff=settings.max_backoff,
         )
-        yield Parts(store=store, pipeline=pipeline, messenger=messenger)
+        yield Runtime(store, chats, OpsStore(engine, on_flagged=hooks), live, fetcher, pipeline)
+
+
+class _LateMessenger:
+    """Forwards to a messenger chosen after the pipeline is built (Telegram needs the worker)."""
+
+    def __init__(self) -> None:
+        self.target: Messenger | None = None
+
+    async def announce(self, items: Sequence[StoredItem]) -> None:
+        if self.target is not None:
+            await self.target.announce(items)
 
 
 async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.stdout) -> None:
-    """Poll every enabled source on its schedule until `stop` is set."""
-    async with build(config, stdout=stdout) as parts:
-        scheduler = SourceScheduler(parts.pipeline, clock=utc_now)
-        enabled = [s for s in config.sources if s.enabled]
-        scheduler.start(config.sources, await parts.store.source_states())
+    """Poll every enabled source on its schedule and announce flagged items until `stop` is set."""
+    settings = config.settings
+    messenger = _LateMessenger()
+    async with AsyncExitStack() as stack:
+        rt = await stack.enter_async_context(open_runtime(config, messenger))
+        topic_names = {t.id: t.name for t in rt.live.current.topics}
+        scheduler = SourceScheduler(rt.pipeline, clock=utc_now)
+
+        async def on_change(effective: Effective) -> None:
+            await rt.store.sync_sources(effective.sources)
+            rt.pipeline.matcher = compile_topics(effective.topics)
+            scheduler.sync(effective.sources)
+            log.info(
+                "config changed: %d sources, %d topics",
+                len(effective.sources),
+                len(effective.topics),
+            )
+
+        rt.live.subscribe(on_change)
+        on_config_error: Callable[[ConfigError], Awaitable[None]] = _log_config_error
+        if settings.telegram_bot_token is None:
+            messenger.target = ConsoleMessenger(
+                stdout, tz=settings.timezone, topic_names=topic_names
+            )
+            where = "the console (no TELEGRAM_BOT_TOKEN)"
+        else:
+            on_config_error = await _start_telegram(
+                stack, settings, rt, scheduler, messenger, topic_names
+            )
+            where = "Telegram"
+
+        sources = rt.live.current.sources
+        scheduler.start(sources, await rt.store.source_states())
+        stack.push_async_callback(scheduler.shutdown, SHUTDOWN_GRACE)
+        watch = asyncio.create_task(rt.live.watch(on_error=on_config_error), name="config-watch")
+        stack.callback(watch.cancel)
         log.info(
-            "polling %d of %d sources; announcing to the console (no TELEGRAM_BOT_TOKEN)",
-            len(enabled),
-            len(config.sources),
+            "polling %d of %d sources; announcing to %s",
+            sum(1 for s in sources if s.enabled),
+            len(sources),
+            where,
         )
-        try:
-            await stop.wait()
-        finally:
-            log.info("stopping")
-            await scheduler.shutdown(SHUTDOWN_GRACE)
+        await stop.wait()
+        log.info("stopping")
+
+
+async def _start_telegram(
+    stack: AsyncExitStack,
+    settings: Settings,
+    rt: Runtime,
+    scheduler: SourceScheduler,
+    messenger: _LateMessenger,
+    topic_names: dict[str, str],
+) -> Callable[[ConfigError], Awaitable[None]]:
+    assert settings.telegram_bot_token is not None  # noqa: S101 (checked by the caller)
+    token = settings.telegram_bot_token.get_secret_value()
+    application = telegram_app.build_application(
+        token, base_url=settings.telegram_api_base_url, handlers=[]
+    )
+    worker = DeliveryWorker(
+        rt.chats,
+        TelegramSender(application.bot, link_previews=settings.link_previews),
+        topic_names=topic_names,
+        tz=settings.timezone,
+        clock=utc_now,
+    )
+    messenger.target = TelegramMessenger(application.bot, worker)
+    alerts = SourceAlerts(
+        bot=application.bot,
+        admin_ids=settings.admin_ids,
+        clock=utc_now,
+        tz=settings.timezone,
+        policy=AlertPolicy(
+            failures=settings.alert_failures, silence=timedelta(seconds=settings.alert_silence)
+        ),
+    )
+    alerts.prime(await rt.store.source_states(), await rt.ops.newest_items())
+    scheduler.on_report = alerts.on_report
+    config_alerts = ConfigAlerts(bot=application.bot, admin_ids=settings.admin_ids)
+    rt.live.subscribe(config_alerts.on_change)
+
+    def default_topics() -> list[str]:
+        return [t.id for t in rt.live.current.topics if t.default]
+
+    # Operators' handlers come first: they answer operators and let everyone else fall through.
+    application.add_handlers(
+        [
+            *make_admin_handlers(
+                admin_ids=settings.admin_ids,
+                live=rt.live,
+                store=rt.store,
+                chat_store=rt.chats,
+                ops=rt.ops,
+                fetcher=rt.fetcher,
+                tz=settings.timezone,
+                clock=utc_now,
+                next_poll=scheduler.next_poll,
+                wake=worker.wake,
+            ),
+            *make_handlers(
+                chat_store=rt.chats,
+                store=rt.store,
+                topics=lambda: rt.live.current.topics,
+                sources=lambda: rt.live.current.sources,
+                tz=settings.timezone,
+                clock=utc_now,
+                default_topics=default_topics,
+            ),
+        ]
+    )
+    stack.push_async_callback(telegram_app.stop, application)
+    await telegram_app.start(application, webhook_url=settings.webhook_url, port=settings.port)
+    worker.start()
+    stack.push_async_callback(worker.stop)
+    return config_alerts.on_error
+
+
+async def _log_config_error(error: ConfigError) -> None:
+    log.error("config files have errors; the last good config keeps running:\n%s", error)
 
 
 async def fetch_once(
     config: Config, *, source_id: str | None = None, stdout: TextIO = sys.stdout
 ) -> list[SourceReport]:
-    """One pass over the enabled sources (or just `source_id`, enabled or not)."""
-    sources: list[Source] = [
-        s for s in config.sources if (s.id == source_id if source_id else s.enabled)
-    ]
-    async with build(config, stdout=stdout) as parts:
-        return await parts.pipeline.run_all(sources)
+    """One pass over the enabled sources (or just `source_id`, enabled or not), with operator
+    edits applied; flagged items go to the console (Telegram delivery is `run`'s job)."""
+    messenger = ConsoleMessenger(
+        stdout, tz=config.settings.timezone, topic_names={t.id: t.name for t in config.topics}
+    )
+    async with open_runtime(config, messenger) as rt:
+        sources: list[Source] = [
+            s for s in rt.live.current.sources if (s.id == source_id if source_id else s.enabled)
+        ]
+        if source_id and not sources:
+            raise ConfigError([f"unknown source {source_id!r}; see `python -m bot config show`"])
+        return await rt.pipeline.run_all(sources)
 
 
 async def latest(config: Config, *, n: int, topic: str | None) -> list[StoredItem]:

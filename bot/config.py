@@ -32,6 +32,7 @@ from bot.models import Source, Topic
 from bot.topic_config import load_topics
 
 MIN_INTERVAL = 10  # seconds; faster polling is rude to outlets and gains nothing
+DEFAULT_INTERVAL = 600  # seconds, when neither the entry nor [defaults] gives one
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
@@ -80,6 +81,12 @@ class Settings(BaseSettings):
     max_backoff: Annotated[int, NoDecode] = Field(
         default=3600, validation_alias=AliasChoices("BOT_MAX_BACKOFF")
     )
+    alert_failures: int = Field(
+        default=5, ge=1, le=1000, validation_alias=AliasChoices("BOT_ALERT_FAILURES")
+    )
+    alert_silence: Annotated[int, NoDecode] = Field(
+        default=48 * 3600, validation_alias=AliasChoices("BOT_ALERT_SILENCE")
+    )
     webhook_url: str | None = Field(default=None, validation_alias=AliasChoices("BOT_WEBHOOK_URL"))
     link_previews: bool = Field(default=False, validation_alias=AliasChoices("BOT_LINK_PREVIEWS"))
 
@@ -109,6 +116,14 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("use one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @field_validator("alert_silence", mode="before")
+    @classmethod
+    def _silence(cls, value: Any) -> Any:
+        seconds = parse_duration(value) if isinstance(value, str) else int(value)
+        if not 3600 <= seconds <= 90 * 86400:
+            raise ValueError("must be between 1h and 90d")
+        return seconds
 
     @field_validator("max_backoff", mode="before")
     @classmethod
@@ -164,7 +179,7 @@ class _SourceEntry(BaseModel):
     id: str
     name: str = Field(min_length=1, max_length=200)
     url: str
-    interval: int
+    interval: int = DEFAULT_INTERVAL
     language: str | None = None
     enabled: bool = True
     user_agent: str | None = Field(default=None, min_length=1, max_length=300)

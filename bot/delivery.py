@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.chat_store import ChatStore, Outgoing
 from bot.errors import (
@@ -121,6 +121,8 @@ class DeliveryWorker:
         self._attempts: dict[int, _Attempt] = {}  # by outbox id, while a row is retried
         self._turns: dict[int, int] = {}  # chat -> sequence number of its latest turn
         self._tasks: list[asyncio.Task[None]] = []
+        self._busy: set[asyncio.Task[Any]] = set()  # senders in the middle of a turn
+        self._stopping = False
 
     @property
     def active_lanes(self) -> int:
@@ -139,12 +141,22 @@ class DeliveryWorker:
         """Rows were added: look at the outbox now rather than at the next recheck."""
         self._wakeup.set()
 
-    async def stop(self) -> None:
-        """Cancel every task; unsent rows stay pending for the next start."""
+    async def stop(self, grace: float = 3.0) -> None:
+        """Stop: sends in flight get `grace` seconds to be answered and marked sent (so a clean
+        stop repeats nothing), then every task is cancelled; unsent rows stay pending."""
+        self._stopping = True
+        busy = [t for t in self._tasks if t in self._busy]
+        for task in self._tasks:
+            if task not in self._busy:
+                task.cancel()
+        if busy:
+            await asyncio.wait(busy, timeout=grace)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        self._busy.clear()
+        self._stopping = False
         for state in (self._scheduled, self._ready, self._timers, self._hold, self._poked):
             state.clear()
         self._ahead.clear()
@@ -201,8 +213,11 @@ class DeliveryWorker:
                     await self._work.wait()
 
     async def _serve(self) -> None:
-        while True:
+        me = asyncio.current_task()
+        assert me is not None  # noqa: S101 (started with create_task)
+        while not self._stopping:
             chat_id = await self._next_chat()
+            self._busy.add(me)
             try:
                 await self._turn(chat_id)
             except StoreError as exc:
@@ -215,6 +230,8 @@ class DeliveryWorker:
                 log.exception("delivery: chat %d: unexpected error", chat_id)
                 self._scheduled.discard(chat_id)
                 self._ahead.pop(chat_id, None)
+            finally:
+                self._busy.discard(me)
 
     def _hold_for(self, chat_id: int, seconds: float) -> None:
         self._hold[chat_id] = self._monotonic() + seconds

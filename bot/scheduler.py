@@ -44,7 +44,7 @@ class SourceScheduler:
         self._pipeline = pipeline
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 (spreading start-up, not security)
-        self._on_report = on_report
+        self.on_report = on_report  # settable: alerts are wired after the scheduler exists
         self._scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -88,6 +88,12 @@ class SourceScheduler:
             if old is None or old.url != source.url:
                 log.info("source=%s scheduled now", source_id)
                 self._schedule(source_id, now)
+            elif source.interval < old.interval:
+                # A shorter interval applies now, not after the longer wait already planned.
+                planned = self.next_poll(source_id)
+                sooner = now + timedelta(seconds=source.interval)
+                if planned is None or sooner < planned:
+                    self._schedule(source_id, sooner)
 
     def poll_now(self, source_id: str) -> None:
         """Move a source's next poll to now."""
@@ -135,8 +141,14 @@ class SourceScheduler:
                 return
             report = await self._pipeline.run_source(source)
             next_poll = report.next_poll
-            if self._on_report is not None:
-                await self._on_report(source, report)
+            if self.on_report is not None:
+                await self.on_report(source, report)
+        except asyncio.CancelledError:
+            # Only shutdown cancels a poll. Nothing half-stored: its transaction never committed,
+            # so it is simply redone after the restart. Ending quietly keeps APScheduler from
+            # logging the cancellation as a crash.
+            log.info("source=%s poll interrupted by shutdown; redone at the next start", source_id)
+            return
         except Exception:
             # The one broad catch: a bug in one run must not end the source's polling for good.
             log.exception("source=%s run crashed", source_id)
