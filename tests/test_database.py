@@ -12,10 +12,10 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
-from bot.database import async_url, describe_error, make_engine, migrate, safe_url
-from bot.errors import ConfigError, StoreError
 import bot.chat_schema
 import bot.overlay_schema  # noqa: F401  (their tables join the shared metadata on import)
+from bot.database import async_url, describe_error, make_engine, migrate, safe_url
+from bot.errors import ConfigError, StoreError
 from bot.schema import metadata
 from tests.db import postgres_base_url
 

@@ -19,8 +19,6 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from bot import app
 from bot.chat_store import ChatStore
 from bot.config import Config, load_config

@@ -11,9 +11,9 @@ import asyncio
 from alembic import context
 from sqlalchemy import Connection
 
-from bot.database import WRITE_OPTIONS, make_engine
 import bot.chat_schema
 import bot.overlay_schema  # noqa: F401  (their tables join the shared metadata on import)
+from bot.database import WRITE_OPTIONS, make_engine
 from bot.schema import metadata
 
 
