@@ -23,6 +23,7 @@ from bot.chat_store import ChatStore
 from bot.commands import make_handlers
 from bot.config import Config, Settings
 from bot.database import make_engine, migrate
+from bot.db_access import DbAccess
 from bot.delivery import DeliveryWorker
 from bot.errors import ConfigError
 from bot.fetch import Fetcher, make_client
@@ -79,14 +80,13 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
         engine = make_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
         await migrate(engine)
-        chats = ChatStore(engine)
+        db = DbAccess(engine)  # one per engine: every store's SQLite writers share its lock
+        chats = ChatStore(db)
         # Flagged items enter the outbox in the transaction that stores them; without Telegram
         # there is nobody to deliver to, so nothing is queued.
         hooks = [chats.enqueue] if settings.telegram_bot_token else []
-        store = Store(engine, on_flagged=hooks)
-        live = LiveConfig(
-            config_dir=settings.config_dir, overlay=OverlayStore(engine), clock=utc_now
-        )
+        store = Store(db, on_flagged=hooks)
+        live = LiveConfig(config_dir=settings.config_dir, overlay=OverlayStore(db), clock=utc_now)
         effective = await live.load()
         await store.sync_sources(effective.sources)
         client = make_client(
@@ -107,7 +107,7 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
             clock=utc_now,
             max_backoff=settings.max_backoff,
         )
-        yield Runtime(store, chats, OpsStore(engine, on_flagged=hooks), live, fetcher, pipeline)
+        yield Runtime(store, chats, OpsStore(db, on_flagged=hooks), live, fetcher, pipeline)
 
 
 class _LateMessenger:

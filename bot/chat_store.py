@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,14 +29,13 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.chat_schema import DROPPED, PENDING, SENT, chats, outbox, subscriptions
-from bot.database import WRITE_OPTIONS, describe_error
+from bot.db_access import DbAccess
 from bot.errors import StoreError
-from bot.models import Item, StoredItem, TermHit, TopicMatch
+from bot.models import StoredItem
+from bot.rows import item_from_row, match_from_row
 from bot.schema import UTCDateTime, item_topics, items, sources
 
 log = logging.getLogger(__name__)
@@ -88,11 +86,8 @@ class _Mark:
 class ChatStore:
     """Reads and writes chats, subscriptions and the outbox through an injected engine."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._writer = engine.execution_options(**WRITE_OPTIONS)
-        # SQLite has one writer at a time: queue ours here rather than spin on busy_timeout.
-        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+    def __init__(self, db: AsyncEngine | DbAccess) -> None:
+        self._db = DbAccess.of(db)
         self._marks: list[_Mark] = []  # mark_sent calls waiting for the next group commit
         self._mark_lock = asyncio.Lock()
 
@@ -112,7 +107,7 @@ class ChatStore:
         """Add `topics` (idempotent), (re)activate the chat, remember its thread, reset failures."""
         if kind not in KINDS:
             raise ValueError(f"unknown chat kind {kind!r}")
-        async with self._write(f"subscribing chat {chat_id}") as conn:
+        async with self._db.write(f"subscribing chat {chat_id}") as conn:
             values = {
                 "kind": kind,
                 "title": title,
@@ -123,7 +118,7 @@ class ChatStore:
                 "last_error": None,
                 "updated": now,
             }
-            stmt = self._insert(chats).values(
+            stmt = self._db.insert(chats).values(
                 chat_id=chat_id, added_by=added_by, created=now, **values
             )
             await conn.execute(
@@ -138,7 +133,7 @@ class ChatStore:
             if topics:
                 rows = [{"chat_id": chat_id, "topic_id": t, "created": now} for t in set(topics)]
                 await conn.execute(
-                    self._insert(subscriptions).values(rows).on_conflict_do_nothing()
+                    self._db.insert(subscriptions).values(rows).on_conflict_do_nothing()
                 )
             if not await self._topics(conn, chat_id):
                 await conn.execute(
@@ -152,7 +147,7 @@ class ChatStore:
         self, chat_id: int, *, topics: Sequence[str] | None, now: datetime
     ) -> Chat | None:
         """Remove `topics` (None: all); pending rows no longer wanted are dropped; None if unknown."""
-        async with self._write(f"unsubscribing chat {chat_id}") as conn:
+        async with self._db.write(f"unsubscribing chat {chat_id}") as conn:
             if await self._chat(conn, chat_id) is None:
                 return None
             removing = delete(subscriptions).where(subscriptions.c.chat_id == chat_id)
@@ -181,7 +176,7 @@ class ChatStore:
 
     async def chat(self, chat_id: int) -> Chat | None:
         """The chat, or None if it never subscribed."""
-        async with self._read(f"reading chat {chat_id}") as conn:
+        async with self._db.read(f"reading chat {chat_id}") as conn:
             return await self._chat(conn, chat_id)
 
     async def chats(self, *, active_only: bool = True) -> list[Chat]:
@@ -189,7 +184,7 @@ class ChatStore:
         query = select(chats).order_by(chats.c.chat_id)
         if active_only:
             query = query.where(chats.c.active.is_(True))
-        async with self._read("reading chats") as conn:
+        async with self._db.read("reading chats") as conn:
             rows = (await conn.execute(query)).all()
             subs = (
                 await conn.execute(
@@ -207,7 +202,7 @@ class ChatStore:
         """Group → supergroup: subscriptions and outbox rows move to `new_id` (merged if known)."""
         if old_id == new_id:
             return
-        async with self._write(f"migrating chat {old_id} to {new_id}") as conn:
+        async with self._db.write(f"migrating chat {old_id} to {new_id}") as conn:
             old = await self._chat(conn, old_id)
             if old is None:
                 return
@@ -235,7 +230,7 @@ class ChatStore:
             if old.topics:
                 rows = [{"chat_id": new_id, "topic_id": t, "created": now} for t in old.topics]
                 await conn.execute(
-                    self._insert(subscriptions).values(rows).on_conflict_do_nothing()
+                    self._db.insert(subscriptions).values(rows).on_conflict_do_nothing()
                 )
             # Rows the new id already has for the same item win; the rest move over as they are.
             taken = select(outbox.c.item_id).where(outbox.c.chat_id == new_id)
@@ -270,7 +265,7 @@ class ChatStore:
                 literal(now, UTCDateTime),
             ).where(chats.c.active.is_(True), wanted)
             names = ["item_id", "chat_id", "status", "attempts", "created", "updated"]
-            stmt = self._insert(outbox).from_select(names, rows)
+            stmt = self._db.insert(outbox).from_select(names, rows)
             await conn.execute(stmt.on_conflict_do_nothing())
 
     async def pending_chats(self) -> list[int]:
@@ -282,7 +277,7 @@ class ChatStore:
             .distinct()
             .order_by(outbox.c.chat_id)
         )
-        async with self._read("reading the chats with pending messages") as conn:
+        async with self._db.read("reading the chats with pending messages") as conn:
             return list((await conn.scalars(query)).all())
 
     async def pending_count(self, chat_id: int | None = None) -> int:
@@ -290,7 +285,7 @@ class ChatStore:
         query = select(func.count()).select_from(outbox).where(outbox.c.status == PENDING)
         if chat_id is not None:
             query = query.where(outbox.c.chat_id == chat_id)
-        async with self._read("counting pending messages") as conn:
+        async with self._db.read("counting pending messages") as conn:
             return int(await conn.scalar(query) or 0)
 
     async def next_pending(self, chat_id: int, *, limit: int = 20) -> list[Outgoing]:
@@ -331,7 +326,7 @@ class ChatStore:
             .order_by(outbox.c.id)
             .limit(limit)
         )
-        async with self._read(action) as conn:
+        async with self._db.read(action) as conn:
             rows = (await conn.execute(query)).all()
             if not rows:
                 return []
@@ -361,10 +356,10 @@ class ChatStore:
             chosen = [m for m in found if m.topic_id in topics.get(r.chat_id, ())] or found
             stored = StoredItem(
                 id=r.id,
-                item=_item(r),
+                item=item_from_row(r),
                 source_name=r.source_name,
                 first_seen=r.first_seen,
-                matches=tuple(_match(m) for m in chosen),
+                matches=tuple(match_from_row(m) for m in chosen),
             )
             out.append(Outgoing(r.outbox_id, r.chat_id, r.thread_id, stored, r.attempts))
         return out
@@ -395,7 +390,7 @@ class ChatStore:
 
     async def _mark_batch(self, batch: list[_Mark]) -> dict[int, bool]:
         ids = [m.outbox_id for m in batch]
-        async with self._write(f"marking {len(batch)} message(s) sent") as conn:
+        async with self._db.write(f"marking {len(batch)} message(s) sent") as conn:
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.id == bindparam("b_id"))
@@ -430,7 +425,7 @@ class ChatStore:
 
     async def record_attempt(self, outbox_id: int, *, error: str, now: datetime) -> None:
         """A failed attempt that will be retried: count it and keep the reason."""
-        async with self._write(f"recording a failed attempt of message {outbox_id}") as conn:
+        async with self._db.write(f"recording a failed attempt of message {outbox_id}") as conn:
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.id == outbox_id)
@@ -439,7 +434,7 @@ class ChatStore:
 
     async def drop(self, outbox_id: int, *, reason: str, now: datetime) -> None:
         """Give up on one row (Telegram refused the message for good)."""
-        async with self._write(f"dropping message {outbox_id}") as conn:
+        async with self._db.write(f"dropping message {outbox_id}") as conn:
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.id == outbox_id, outbox.c.status == PENDING)
@@ -453,7 +448,7 @@ class ChatStore:
 
     async def record_unavailable(self, chat_id: int, *, error: str, now: datetime) -> Chat | None:
         """Count a "chat unavailable" failure (blocked, kicked, not found); the updated chat."""
-        async with self._write(f"recording a failure of chat {chat_id}") as conn:
+        async with self._db.write(f"recording a failure of chat {chat_id}") as conn:
             await conn.execute(
                 update(chats)
                 .where(chats.c.chat_id == chat_id)
@@ -468,7 +463,7 @@ class ChatStore:
 
     async def deactivate(self, chat_id: int, *, reason: str, now: datetime) -> None:
         """Stop delivering to a chat that is gone; its pending rows are dropped, topics kept."""
-        async with self._write(f"deactivating chat {chat_id}") as conn:
+        async with self._db.write(f"deactivating chat {chat_id}") as conn:
             await conn.execute(
                 update(chats)
                 .where(chats.c.chat_id == chat_id)
@@ -495,34 +490,6 @@ class ChatStore:
         )
         return list((await conn.scalars(query)).all())
 
-    def _insert(self, table: Any) -> Any:
-        # Both dialects' inserts offer on_conflict_do_*; typed Any as their classes are unrelated.
-        if self._engine.dialect.name == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
-
-    @asynccontextmanager
-    async def _write(self, action: str) -> AsyncIterator[AsyncConnection]:
-        async with AsyncExitStack() as stack:
-            if self._write_lock is not None:
-                await stack.enter_async_context(self._write_lock)
-            stack.enter_context(self._errors(action))  # entered first: also sees the COMMIT fail
-            yield await stack.enter_async_context(self._writer.begin())
-
-    @asynccontextmanager
-    async def _read(self, action: str) -> AsyncIterator[AsyncConnection]:
-        with self._errors(action):
-            async with self._engine.connect() as conn:
-                yield conn
-
-    @contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
-        """Translate SQLAlchemy's and the driver's errors into StoreError, once, here."""
-        try:
-            yield
-        except (SQLAlchemyError, OSError) as exc:
-            raise StoreError(f"{action}: {describe_error(exc, self._engine.url)}") from exc
-
 
 def _chat(row: Row[Any], topics: Sequence[str]) -> Chat:
     return Chat(
@@ -536,34 +503,4 @@ def _chat(row: Row[Any], topics: Sequence[str]) -> Chat:
         last_error=row.last_error,
         added_by=row.added_by,
         first_failure=row.first_failure,
-    )
-
-
-# The same row → record mapping as bot.store's (whose helpers are private to it).
-def _item(row: Row[Any]) -> Item:
-    return Item(
-        source_id=row.source_id,
-        key=row.key,
-        url=row.url,
-        title=row.title,
-        summary=row.summary,
-        published=row.published,
-        language=row.language,
-        guid=row.guid,
-    )
-
-
-def _match(row: Row[Any]) -> TopicMatch:
-    hits = (row.explanation or {}).get("hits", [])
-    return TopicMatch(
-        topic_id=row.topic_id,
-        hits=tuple(
-            TermHit(
-                group=h.get("group", ""),
-                term=h.get("term", ""),
-                field=h.get("field", ""),
-                text=h.get("text", ""),
-            )
-            for h in hits
-        ),
     )

@@ -8,19 +8,16 @@ and errors stay here: callers get `ChangeRow` and `StoreError`.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select, text, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.database import WRITE_OPTIONS, describe_error
-from bot.errors import StoreError
+from bot.db_access import DbAccess
 from bot.overlay_schema import config_changes as changes_t
 
 # Any fixed 64-bit number, distinct from the migration lock's; held by every config writer.
@@ -95,54 +92,35 @@ class OverlayTransaction:
 class OverlayStore:
     """The `config_changes` table through an injected engine (which it does not dispose)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._writer = engine.execution_options(**WRITE_OPTIONS)
-        # SQLite has one writer at a time; queueing ours here beats spinning on busy_timeout.
-        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+    def __init__(self, db: AsyncEngine | DbAccess) -> None:
+        self._db = DbAccess.of(db)
 
     async def edits(self) -> list[ChangeRow]:
         """The active edits (not undone), oldest first: what is replayed over the files."""
-        async with self._read("reading operator edits") as conn:
+        async with self._db.read("reading operator edits") as conn:
             return await _active_edits(conn)
 
     async def version(self) -> int:
         """The newest change's id (0 when none): it grows with every edit, undo and record."""
-        async with self._read("reading the operator edit version") as conn:
+        async with self._db.read("reading the operator edit version") as conn:
             return int(await conn.scalar(select(func.coalesce(func.max(changes_t.c.id), 0))) or 0)
 
     async def audit(self, n: int) -> list[ChangeRow]:
         """The newest `n` changes, newest first."""
-        async with self._read("reading the audit trail") as conn:
+        async with self._db.read("reading the audit trail") as conn:
             rows = await conn.execute(select(changes_t).order_by(changes_t.c.id.desc()).limit(n))
             return [_row(r) for r in rows]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[OverlayTransaction]:
         """A write transaction that no other config writer runs beside; committed on exit."""
-        async with AsyncExitStack() as stack:
-            if self._write_lock is not None:
-                await stack.enter_async_context(self._write_lock)
-            stack.enter_context(self._errors("writing an operator edit"))
-            conn = await stack.enter_async_context(self._writer.begin())
-            if self._engine.dialect.name == "postgresql":
+        # SQLite's BEGIN IMMEDIATE already excludes other writers; PostgreSQL needs the lock.
+        async with self._db.write("writing an operator edit") as conn:
+            if self._db.dialect == "postgresql":
                 await conn.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EDIT_LOCK_KEY}
                 )
             yield OverlayTransaction(conn)
-
-    @asynccontextmanager
-    async def _read(self, action: str) -> AsyncIterator[AsyncConnection]:
-        with self._errors(action):
-            async with self._engine.connect() as conn:
-                yield conn
-
-    @contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
-        try:
-            yield
-        except (SQLAlchemyError, OSError) as exc:
-            raise StoreError(f"{action}: {describe_error(exc, self._engine.url)}") from exc
 
 
 async def _active_edits(conn: AsyncConnection) -> list[ChangeRow]:

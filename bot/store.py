@@ -9,31 +9,26 @@ module: callers get the records of `bot.models` and `StoreError`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Row, Select, Table, exists, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Row, Select, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.database import WRITE_OPTIONS, describe_error
-from bot.errors import ConfigError, StoreError
+from bot.db_access import DbAccess
 from bot.models import (
     Item,
     MatchedItem,
     Source,
     SourceState,
     StoredItem,
-    TermHit,
     TopicMatch,
     Validators,
 )
+from bot.rows import item_from_row, match_from_row, match_values
 from bot.schema import item_topics as topics_t
 from bot.schema import items as items_t
 from bot.schema import source_state as state_t
@@ -62,24 +57,22 @@ class FlaggedHook(Protocol):
 
 
 class Store:
-    """Reads and writes the bot's tables through an injected engine (which it does not dispose)."""
+    """Reads and writes the bot's tables through an injected engine (which it does not dispose).
+
+    Pass the app's shared `DbAccess` so that writers of every store queue on one SQLite lock;
+    a bare engine gets an access of its own.
+    """
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        db: AsyncEngine | DbAccess,
         *,
         on_flagged: Sequence[FlaggedHook] = (),
         batch_size: int = 500,
     ) -> None:
-        if engine.dialect.name not in ("sqlite", "postgresql"):
-            raise ConfigError([f"database {engine.dialect.name!r} is not supported"])
-        self._engine = engine
-        self._writer = engine.execution_options(**WRITE_OPTIONS)
+        self._db = DbAccess.of(db)
         self._on_flagged = tuple(on_flagged)
         self._batch_size = batch_size
-        # SQLite has one writer at a time; queueing our own writers here is fairer and cheaper
-        # than letting them spin on busy_timeout. PostgreSQL takes row locks instead.
-        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     async def sync_sources(
         self, configured: Sequence[Source], *, now: datetime | None = None
@@ -90,9 +83,9 @@ class Store:
             s.id: {"id": s.id, "name": s.name, "url": s.url, "enabled": s.enabled}
             for s in configured
         }
-        async with self._write("syncing sources") as conn:
+        async with self._db.write("syncing sources") as conn:
             for batch in _batches(list(rows.values()), self._batch_size):
-                stmt = self._insert(sources_t).values(
+                stmt = self._db.insert(sources_t).values(
                     [{**r, "created": now, "updated": now} for r in batch]
                 )
                 changed = (
@@ -116,7 +109,7 @@ class Store:
 
     async def source_state(self, source_id: str) -> SourceState:
         """What is known of a source; a default state when it was never polled."""
-        async with self._read(f"reading the state of {source_id}") as conn:
+        async with self._db.read(f"reading the state of {source_id}") as conn:
             row = (
                 await conn.execute(select(state_t).where(state_t.c.source_id == source_id))
             ).first()
@@ -124,7 +117,7 @@ class Store:
 
     async def source_states(self) -> dict[str, SourceState]:
         """The state of every source polled at least once, by source id."""
-        async with self._read("reading source states") as conn:
+        async with self._db.read("reading source states") as conn:
             rows = (await conn.execute(select(state_t))).all()
         return {row.source_id: _state(row) for row in rows}
 
@@ -146,11 +139,11 @@ class Store:
             unique.setdefault(matched.item.key, matched)
         # Key order: concurrent writers on PostgreSQL then lock the unique index in the same order.
         ordered = [unique[key] for key in sorted(unique)]
-        async with self._write(f"saving the fetch of {source_id}") as conn:
+        async with self._db.write(f"saving the fetch of {source_id}") as conn:
             ids: dict[str, int] = {}
             for batch in _batches(ordered, self._batch_size):
                 stmt = (
-                    self._insert(items_t)
+                    self._db.insert(items_t)
                     .values([_item_row(m.item, now) for m in batch])
                     .on_conflict_do_nothing(index_elements=[items_t.c.source_id, items_t.c.key])
                     .returning(items_t.c.id, items_t.c.key)
@@ -158,7 +151,7 @@ class Store:
                 ids.update({key: item_id for item_id, key in (await conn.execute(stmt)).all()})
             new = [(ids[m.item.key], m) for m in ordered if m.item.key in ids]
             matches = [
-                _match_row(item_id, m, now) for item_id, matched in new for m in matched.matches
+                match_values(item_id, m, now) for item_id, matched in new for m in matched.matches
             ]
             if matches:
                 await conn.execute(topics_t.insert(), matches)
@@ -222,7 +215,7 @@ class Store:
                 last_modified=validators.last_modified,
                 body_hash=validators.body_hash,
             )
-        async with self._write(f"saving the state of {source_id}") as conn:
+        async with self._db.write(f"saving the state of {source_id}") as conn:
             await self._upsert_state(conn, source_id, values, seen=0)
 
     async def save_failure(
@@ -230,14 +223,14 @@ class Store:
     ) -> int:
         """Record a failed poll; returns how many polls in a row have now failed."""
         values = {"last_attempt": now, "last_error": error[:_MAX_ERROR], "next_poll": next_poll}
-        stmt = self._insert(state_t).values(
+        stmt = self._db.insert(state_t).values(
             source_id=source_id, consecutive_failures=1, items_seen=0, **values
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=[state_t.c.source_id],
             set_={**values, "consecutive_failures": state_t.c.consecutive_failures + 1},
         )
-        async with self._write(f"saving the failure of {source_id}") as conn:
+        async with self._db.write(f"saving the failure of {source_id}") as conn:
             failures = await conn.scalar(stmt.returning(state_t.c.consecutive_failures))
         return int(failures or 0)
 
@@ -255,7 +248,7 @@ class Store:
             .order_by(items_t.c.published.desc(), items_t.c.first_seen.desc(), items_t.c.id.desc())
             .limit(n)
         )
-        async with self._read("reading the latest items") as conn:
+        async with self._db.read("reading the latest items") as conn:
             rows = (await conn.execute(query)).all()
             found = select(topics_t).where(topics_t.c.item_id.in_([r.id for r in rows]))
             if topics is not None:
@@ -263,11 +256,11 @@ class Store:
             match_rows = (await conn.execute(found.order_by(topics_t.c.topic_id))).all()
         by_item: dict[int, list[TopicMatch]] = {}
         for m in match_rows:
-            by_item.setdefault(m.item_id, []).append(_match(m))
+            by_item.setdefault(m.item_id, []).append(match_from_row(m))
         return [
             StoredItem(
                 id=r.id,
-                item=_item(r),
+                item=item_from_row(r),
                 source_name=r.source_name,
                 first_seen=r.first_seen,
                 matches=tuple(by_item.get(r.id, ())),
@@ -279,41 +272,13 @@ class Store:
         self, conn: AsyncConnection, source_id: str, values: dict[str, Any], *, seen: int
     ) -> None:
         defaults = {"consecutive_failures": 0, "items_seen": seen}
-        stmt = self._insert(state_t).values(source_id=source_id, **{**defaults, **values})
+        stmt = self._db.insert(state_t).values(source_id=source_id, **{**defaults, **values})
         await conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=[state_t.c.source_id],
                 set_={**values, "items_seen": state_t.c.items_seen + seen},
             )
         )
-
-    def _insert(self, table: Table) -> Any:
-        # Both dialects' inserts offer on_conflict_do_*; typed Any as their classes are unrelated.
-        if self._engine.dialect.name == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
-
-    @asynccontextmanager
-    async def _write(self, action: str) -> AsyncIterator[AsyncConnection]:
-        async with AsyncExitStack() as stack:
-            if self._write_lock is not None:
-                await stack.enter_async_context(self._write_lock)
-            stack.enter_context(self._errors(action))  # entered first: also sees the COMMIT fail
-            yield await stack.enter_async_context(self._writer.begin())
-
-    @asynccontextmanager
-    async def _read(self, action: str) -> AsyncIterator[AsyncConnection]:
-        with self._errors(action):
-            async with self._engine.connect() as conn:
-                yield conn
-
-    @contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
-        """Translate SQLAlchemy's and the driver's errors into StoreError, once, here."""
-        try:
-            yield
-        except (SQLAlchemyError, OSError) as exc:
-            raise StoreError(f"{action}: {describe_error(exc, self._engine.url)}") from exc
 
 
 def _batches(rows: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
@@ -333,47 +298,6 @@ def _item_row(item: Item, now: datetime) -> dict[str, Any]:
         "language": item.language,
         "guid": item.guid,
     }
-
-
-def _match_row(item_id: int, match: TopicMatch, now: datetime) -> dict[str, Any]:
-    hits = [
-        {"group": h.group, "term": h.term, "field": h.field, "text": h.text} for h in match.hits
-    ]
-    return {
-        "item_id": item_id,
-        "topic_id": match.topic_id,
-        "explanation": {"hits": hits},
-        "matched_at": now,
-    }
-
-
-def _match(row: Row[Any]) -> TopicMatch:
-    hits = (row.explanation or {}).get("hits", [])
-    return TopicMatch(
-        topic_id=row.topic_id,
-        hits=tuple(
-            TermHit(
-                group=h.get("group", ""),
-                term=h.get("term", ""),
-                field=h.get("field", ""),
-                text=h.get("text", ""),
-            )
-            for h in hits
-        ),
-    )
-
-
-def _item(row: Row[Any]) -> Item:
-    return Item(
-        source_id=row.source_id,
-        key=row.key,
-        url=row.url,
-        title=row.title,
-        summary=row.summary,
-        published=row.published,
-        language=row.language,
-        guid=row.guid,
-    )
 
 
 def _state(row: Row[Any]) -> SourceState:
