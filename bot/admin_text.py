@@ -3,7 +3,8 @@
 Arguments are split like a shell line, but only double quotes group words (typographic “ ” „ « »
 count as double quotes, since phone keyboards type them), so `"South Caucasus"` is one term while
 an apostrophe (`Xi'an`, `Shi'ite`) stays a letter. Answers are Telegram HTML with every dynamic
-string escaped, cut to fit one message (4096 UTF-16 units of visible text).
+string escaped, cut to fit one message (4096 UTF-16 units of visible text). The command table
+(`ADMIN_COMMANDS`, re-exported by `bot.admin_commands`) lives here too, as plain data.
 """
 
 from __future__ import annotations
@@ -23,6 +24,32 @@ from bot.telegram_html import TELEGRAM_TEXT_LIMIT, escape_text, utf16_len, visib
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 _COMMAND = re.compile(r"^\s*/\S*\s?")
+
+# (command, usage) in the order /help lists them; also fit for setMyCommands in an admin scope.
+ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("sources", "/sources — every source's health"),
+    ("addsource", "/addsource ID URL [NAME…]"),
+    ("removesource", "/removesource ID"),
+    ("pause", "/pause ID"),
+    ("resume", "/resume ID"),
+    ("interval", "/interval ID DURATION (e.g. 15m)"),
+    ("terms", "/terms TOPIC"),
+    ("addterm", '/addterm TOPIC GROUP TERM (quote a phrase: "South Caucasus")'),
+    ("removeterm", "/removeterm TOPIC GROUP TERM"),
+    ("addmask", "/addmask TOPIC PHRASE"),
+    ("removemask", "/removemask TOPIC PHRASE"),
+    ("addveto", "/addveto TOPIC TERM"),
+    ("removeveto", "/removeveto TOPIC TERM"),
+    ("testmatch", "/testmatch TEXT (first line: title, the rest: summary)"),
+    ("addchannel", "/addchannel @name_or_id [TOPIC…]"),
+    ("removechannel", "/removechannel @name_or_id [TOPIC…]"),
+    ("audit", "/audit [N] — the last N changes"),
+    ("undo", "/undo — revert the last change"),
+    ("reload", "/reload — re-read the config files"),
+    ("rematch", "/rematch TOPIC [HOURS] [announce]"),
+)
+ADMIN_USAGE: Mapping[str, str] = dict(ADMIN_COMMANDS)  # command → its usage line
+AUDIT_DEFAULT, AUDIT_MAX = 10, 50
 
 
 class ArgumentError(ValueError):
@@ -47,6 +74,34 @@ def split_args(text: str) -> list[str]:
         raise ArgumentError(
             'a quote is not closed: put a multi-word term in double quotes, e.g. "South Caucasus"'
         ) from None
+
+
+def audit_count(args: Sequence[str]) -> int:
+    """The N of `/audit [N]` (AUDIT_DEFAULT if absent); ArgumentError unless 1…AUDIT_MAX."""
+    if not args:
+        return AUDIT_DEFAULT
+    if len(args) != 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= AUDIT_MAX:
+        raise ArgumentError(f"N is a number from 1 to {AUDIT_MAX}")
+    return int(args[0])
+
+
+def rematch_args(
+    args: Sequence[str], *, default_hours: float, max_hours: float
+) -> tuple[str, float, bool]:
+    """`/rematch TOPIC [HOURS] [announce]` → (topic id, hours, announce); ArgumentError if bad."""
+    announce = any(a.lower() == "announce" for a in args)
+    rest = [a for a in args if a.lower() != "announce"]
+    if not 1 <= len(rest) <= 2:
+        raise ArgumentError("a topic is needed, then optionally HOURS and announce")
+    hours = default_hours
+    if len(rest) == 2:
+        try:
+            hours = float(rest[1])
+        except ValueError:
+            raise ArgumentError("HOURS is a number, e.g. 24") from None
+        if not 0 < hours <= max_hours:
+            raise ArgumentError(f"HOURS is more than 0 and at most {max_hours:g}")
+    return rest[0], hours, announce
 
 
 def b(text: str) -> str:
@@ -228,6 +283,24 @@ def problems_text(head: str, problems: Sequence[str]) -> str:
     """A refusal listing a ConfigError's problems, escaped and cut to fit."""
     lines = [f"• {escape_text(trim(clean(p), 400))}" for p in problems]
     return fit_blocks(head, lines)
+
+
+def duplicate_source_text(sources: Sequence[Source], source_id: str, url: str) -> str | None:
+    """The /addsource refusal when the id or the URL is already a source's, else None."""
+    for s in sources:
+        if s.id == source_id:
+            return (
+                f"Not added: there is already a source {code(source_id)} ({escape_text(s.name)})."
+            )
+        if s.url == url:
+            return f"Not added: this URL is already source {code(s.id)} ({escape_text(s.name)})."
+    return None
+
+
+def reloaded_text(sources: Sequence[Source], topics: Sequence[Topic]) -> str:
+    """The /reload answer: how many sources (and of them polled) and topics now run."""
+    polled = sum(1 for s in sources if s.enabled)
+    return f"Reloaded: {len(sources)} source(s) ({polled} polled), {len(topics)} topic(s)."
 
 
 def added_text(

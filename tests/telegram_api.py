@@ -29,10 +29,8 @@ import json
 import math
 import threading
 import time
-from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -40,216 +38,46 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
+from tests.telegram_faults import (
+    NOT_MODIFIED,
+    ApiError,
+    Fault,
+    FaultSlot,
+    chat_key,
+    int_param,
+    json_param,
+)
 from tests.telegram_html import HtmlParseError, parse_html, strip_text, utf16_len
+from tests.telegram_limits import RateLimiter, RateLimits
+from tests.telegram_records import (
+    ADMIN_RIGHTS,
+    DEFAULT_USER_ID,
+    SentMessage,
+    Stats,
+    T,
+    default_user,
+    enough,
+    new_chat,
+    scope_key,
+    user_json,
+)
+
+# Re-exported: tests and benchmarks import these from here.
+__all__ = [
+    "TOKEN",
+    "ApiError",
+    "Fault",
+    "RateLimiter",
+    "RateLimits",
+    "SentMessage",
+    "Stats",
+    "TelegramEmulator",
+    "telegram_api",
+]
 
 TOKEN = "123456:TEST-emulator-token"  # noqa: S105  (a fake token for a fake server)
-DEFAULT_USER_ID = 1001
 MAX_TEXT_UTF16 = 4096
-NOT_MODIFIED = (
-    "Bad Request: message is not modified: specified new message content and reply markup are "
-    "exactly the same as a current content and reply markup of the message"
-)
-T = TypeVar("T")
-
-
-class ApiError(Exception):
-    """An error answer: HTTP status, Telegram description and optional `parameters`."""
-
-    def __init__(
-        self, status: int, description: str, parameters: dict[str, Any] | None = None
-    ) -> None:
-        super().__init__(description)
-        self.status, self.description, self.parameters = status, description, parameters
-
-    def body(self) -> dict[str, Any]:
-        """The JSON body Telegram sends with this error."""
-        body: dict[str, Any] = {
-            "ok": False,
-            "error_code": self.status,
-            "description": self.description,
-        }
-        if self.parameters:
-            body["parameters"] = self.parameters
-        return body
-
-
-@dataclass(frozen=True, slots=True)
-class Fault:
-    """An injected answer; `delay` seconds first; with `proceed` the request then runs normally."""
-
-    status: int = 200
-    description: str = ""
-    parameters: dict[str, Any] | None = None
-    delay: float = 0.0
-    proceed: bool = False
-
-    @classmethod
-    def retry_after(cls, seconds: int = 1) -> Fault:
-        """429 Too Many Requests with `retry_after`."""
-        return cls(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
-
-    @classmethod
-    def server_error(cls, status: int = 500) -> Fault:
-        """A 5xx answer (500 Internal Server Error, 502 Bad Gateway, ...)."""
-        text = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
-        return cls(status, text.get(status, "Server Error"))
-
-    @classmethod
-    def blocked(cls) -> Fault:
-        """403: the user blocked the bot."""
-        return cls(403, "Forbidden: bot was blocked by the user")
-
-    @classmethod
-    def kicked(cls) -> Fault:
-        """403: the bot was removed from the group."""
-        return cls(403, "Forbidden: bot was kicked from the group chat")
-
-    @classmethod
-    def chat_not_found(cls) -> Fault:
-        """400 Bad Request: chat not found."""
-        return cls(400, "Bad Request: chat not found")
-
-    @classmethod
-    def migrated(cls, new_chat_id: int) -> Fault:
-        """400: the group became a supergroup with `new_chat_id`."""
-        return cls(
-            400,
-            "Bad Request: group chat was upgraded to a supergroup chat",
-            {"migrate_to_chat_id": new_chat_id},
-        )
-
-    @classmethod
-    def cant_parse(cls, detail: str = 'Unsupported start tag "x" at byte offset 0') -> Fault:
-        """400 can't parse entities."""
-        return cls(400, f"Bad Request: can't parse entities: {detail}")
-
-    @classmethod
-    def slow(cls, seconds: float) -> Fault:
-        """Answer normally, but only after `seconds` (for client timeout tests)."""
-        return cls(delay=seconds, proceed=True)
-
-
-@dataclass(slots=True)
-class _FaultSlot:
-    fault: Fault
-    chat_id: int | str | None  # None: any request
-    remaining: int | None  # None: until cleared
-    methods: frozenset[str] | None
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimits:
-    """Telegram's documented limits, in Telegram seconds (see `time_scale`)."""
-
-    private_per_second: float = 1.0
-    private_burst: int = 3
-    group_per_minute: int = 20
-    global_per_second: int = 30
-
-
-class RateLimiter:
-    """Per-chat token buckets (private), sliding windows (groups, overall); `acquire` -> wait."""
-
-    def __init__(self, limits: RateLimits, time_scale: float = 1.0) -> None:
-        self.limits, self.scale = limits, time_scale
-        self._buckets: dict[int | str, tuple[float, float]] = {}
-        self._windows: dict[int | str, deque[float]] = {}
-        self._overall: deque[float] = deque()
-
-    def acquire(self, chat_id: int | str, private: bool, now: float) -> float:
-        """Take a slot and return 0, or return the real seconds until one frees up."""
-        limits, waits = self.limits, []
-        second = 1.0 / self.scale
-        _prune(self._overall, now - second)
-        if len(self._overall) >= limits.global_per_second:
-            waits.append(self._overall[0] + second - now)
-        if private:
-            rate = limits.private_per_second * self.scale
-            tokens, last = self._buckets.get(chat_id, (float(limits.private_burst), now))
-            tokens = min(float(limits.private_burst), tokens + (now - last) * rate)
-            self._buckets[chat_id] = (tokens, now)
-            if tokens < 1:
-                waits.append((1 - tokens) / rate)
-        else:
-            minute = 60.0 / self.scale
-            window = self._windows.setdefault(chat_id, deque())
-            _prune(window, now - minute)
-            if len(window) >= limits.group_per_minute:
-                waits.append(window[0] + minute - now)
-        if waits:
-            return max(max(waits), 1e-6)
-        self._overall.append(now)
-        if private:
-            tokens, _ = self._buckets[chat_id]
-            self._buckets[chat_id] = (tokens - 1, now)
-        else:
-            self._windows[chat_id].append(now)
-        return 0.0
-
-
-def _prune(window: deque[float], older_than: float) -> None:
-    while window and window[0] <= older_than:
-        window.popleft()
-
-
-@dataclass(slots=True)
-class SentMessage:
-    """A message the emulator accepted from the bot."""
-
-    chat_id: int | str
-    message_id: int
-    text: str  # as sent, with tags
-    plain_text: str  # after entity parsing and trimming
-    parse_mode: str | None
-    entities: list[dict[str, Any]]
-    message_thread_id: int | None
-    disable_web_page_preview: bool | None
-    link_preview_options: dict[str, Any] | None
-    reply_markup: dict[str, Any] | None
-    received_at: float  # time.monotonic()
-    date: int
-    edits: list[str] = field(default_factory=list)  # earlier texts, oldest first
-    deleted: bool = False
-
-
-@dataclass(slots=True)
-class Stats:
-    """Counters for benchmarks: requests, accepted messages and error answers."""
-
-    requests: int = 0
-    messages: int = 0
-    too_many_requests: int = 0  # every 429 sent, injected or enforced
-    rate_limited: int = 0  # the 429s the rate limiter decided
-    errors: Counter[int] = field(default_factory=Counter)
-
-
-def _int(params: dict[str, Any], name: str) -> int | None:
-    value = params.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ApiError(400, f"Bad Request: invalid {name} specified") from None
-
-
-def _json(params: dict[str, Any], name: str) -> Any:
-    value = params.get(name)
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            raise ApiError(400, f"Bad Request: can't parse {name} JSON object") from None
-    return value
-
-
-def _chat_key(value: Any) -> int | str:
-    if isinstance(value, str) and value.startswith("@"):
-        return value
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ApiError(400, "Bad Request: chat not found") from None
+TELEGRAM_LIMITS = RateLimits()  # the real limits, the default (frozen, so shared safely)
 
 
 class _Handler(tornado.web.RequestHandler):
@@ -287,7 +115,7 @@ class TelegramEmulator:
         *,
         token: str = TOKEN,
         bot_username: str = "media_review_test_bot",
-        rate_limits: RateLimits | None = RateLimits(),
+        rate_limits: RateLimits | None = TELEGRAM_LIMITS,
         time_scale: float = 1.0,
         strict_ampersand: bool = True,
         strict_chats: bool = False,
@@ -312,7 +140,7 @@ class TelegramEmulator:
         self._chats: dict[int | str, dict[str, Any]] = {}
         self._members: dict[tuple[int | str, int], str] = {}
         self._migrated: dict[int | str, int] = {}
-        self._faults: list[_FaultSlot] = []
+        self._faults: list[FaultSlot] = []
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
@@ -404,7 +232,7 @@ class TelegramEmulator:
     def configure(
         self,
         *,
-        rate_limits: RateLimits | None = RateLimits(),
+        rate_limits: RateLimits | None = TELEGRAM_LIMITS,
         time_scale: float = 1.0,
     ) -> None:
         """Change (or disable, with None) the rate limits; resets the limiter's history."""
@@ -433,7 +261,7 @@ class TelegramEmulator:
     ) -> list[dict[str, Any]]:
         """Commands set for `scope` (a BotCommandScope dict[str, Any]) and `language_code`."""
         with self._lock:
-            return list(self._commands.get(_scope_key(scope, language_code), []))
+            return list(self._commands.get(scope_key(scope, language_code), []))
 
     @property
     def pending_updates(self) -> list[dict[str, Any]]:
@@ -498,7 +326,7 @@ class TelegramEmulator:
         self, method: str, count: int = 1, timeout: float = 5.0
     ) -> list[dict[str, Any]]:
         """Block until `method` was requested `count` times; return their parameters."""
-        return self.wait_until(lambda: _enough(self.requests(method), count), timeout)
+        return self.wait_until(lambda: enough(self.requests(method), count), timeout)
 
     async def wait_for_requests_async(
         self,
@@ -507,10 +335,10 @@ class TelegramEmulator:
         timeout: float = 5.0,  # noqa: ASYNC109  (mirrors the blocking variant)
     ) -> list[dict[str, Any]]:
         """The asyncio variant of `wait_for_requests`."""
-        return await self.wait_until_async(lambda: _enough(self.requests(method), count), timeout)
+        return await self.wait_until_async(lambda: enough(self.requests(method), count), timeout)
 
     def _at_least(self, chat_id: int | str | None, count: int) -> list[SentMessage]:
-        return _enough(self.sent_messages(chat_id), count)
+        return enough(self.sent_messages(chat_id), count)
 
     def _waited_for(self, chat_id: int | str | None, count: int, timeout: float) -> str:
         got = [m.plain_text[:60] for m in self.sent_messages(chat_id)]
@@ -535,7 +363,7 @@ class TelegramEmulator:
         """Answer the next `times` requests for `chat_id` (None: all) with `fault`."""
         names = frozenset(m.lower() for m in methods) if methods else None
         with self._lock:
-            self._faults.append(_FaultSlot(fault, chat_id, times, names))
+            self._faults.append(FaultSlot(fault, chat_id, times, names))
 
     def fail_next(
         self, count: int, status: int = 502, *, methods: Iterable[str] | None = None
@@ -543,7 +371,7 @@ class TelegramEmulator:
         """Make the next `count` requests of any chat (optionally only `methods`) fail."""
         names = frozenset(m.lower() for m in methods) if methods else None
         with self._lock:
-            self._faults.append(_FaultSlot(Fault.server_error(status), None, count, names))
+            self._faults.append(FaultSlot(Fault.server_error(status), None, count, names))
 
     def clear_faults(self) -> None:
         """Drop every pending fault."""
@@ -552,7 +380,7 @@ class TelegramEmulator:
 
     def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         chat = params.get("chat_id")
-        key = _chat_key(chat) if chat not in (None, "") else None
+        key = chat_key(chat) if chat not in (None, "") else None
         with self._lock:
             for slot in self._faults:
                 if slot.methods is not None and method not in slot.methods:
@@ -635,8 +463,8 @@ class TelegramEmulator:
             if chat["type"] == "channel":
                 message["sender_chat"] = dict(chat)
                 return self.send_update({"channel_post": message})
-            uid = user_id if user_id is not None else _default_user(chat)
-            message["from"] = _user(uid, username)
+            uid = user_id if user_id is not None else default_user(chat)
+            message["from"] = user_json(uid, username)
         return self.send_update({"message": message})
 
     def send_command(self, chat_id: int, text: str, **kwargs: Any) -> dict[str, Any]:
@@ -653,10 +481,10 @@ class TelegramEmulator:
             query_id = str(next(self._callback_ids))
             self._open_callbacks.add(query_id)
             chat = self._ensure_chat(chat_id, None)
-            uid = user_id if user_id is not None else _default_user(chat)
+            uid = user_id if user_id is not None else default_user(chat)
             query: dict[str, Any] = {
                 "id": query_id,
-                "from": _user(uid, None),
+                "from": user_json(uid, None),
                 "chat_instance": f"ci{chat_id}",
                 "data": data,
             }
@@ -673,7 +501,7 @@ class TelegramEmulator:
             new = self._ensure_chat(new_id, "supergroup")
             new["title"] = old.get("title", new.get("title"))
             self._migrated[old_id] = new_id
-            user, now = _user(DEFAULT_USER_ID, None), int(time.time())
+            user, now = user_json(DEFAULT_USER_ID, None), int(time.time())
             service: list[dict[str, Any]] = [
                 {"chat": dict(old), "migrate_to_chat_id": new_id},
                 {"chat": dict(new), "migrate_from_chat_id": old_id},
@@ -690,7 +518,7 @@ class TelegramEmulator:
     def _ensure_chat(self, chat_id: int | str, chat_type: str | None) -> dict[str, Any]:
         chat = self._chats.get(chat_id)
         if chat is None:
-            chat = _new_chat(chat_id, chat_type)
+            chat = new_chat(chat_id, chat_type)
             self._chats[chat_id] = chat
         elif chat_type:
             chat["type"] = chat_type
@@ -743,7 +571,7 @@ class TelegramEmulator:
         """Resolve chat_id as Telegram would (migrated groups, unknown chats); lock held."""
         if params.get("chat_id") in (None, ""):
             raise ApiError(400, "Bad Request: chat_id is empty")
-        key = _chat_key(params["chat_id"])
+        key = chat_key(params["chat_id"])
         if key in self._migrated:
             raise ApiError(
                 400, Fault.migrated(0).description, {"migrate_to_chat_id": self._migrated[key]}
@@ -790,7 +618,7 @@ class TelegramEmulator:
             raise ApiError(400, "Bad Request: message text is empty")
         parse_mode = params.get("parse_mode") or None
         if parse_mode is None:
-            plain, entities = text, list(_json(params, "entities") or [])
+            plain, entities = text, list(json_param(params, "entities") or [])
         elif parse_mode.lower() == "html":
             try:
                 plain, entities = parse_html(text, strict_ampersand=self.strict_ampersand)
@@ -825,7 +653,7 @@ class TelegramEmulator:
         with self._lock:
             chat = self._chat_for(params)
         plain, entities = self._parse_text(params)
-        thread = _int(params, "message_thread_id")
+        thread = int_param(params, "message_thread_id")
         with self._lock:
             if self._limiter is not None:
                 wait = self._limiter.acquire(
@@ -837,7 +665,7 @@ class TelegramEmulator:
                     raise ApiError(
                         429, f"Too Many Requests: retry after {after}", {"retry_after": after}
                     )
-            preview = _json(params, "disable_web_page_preview")
+            preview = json_param(params, "disable_web_page_preview")
             sent = SentMessage(
                 chat_id=chat["id"],
                 message_id=next(self._next_ids(chat["id"])),
@@ -847,8 +675,8 @@ class TelegramEmulator:
                 entities=entities,
                 message_thread_id=thread,
                 disable_web_page_preview=None if preview is None else bool(preview),
-                link_preview_options=_json(params, "link_preview_options"),
-                reply_markup=_json(params, "reply_markup"),
+                link_preview_options=json_param(params, "link_preview_options"),
+                reply_markup=json_param(params, "reply_markup"),
                 received_at=time.monotonic(),
                 date=int(time.time()),
             )
@@ -865,11 +693,11 @@ class TelegramEmulator:
             return True
         with self._lock:
             chat = self._chat_for(params)
-            sent = self._by_key.get((chat["id"], _int(params, "message_id") or 0))
+            sent = self._by_key.get((chat["id"], int_param(params, "message_id") or 0))
             if sent is None or sent.deleted:
                 raise ApiError(400, "Bad Request: message to edit not found")
         plain, entities = self._parse_text(params)
-        markup = _json(params, "reply_markup")
+        markup = json_param(params, "reply_markup")
         with self._lock:
             if (plain, entities, markup) == (sent.plain_text, sent.entities, sent.reply_markup):
                 raise ApiError(400, NOT_MODIFIED)
@@ -882,7 +710,7 @@ class TelegramEmulator:
     def _api_deletemessage(self, params: dict[str, Any]) -> bool:
         with self._lock:
             chat = self._chat_for(params)
-            sent = self._by_key.get((chat["id"], _int(params, "message_id") or 0))
+            sent = self._by_key.get((chat["id"], int_param(params, "message_id") or 0))
             if sent is None or sent.deleted:
                 raise ApiError(400, "Bad Request: message to delete not found")
             sent.deleted = True
@@ -904,7 +732,7 @@ class TelegramEmulator:
         return True
 
     def _api_setmycommands(self, params: dict[str, Any]) -> bool:
-        commands = _json(params, "commands")
+        commands = json_param(params, "commands")
         if not isinstance(commands, list):
             raise ApiError(400, 'Bad Request: parameter "commands" is required')
         for command in commands:
@@ -915,7 +743,7 @@ class TelegramEmulator:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not (1 <= len(str(command.get("description", ""))) <= 256):
                 raise ApiError(400, "Bad Request: command description is empty")
-        key = _scope_key(_json(params, "scope"), params.get("language_code") or "")
+        key = scope_key(json_param(params, "scope"), params.get("language_code") or "")
         with self._lock:
             self._commands[key] = [
                 {"command": c["command"], "description": c["description"]} for c in commands
@@ -924,17 +752,17 @@ class TelegramEmulator:
         return True
 
     def _api_getmycommands(self, params: dict[str, Any]) -> list[dict[str, str]]:
-        return self.commands_for(_json(params, "scope"), params.get("language_code") or "")
+        return self.commands_for(json_param(params, "scope"), params.get("language_code") or "")
 
     def _api_deletemycommands(self, params: dict[str, Any]) -> bool:
-        key = _scope_key(_json(params, "scope"), params.get("language_code") or "")
+        key = scope_key(json_param(params, "scope"), params.get("language_code") or "")
         with self._lock:
             self._commands.pop(key, None)
         return True
 
     async def _api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         assert self._loop is not None
-        offset, limit = _int(params, "offset"), _int(params, "limit") or 100
+        offset, limit = int_param(params, "offset"), int_param(params, "limit") or 100
         timeout = float(params.get("timeout") or 0)
         deadline = self._loop.time() + timeout
         while True:
@@ -960,9 +788,9 @@ class TelegramEmulator:
             self.webhook = {
                 "url": params.get("url") or "",
                 "secret_token": params.get("secret_token") or None,
-                "allowed_updates": _json(params, "allowed_updates"),
+                "allowed_updates": json_param(params, "allowed_updates"),
             }
-            if _json(params, "drop_pending_updates"):
+            if json_param(params, "drop_pending_updates"):
                 self._updates.clear()
             self._notify()
         self._wake.set()
@@ -971,7 +799,7 @@ class TelegramEmulator:
     def _api_deletewebhook(self, params: dict[str, Any]) -> bool:
         with self._lock:
             self.webhook = {}
-            if _json(params, "drop_pending_updates"):
+            if json_param(params, "drop_pending_updates"):
                 self._updates.clear()
             self._notify()
         return True
@@ -996,7 +824,7 @@ class TelegramEmulator:
         }
 
     def _api_getchatmember(self, params: dict[str, Any]) -> dict[str, Any]:
-        user_id = _int(params, "user_id") or 0
+        user_id = int_param(params, "user_id") or 0
         with self._lock:
             chat = self._chat_for(params)
             status = self._members.get((chat["id"], user_id), "member")
@@ -1006,9 +834,9 @@ class TelegramEmulator:
                 (chat["id"], user_id), "administrator" if chat["type"] == "channel" else "member"
             )
         else:
-            user = _user(user_id, None)
+            user = user_json(user_id, None)
         if status == "administrator":
-            return {"status": status, "user": user, **_ADMIN_RIGHTS}
+            return {"status": status, "user": user, **ADMIN_RIGHTS}
         return {"status": status, "user": user}
 
     def _api_sendchataction(self, params: dict[str, Any]) -> bool:
@@ -1054,50 +882,6 @@ class TelegramEmulator:
         finally:
             if client is not None:
                 await client.aclose()
-
-
-_ADMIN_RIGHTS = {
-    right: right != "is_anonymous"
-    for right in (
-        "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
-        "can_manage_video_chats", "can_restrict_members", "can_promote_members",
-        "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
-        "can_delete_stories", "can_post_messages", "can_edit_messages",
-    )
-}  # fmt: skip
-
-
-def _enough(items: list[T], count: int) -> list[T]:
-    return items if len(items) >= count else []
-
-
-def _scope_key(scope: dict[str, Any] | None, language_code: str) -> tuple[str, str]:
-    return json.dumps(scope or {"type": "default"}, sort_keys=True), language_code
-
-
-def _user(user_id: int, username: str | None) -> dict[str, Any]:
-    return {
-        "id": user_id,
-        "is_bot": False,
-        "first_name": f"User {user_id}",
-        "username": username or f"user{user_id}",
-        "language_code": "en",
-    }
-
-
-def _default_user(chat: dict[str, Any]) -> int:
-    return int(chat["id"]) if chat["type"] == "private" else DEFAULT_USER_ID
-
-
-def _new_chat(chat_id: int | str, chat_type: str | None) -> dict[str, Any]:
-    if chat_type is None:
-        if isinstance(chat_id, int) and chat_id > 0:
-            chat_type = "private"
-        else:
-            chat_type = "supergroup" if str(chat_id).startswith("-100") else "group"
-    if chat_type == "private":
-        return {"id": chat_id, "type": "private", "first_name": f"User {chat_id}"}
-    return {"id": chat_id, "type": chat_type, "title": f"Chat {chat_id}"}
 
 
 @pytest.fixture
