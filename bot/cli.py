@@ -21,6 +21,7 @@ from bot.errors import ConfigError
 from bot.filters import Matcher, compile_topics
 from bot.matchio import match_lines
 from bot.pipeline import SourceReport
+from bot.telegram_app import TokenRedactor
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_CONFIG = 0, 1, 2
 log = logging.getLogger(__name__)
@@ -65,29 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Redact(logging.Filter):
-    """Replaces the bot token wherever it would appear in a log line (URLs carry it)."""
-
-    def __init__(self, secret: str) -> None:
-        super().__init__()
-        self._secret = secret
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self._secret in message:
-            record.msg, record.args = message.replace(self._secret, "[token]"), None
-        if record.exc_info and record.exc_info[1] is not None:
-            text = logging.Formatter().formatException(record.exc_info)
-            if self._secret in text:
-                record.exc_info, record.exc_text = None, text.replace(self._secret, "[token]")
-        return True
-
-
 def _setup_logging(level: str, secret: str | None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     if secret:
-        handler.addFilter(_Redact(secret))
+        handler.addFilter(TokenRedactor(secret))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

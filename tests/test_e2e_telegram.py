@@ -274,3 +274,40 @@ async def test_a_crash_in_the_middle_of_a_fan_out_loses_nothing(
     assert set(per_chat) == set(chats)
     repeats = sum(n - 1 for n in per_chat.values())
     assert repeats <= 8  # at most what was in flight at the kill
+
+
+def test_the_token_never_reaches_the_logs_even_at_debug_level(
+    tmp_path: Path, feed_server: FeedServer, telegram_api: TelegramEmulator
+) -> None:
+    emu = telegram_api
+    feed_server.put("/t.xml", rss([item(1)]))
+    config_dir = write_config(tmp_path, feed_server, {"t": "/t.xml"})
+    env = {
+        **os.environ,
+        **environment(config_dir, f"sqlite:///{tmp_path}/bot.db", emu),
+        "BOT_LOG_LEVEL": "DEBUG",
+    }
+    secret = emu.token.partition(":")[2]
+    log_path = tmp_path / "bot.log"
+    # A file, not a pipe: DEBUG output would fill a pipe's buffer and stall the bot.
+    with (
+        log_path.open("wb") as log_file,
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            env=env,
+            cwd=REPO,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        ) as proc,
+    ):
+        try:
+            emu.wait_until(lambda: emu.requests("getUpdates"), timeout=30)
+            emu.send_command(77, "/start", chat_type="private")
+            emu.wait_for_messages(77, 1, timeout=20)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=15)
+    logs = log_path.read_text(encoding="utf-8", errors="replace")
+    assert "getUpdates" in logs  # DEBUG really logged the API traffic
+    assert secret not in logs
+    assert emu.token not in logs
