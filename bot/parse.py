@@ -5,8 +5,9 @@ The only module that knows feedparser. Steps, in order:
 1. `feed_safety.defuse`: size and markup caps, DOCTYPE and ENTITY declarations made harmless.
 2. `feed_charset.repair_cp1251`: Windows-1251 bytes under a UTF-8 label become UTF-8.
 3. feedparser, handed a `BytesIO` (never a string, which it might take for a path or URL) and the
-   HTTP content type, so it never opens files or the network and honours the charset. Anything
-   it raises becomes `ParseError`.
+   HTTP content type, so it never opens files or the network and honours the charset; without
+   its HTML sanitizer, as step 5 reduces all markup to plain text. Anything it raises becomes
+   `ParseError`.
 4. Refuse what is not a feed (an HTML page, a bot challenge, garbage): `ParseError`.
 5. Normalize each entry with the pure helpers of `bot.normalize`, drop placeholders (see
    `_entry_to_item`), give each a key, and keep the first of items that share a key.
@@ -72,7 +73,15 @@ def parse_feed(
     # Without a content type feedparser flags every feed; XML's own default (UTF-8) is right.
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
     try:
-        result = feedparser.parse(io.BytesIO(data), response_headers=headers)
+        # Titles and summaries become plain text (tags dropped, script and style content
+        # with them), so feedparser's HTML sanitizer and relative-URI rewriting would only
+        # rework markup we discard: off, they cut the parse to about 40% of its time.
+        result = feedparser.parse(
+            io.BytesIO(data),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
     # feedparser runs a SAX parser, an SGML parser and an HTML sanitizer over hostile input:
     # whatever escapes them (RecursionError, MemoryError, a bug) is this source's parse error.
     except Exception as exc:

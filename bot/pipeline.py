@@ -4,7 +4,9 @@ A run, in order:
 1. read the source's state (validators, failures) from the store;
 2. fetch with a conditional GET; a 304, or a body byte-identical to the last one, ends the run here;
 3. parse and match in a worker thread (feedparser is CPU-bound and must not stall the event loop);
-4. store new items, their matches and the new state in one transaction;
+   an item whose texts were matched in the source's previous parse reuses that result;
+4. store new items, their matches and the new state in one transaction; items this pipeline
+   already stored for the source (at its last good run) are not sent to the store again;
 5. hand newly flagged items to the messenger, unless this is the source's first sight (a backlog).
 A failure at 2 or 3 is counted on the source, which is then polled again after a capped exponential
 backoff that honours Retry-After; the other sources carry on.
@@ -22,11 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.errors import FetchError, ParseError, PermanentFetchError
+from bot.errors import FetchError, ParseError, PermanentFetchError, StoreError
 from bot.fetch import Fetcher
 from bot.filters import Matcher
 from bot.messengers.base import Messenger
-from bot.models import Fetched, MatchedItem, Source, Validators
+from bot.models import Fetched, MatchedItem, Source, SourceState, TopicMatch, Validators
 from bot.parse import parse_feed
 from bot.store import Store
 
@@ -79,6 +81,23 @@ def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class _LastRun:
+    """What the last good run of a source leaves for the next one; only the last, so it stays small.
+
+    A changed feed usually repeats most of its items. Matching them again costs about a third of
+    the parse, and offering them to the store again costs about a quarter (its insert is built
+    for every row, even rows it then skips), yet neither can change the outcome: the store keeps
+    the first version of an item and its matches, and nothing deletes items.
+    """
+
+    matcher: Matcher
+    # The matches by hash of the item's texts (64 bits, salted per process): the texts
+    # themselves would cost a kilobyte an item to keep.
+    by_text: dict[int, tuple[TopicMatch, ...]]
+    stored: frozenset[str]  # keys of the items the store held after that run
+
+
 class Pipeline:
     """Runs sources through fetch → parse → match → store → announce."""
 
@@ -92,6 +111,7 @@ class Pipeline:
         clock: Callable[[], datetime],
         rng: random.Random | None = None,
         max_backoff: float = 3600.0,
+        max_running: int = 64,
     ) -> None:
         self._fetcher = fetcher
         self._store = store
@@ -100,12 +120,28 @@ class Pipeline:
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 (jitter, not security)
         self._max_backoff = max_backoff
+        self._last: dict[str, _LastRun] = {}
+        self._max_running = max_running
 
     async def run_all(self, sources: Sequence[Source]) -> list[SourceReport]:
-        """Run every source concurrently (the fetcher bounds the concurrency); one report each."""
-        results = await asyncio.gather(
-            *(self.run_source(s) for s in sources), return_exceptions=True
-        )
+        """Run the sources concurrently, at most `max_running` at a time; one report each."""
+        # One query for every state rather than one per source: with thousands of sources the
+        # per-source reads cost as much as the fetches, and all queue for the pool at once.
+        try:
+            states: dict[str, SourceState] | None = await self._store.source_states()
+        except StoreError as exc:
+            log.warning("could not read the sources' states at once (%s); reading each", exc)
+            states = None
+        # Fetching outruns parsing, and each fetched body waits in memory for a parse thread:
+        # unbounded, a pass over thousands of sources would hold nearly every body at once.
+        running = asyncio.Semaphore(self._max_running)
+
+        async def run(source: Source) -> SourceReport:
+            async with running:
+                state = None if states is None else states.get(source.id, SourceState(source.id))
+                return await self.run_source(source, state=state)
+
+        results = await asyncio.gather(*(run(s) for s in sources), return_exceptions=True)
         reports = []
         for source, result in zip(sources, results, strict=True):
             if isinstance(result, BaseException):
@@ -125,10 +161,14 @@ class Pipeline:
             reports.append(result)
         return reports
 
-    async def run_source(self, source: Source) -> SourceReport:
-        """Poll one source once. Fetch and parse errors become a 'failed' report, never an exception."""
+    async def run_source(self, source: Source, *, state: SourceState | None = None) -> SourceReport:
+        """Poll one source once. Fetch and parse errors become a 'failed' report, never an exception.
+
+        `state` is the source's state when the caller has just read it; otherwise it is read here.
+        """
         started = time.perf_counter()
-        state = await self._store.source_state(source.id)
+        if state is None:
+            state = await self._store.source_state(source.id)
         try:
             fetched = await self._fetcher.fetch(source, state.validators)
             if fetched.not_modified:
@@ -143,7 +183,11 @@ class Pipeline:
                 )
             matcher = self.matcher
             now = self._clock()
-            items = await asyncio.to_thread(self._parse_and_match, source, fetched, matcher, now)
+            last = self._last.get(source.id)
+            known = last.by_text if last is not None and last.matcher is matcher else {}
+            items, by_text = await asyncio.to_thread(
+                self._parse_and_match, source, fetched, matcher, now, known
+            )
         except (FetchError, ParseError) as exc:
             return await self._failed(source, exc, state.consecutive_failures, started)
 
@@ -152,12 +196,13 @@ class Pipeline:
         validators = Validators(fetched.etag, fetched.last_modified, digest)
         result = await self._store.save_fetch(
             source.id,
-            items=items,
+            items=[m for m in items if m.item.key not in last.stored] if last else items,
             validators=validators,
             now=now,
             next_poll=next_poll,
             announce=not state.first_sight,
         )
+        self._last[source.id] = _LastRun(matcher, by_text, frozenset(m.item.key for m in items))
         if result.flagged:
             await self._messenger.announce(result.flagged)
         flagged = sum(1 for m in items if m.matches)
@@ -184,8 +229,12 @@ class Pipeline:
 
     @staticmethod
     def _parse_and_match(
-        source: Source, fetched: Fetched, matcher: Matcher, now: datetime
-    ) -> list[MatchedItem]:
+        source: Source,
+        fetched: Fetched,
+        matcher: Matcher,
+        now: datetime,
+        known: dict[int, tuple[TopicMatch, ...]],
+    ) -> tuple[list[MatchedItem], dict[int, tuple[TopicMatch, ...]]]:
         assert fetched.body is not None  # noqa: S101
         feed = parse_feed(
             fetched.body,
@@ -197,10 +246,16 @@ class Pipeline:
         )
         if feed.warning:
             log.debug("source=%s feed is ill-formed but readable: %s", source.id, feed.warning)
-        return [
-            MatchedItem(item, matcher.match(item.title, item.summary, item.language))
-            for item in feed.items
-        ]
+        by_text: dict[int, tuple[TopicMatch, ...]] = {}
+        out = []
+        for item in feed.items:
+            texts = hash((item.title, item.summary, item.language))
+            matches = known.get(texts)
+            if matches is None:
+                matches = matcher.match(item.title, item.summary, item.language)
+            by_text[texts] = matches
+            out.append(MatchedItem(item, matches))
+        return out, by_text
 
     async def _unchanged(
         self, source: Source, fetched: Fetched, old: Validators, started: float, outcome: Outcome

@@ -1,0 +1,204 @@
+"""A lean loopback server of many synthetic RSS feeds, run as its own process by the benchmark.
+
+Run: python benchmarks/feedfarm.py --feeds N --items M [--seed S]
+It prints `PORT <n>` on stdout once every body is built and the socket listens, then serves
+`GET /f/<i>.xml` (i in 0..N-1) over HTTP/1.1 with keep-alive, each answer with an ETag and a
+Last-Modified, and 304 for a matching If-None-Match (or If-Modified-Since when no ETag is sent).
+
+Control, over the same socket: `GET /_change?start=A&count=C&new=K` adds K new items at the top of
+feeds A, A+1, ... A+C-1 (modulo N; the oldest K items scroll off, as on a real site) and answers
+with the changed feed numbers, one a line. `GET /_stats` answers the requests served so far.
+
+An asyncio Protocol, not http.server: at a few thousand requests a second a thread per connection
+and the stdlib request parsing would cost more than the bot we are measuring, and although this
+process's CPU is not counted, on a 2-core machine it competes with the bot for wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import email.utils
+import random
+import sys
+from dataclasses import dataclass, field
+
+_WORDS = (
+    "minister", "said", "talks", "would", "continue", "next", "week", "capital", "officials",
+    "signed", "memorandum", "trade", "energy", "transport", "customs", "border", "railway", "gas",
+    "parliament", "budget", "court", "election", "market", "inflation", "exports", "investment",
+    "region", "security", "cooperation", "delegation", "summit", "agreement",
+)  # fmt: skip
+_RELEVANT = (
+    ("Azerbaijan and Iran sign transit deal on the Aras corridor", "Baku and Tehran agreed"),
+    ("Iranian FM meets Azerbaijani counterpart in Baku", "Araghchi and Bayramov discussed"),
+    ("Astara railway: Iran and Azerbaijan open new bridge", "officials from Tehran and Baku"),
+)
+_BASE_TIME = 1_780_000_000  # a fixed epoch second, so bodies are the same on every run
+
+
+def _paragraph(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choices(_WORDS, k=words)).capitalize() + "."
+
+
+def item_xml(feed: int, n: int) -> str:
+    """Item `n` of feed `feed`: ~1 KB of HTML in its description, one in 10 on the topic."""
+    rng = random.Random(feed * 1_000_003 + n)
+    title, lead = _RELEVANT[n % 3] if n % 10 == 2 else (_paragraph(rng, 8), "Reports said")
+    link = f"https://outlet{feed}.example/news/{n}?utm_source=rss"
+    html = (
+        f"<p><strong>{lead}</strong> {_paragraph(rng, 30)}</p>"
+        f'<p>{_paragraph(rng, 25)} <a href="{link}">Read more</a></p>'
+        f'<p><img src="https://outlet{feed}.example/img/{n}.jpg" alt="photo" width="640"/>'
+        f"<em>{_paragraph(rng, 20)}</em></p><ul><li>{_paragraph(rng, 8)}</li>"
+        f"<li>{_paragraph(rng, 8)}</li></ul>"
+    )
+    escaped = html.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    published = email.utils.formatdate(_BASE_TIME + n * 600, usegmt=True)
+    return (
+        f"<item><title>{title}</title><link>{link}</link>"
+        f'<guid isPermaLink="false">outlet{feed}-{n}</guid>'
+        f"<pubDate>{published}</pubDate><description>{escaped}</description></item>\n"
+    )
+
+
+@dataclass
+class Feed:
+    """One feed: its newest item number and its current body and validators."""
+
+    number: int
+    items: int
+    newest: int
+    version: int = 0
+    body: bytes = b""
+    etag: str = ""
+    last_modified: str = ""
+    cache: dict[int, str] = field(default_factory=dict)
+
+    def build(self) -> None:
+        """Render the body for the current newest item; keep rendered items for reuse."""
+        numbers = range(self.newest, self.newest - self.items, -1)
+        parts = []
+        for n in numbers:
+            if n not in self.cache:
+                self.cache[n] = item_xml(self.number, n)
+            parts.append(self.cache[n])
+        self.cache = {n: self.cache[n] for n in numbers}
+        self.body = (
+            '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+            f"<title>Outlet {self.number}</title><link>https://outlet{self.number}.example/</link>"
+            f"<description>News</description><language>en</language>\n"
+            + "".join(parts)
+            + "</channel></rss>\n"
+        ).encode()
+        self.etag = f'"{self.number}-{self.version}"'
+        self.last_modified = email.utils.formatdate(
+            _BASE_TIME + self.newest * 600 + self.version, usegmt=True
+        )
+
+
+class Farm:
+    """All feeds, and the answers to requests."""
+
+    def __init__(self, feeds: int, items: int) -> None:
+        self.feeds = [Feed(i, items, newest=items) for i in range(feeds)]
+        for feed in self.feeds:
+            feed.build()
+        self.served = 0
+
+    def answer(self, target: str, headers: dict[str, str]) -> bytes:
+        """The full HTTP response to a GET of `target`."""
+        self.served += 1
+        path, _, query = target.partition("?")
+        if path.startswith("/f/") and path.endswith(".xml"):
+            number = path[3:-4]
+            if not number.isdigit() or int(number) >= len(self.feeds):
+                return _response(404, b"no such feed\n")
+            feed = self.feeds[int(number)]
+            extra = f"ETag: {feed.etag}\r\nLast-Modified: {feed.last_modified}\r\n"
+            inm = headers.get("if-none-match")
+            ims = headers.get("if-modified-since")
+            if (inm is not None and feed.etag in inm) or (
+                inm is None and ims == feed.last_modified
+            ):
+                return _response(304, b"", extra)
+            return _response(200, feed.body, extra, "application/rss+xml; charset=utf-8")
+        if path == "/_change":
+            args = dict(p.partition("=")[::2] for p in query.split("&") if p)
+            start, count, new = int(args["start"]), int(args["count"]), int(args["new"])
+            changed = []
+            for k in range(count):
+                feed = self.feeds[(start + k) % len(self.feeds)]
+                feed.newest += new
+                feed.version += 1
+                feed.build()
+                changed.append(str(feed.number))
+            return _response(200, ("\n".join(changed) + "\n").encode())
+        if path == "/_stats":
+            return _response(200, f"{self.served}\n".encode())
+        return _response(404, b"not found\n")
+
+
+_REASONS = {200: "OK", 304: "Not Modified", 400: "Bad Request", 404: "Not Found"}
+
+
+def _response(status: int, body: bytes, extra: str = "", ctype: str = "text/plain") -> bytes:
+    head = f"HTTP/1.1 {status} {_REASONS[status]}\r\n{extra}"
+    if status != 304:
+        head += f"Content-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
+    return (head + "\r\n").encode("latin-1") + body
+
+
+class _Connection(asyncio.Protocol):
+    def __init__(self, farm: Farm) -> None:
+        self.farm = farm
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        assert self.transport is not None
+        self.buffer += data
+        while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
+            raw, self.buffer = self.buffer[:end], self.buffer[end + 4 :]
+            lines = raw.decode("latin-1").split("\r\n")
+            parts = lines[0].split(" ")
+            if len(parts) != 3 or parts[0] not in ("GET", "HEAD"):
+                self.transport.write(_response(400, b"GET only\n"))
+                self.transport.close()
+                return
+            headers = {}
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+            self.transport.write(self.farm.answer(parts[1], headers))
+
+
+async def _serve(farm: Farm, port: int) -> None:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: _Connection(farm), "127.0.0.1", port, backlog=1024, reuse_address=True
+    )
+    print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
+    # The benchmark closes our stdin when it is done (or dies): that is the signal to stop.
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    await reader.read()
+    server.close()
+
+
+def main() -> None:
+    """Build every feed, then serve until stdin closes."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=2000)
+    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    asyncio.run(_serve(Farm(args.feeds, args.items), args.port))
+
+
+if __name__ == "__main__":
+    main()
