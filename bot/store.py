@@ -9,6 +9,7 @@ module: callers get the records of `bot.models` and `StoreError`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlalchemy import Row, Select, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.db_access import DbAccess
+from bot.errors import StoreError
 from bot.models import (
     Item,
     MatchedItem,
@@ -48,6 +50,16 @@ class SaveResult:
     flagged: tuple[StoredItem, ...] = ()
 
 
+@dataclass(slots=True)
+class _Unchanged:
+    """A source-state update waiting for the next group commit."""
+
+    source_id: str
+    values: dict[str, Any]
+    done: bool = False
+    error: StoreError | None = None
+
+
 class FlaggedHook(Protocol):
     """Runs inside `save_fetch`'s transaction with the items it flagged (e.g. to fill an outbox)."""
 
@@ -73,6 +85,8 @@ class Store:
         self._db = DbAccess.of(db)
         self._on_flagged = tuple(on_flagged)
         self._batch_size = batch_size
+        self._unchanged: list[_Unchanged] = []
+        self._unchanged_lock = asyncio.Lock()
 
     async def sync_sources(
         self, configured: Sequence[Source], *, now: datetime | None = None
@@ -215,8 +229,29 @@ class Store:
                 last_modified=validators.last_modified,
                 body_hash=validators.body_hash,
             )
-        async with self._db.write(f"saving the state of {source_id}") as conn:
-            await self._upsert_state(conn, source_id, values, seen=0)
+        # Group commit: unchanged feeds are most polls, and one transaction each costs more than
+        # the poll itself; concurrent calls share one, each returning once its row is committed.
+        entry = _Unchanged(source_id, values)
+        self._unchanged.append(entry)
+        async with self._unchanged_lock:
+            if not entry.done:
+                batch, self._unchanged = self._unchanged, []
+                try:
+                    action = f"saving the state of {len(batch)} unchanged source(s)"
+                    async with self._db.write(action) as conn:
+                        for pending in batch:
+                            await self._upsert_state(
+                                conn, pending.source_id, pending.values, seen=0
+                            )
+                except BaseException as exc:
+                    error = exc if isinstance(exc, StoreError) else StoreError(repr(exc))
+                    for pending in batch:
+                        pending.done, pending.error = True, error
+                    raise
+                for pending in batch:
+                    pending.done = True
+        if entry.error is not None:
+            raise entry.error
 
     async def save_failure(
         self, source_id: str, *, error: str, now: datetime, next_poll: datetime

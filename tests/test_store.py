@@ -319,3 +319,34 @@ async def test_a_failing_hook_rolls_the_whole_fetch_back(db_engine: AsyncEngine)
 async def test_a_naive_time_is_refused(synced: Store):
     with pytest.raises(StoreError, match="naive"):
         await save(synced, [entry("a")], now=datetime(2025, 3, 1, 12, 0))  # noqa: DTZ001
+
+
+async def test_concurrent_unchanged_saves_are_committed_together_and_each_lands(
+    db_engine: AsyncEngine,
+):
+    store = Store(db_engine)
+    sources = [
+        Source(id=f"u{n}", name=f"U{n}", url=f"https://u{n}.example/feed", interval=60)
+        for n in range(40)
+    ]
+    await store.sync_sources(sources)
+    now = datetime(2026, 11, 27, 10, tzinfo=UTC)
+    await store.save_failure("u0", error="down", now=now, next_poll=now)
+    await asyncio.gather(
+        *(
+            store.save_not_modified(
+                s.id,
+                now=now,
+                next_poll=now + timedelta(seconds=n),
+                validators=Validators(etag=f'"e{n}"', last_modified=None, body_hash=f"h{n}"),
+            )
+            for n, s in enumerate(sources)
+        )
+    )
+    states = await store.source_states()
+    for n, s in enumerate(sources):
+        state = states[s.id]
+        assert state.next_poll == now + timedelta(seconds=n)
+        assert state.validators.etag == f'"e{n}"'
+        assert state.consecutive_failures == 0
+        assert state.last_success == now
