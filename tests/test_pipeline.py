@@ -228,3 +228,24 @@ async def test_a_hostile_feed_is_a_per_source_failure(
     assert reports["bomb"].outcome in {"failed", "new"}
     for stored in await store.latest(10):
         assert len(stored.item.title) < 1000
+
+
+async def test_run_all_keeps_at_most_max_running_sources_in_flight(
+    feed_server: FeedServer, store: Store, client: httpx.AsyncClient, matcher: Matcher
+) -> None:
+    pipeline = Pipeline(
+        fetcher=Fetcher(client, max_connections=10, per_host=10),
+        store=store,
+        matcher=matcher,
+        messenger=RecordingMessenger(),
+        clock=Clock(),
+        max_running=2,
+    )
+    sources = [source(feed_server, f"/slow{n}.xml", f"slow{n}") for n in range(6)]
+    await store.sync_sources(sources)
+    for n in range(6):
+        feed_server.put(f"/slow{n}.xml", rss([item(n)]))
+        feed_server.delay(f"/slow{n}.xml", 0.2)  # the server holds each answer, so runs overlap
+    reports = await pipeline.run_all(sources)
+    assert [r.outcome for r in reports] == ["new"] * 6
+    assert feed_server.peak_in_flight() == 2
