@@ -1,7 +1,7 @@
 """Command line: `python -m bot run | fetch --once | match FILE | latest | check-config`.
 
 Exit codes: 0 done (a fetch pass that ran is 0 even when sources failed), 1 some input lines were bad
-(`match`), 2 configuration or usage error.
+(`match`) or `run` could not start, 2 configuration or usage error.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from typing import TextIO
 
 from bot import app, config_cli
 from bot.config import Config, load_config
-from bot.errors import ConfigError
+from bot.errors import BotError, ConfigError
 from bot.filters import Matcher, compile_topics
 from bot.matchio import match_lines
 from bot.pipeline import SourceReport
 from bot.telegram_app import TokenRedactor
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_CONFIG = 0, 1, 2
+EXIT_FAILED = 1  # `run` could not start (Telegram or the database unreachable)
 log = logging.getLogger(__name__)
 
 
@@ -89,7 +90,15 @@ def _cmd_run(config: Config, args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         await app.run_bot(config, stop=stop)
 
-    asyncio.run(runner())
+    try:
+        asyncio.run(runner())
+    except ConfigError as exc:  # e.g. Telegram refused the token
+        for problem in exc.problems:
+            print(f"configuration error: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    except BotError as exc:  # e.g. the Bot API or the database cannot be reached at start-up
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

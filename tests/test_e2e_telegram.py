@@ -11,6 +11,7 @@ import asyncio
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from collections import Counter
@@ -311,3 +312,33 @@ def test_the_token_never_reaches_the_logs_even_at_debug_level(
     assert "getUpdates" in logs  # DEBUG really logged the API traffic
     assert secret not in logs
     assert emu.token not in logs
+
+
+def test_run_explains_an_unreachable_api_or_a_refused_token_without_showing_it(
+    tmp_path: Path, feed_server: FeedServer, telegram_api: TelegramEmulator
+) -> None:
+    feed_server.put("/u.xml", rss([item(1)]))
+    config_dir = write_config(tmp_path, feed_server, {"u": "/u.xml"})
+    base = {**os.environ, **environment(config_dir, f"sqlite:///{tmp_path}/bot.db", telegram_api)}
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    unreachable = {**base, "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}/bot"}
+    refused = {**base, "TELEGRAM_BOT_TOKEN": "999:not-the-emulators-token"}
+    for env, code, words, token in (
+        (unreachable, 1, "cannot start", base["TELEGRAM_BOT_TOKEN"]),
+        (refused, 2, "configuration error", "999:not-the-emulators-token"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "run"],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == code, result.stderr
+        assert words in result.stderr
+        assert "Traceback" not in result.stderr
+        assert token.partition(":")[2] not in result.stdout + result.stderr
