@@ -239,10 +239,7 @@ class Store:
                 try:
                     action = f"saving the state of {len(batch)} unchanged source(s)"
                     async with self._db.write(action) as conn:
-                        for pending in batch:
-                            await self._upsert_state(
-                                conn, pending.source_id, pending.values, seen=0
-                            )
+                        await self._upsert_unchanged(conn, batch)
                 except BaseException as exc:
                     error = exc if isinstance(exc, StoreError) else StoreError(repr(exc))
                     for pending in batch:
@@ -302,6 +299,21 @@ class Store:
             )
             for r in rows
         ]
+
+    async def _upsert_unchanged(self, conn: AsyncConnection, batch: Sequence[_Unchanged]) -> None:
+        # One statement per set of columns, executed for many rows: building and compiling an
+        # upsert per row cost more than the write itself. The same row as `_upsert_state(seen=0)`.
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for pending in batch:
+            row = {"source_id": pending.source_id, "items_seen": 0, **pending.values}
+            by_columns.setdefault(tuple(pending.values), []).append(row)
+        for columns, rows in by_columns.items():
+            stmt = self._db.insert(state_t)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[state_t.c.source_id],
+                set_={name: stmt.excluded[name] for name in columns},
+            )
+            await conn.execute(stmt, rows)
 
     async def _upsert_state(
         self, conn: AsyncConnection, source_id: str, values: dict[str, Any], *, seen: int
