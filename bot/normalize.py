@@ -45,26 +45,33 @@ _INVISIBLE_CHARS = "\u00ad\u200b\u2060\ufeff"  # not ZWNJ (U+200C): Persian need
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 
 # Each pattern with the lowercase words that must be in the text's tail before it is tried, so the
-# regexes (slow on long text) only run where they can match.
+# regexes (slow on long text) only run where they can match, and its reach: how far from the end
+# its words can start (None: anywhere in the tail). A pattern with a reach is searched only there,
+# not from every position of the tail, and the match is then widened over the whitespace before
+# it, which its leading `\s*` would have taken: the same match as a search of the whole tail.
 _BOILERPLATE = (
     (
         ("appeared first on",),
+        None,
         re.compile(r"\s*The post\s.{0,500}?\sappeared first on\s.{0,200}$", re.I | re.S),
     ),
     (
         ("появились сначала на",),
+        None,
         re.compile(r"\s*Сообщение\s.{0,500}?\sпоявились сначала на\s.{0,200}$", re.I | re.S),
     ),
     (
         ("continue reading", "read more", "read the full", "читать далее", "подробнее", "davamını",
          "ətraflı"),
+        # The longest words (21), up to 20 non-word characters, a space, 100 more and a newline.
+        150,
         re.compile(
             r"\s*(?:Continue reading|Read more|Read the full (?:story|article)|Читать далее|"
             r"Подробнее|Davamını oxu|Ətraflı)\W{0,20}(?:\s.{0,100})?$",
             re.I | re.S,
         ),
     ),
-    (("…", "..."), re.compile(r"\s*[\[(]\s*(?:…|\.\.\.)\s*[\])]\s*$")),
+    (("…", "..."), None, re.compile(r"\s*[\[(]\s*(?:…|\.\.\.)\s*[\])]\s*$")),
 )  # fmt: skip
 BOILERPLATE_TAIL = 800  # characters at the end of a text where furniture is looked for
 
@@ -158,9 +165,20 @@ def strip_boilerplate(text: str) -> str:
         start = max(0, len(text) - BOILERPLATE_TAIL)
         tail = text[start:].lower()
         before = len(text)
-        for needles, pattern in _BOILERPLATE:
-            if any(needle in tail for needle in needles) and (match := pattern.search(text, start)):
-                text = text[: match.start()]
+        for needles, reach, pattern in _BOILERPLATE:
+            if not any(needle in tail for needle in needles):
+                continue
+            if reach is None:
+                match = pattern.search(text, start)
+                if match:
+                    text = text[: match.start()]
+                continue
+            match = pattern.search(text, max(start, len(text) - reach))
+            if match:
+                cut = match.start()
+                while cut > start and text[cut - 1].isspace():
+                    cut -= 1
+                text = text[:cut]
         if len(text) == before:
             break
     return text.strip()
