@@ -17,8 +17,8 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.db_access import DbAccess
-from bot.models import StoredItem, TopicMatch
-from bot.rows import item_from_row, match_from_row, match_values
+from bot.models import StoredItem
+from bot.rows import match_values, stored_items
 from bot.schema import item_topics, items, sources
 
 log = logging.getLogger(__name__)
@@ -65,19 +65,7 @@ class OpsStore:
                         )
                     )
                 ).all()
-        by_item: dict[int, list[TopicMatch]] = {}
-        for m in matches:
-            by_item.setdefault(m.item_id, []).append(match_from_row(m))
-        return [
-            StoredItem(
-                id=r.id,
-                item=item_from_row(r),
-                source_name=r.source_name,
-                first_seen=r.first_seen,
-                matches=tuple(sorted(by_item.get(r.id, []), key=lambda m: m.topic_id)),
-            )
-            for r in rows
-        ]
+        return stored_items(rows, matches)
 
     async def add_matches(
         self, found: Sequence[StoredItem], *, now: datetime, announce: bool

@@ -6,12 +6,13 @@ become `item_topics` values); the stores use these and never hand a row to their
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row
 
-from bot.models import Item, TermHit, TopicMatch
+from bot.models import Item, StoredItem, TermHit, TopicMatch
 
 
 def item_from_row(row: Row[Any]) -> Item:
@@ -56,3 +57,21 @@ def match_values(item_id: int, match: TopicMatch, now: datetime) -> dict[str, An
         "explanation": {"hits": hits},
         "matched_at": now,
     }
+
+
+def stored_items(rows: Sequence[Row[Any]], match_rows: Sequence[Row[Any]]) -> list[StoredItem]:
+    """`StoredItem`s of `items` rows (with a `source_name` column) and their `item_topics` rows,
+    in the rows' order, each item's matches ordered by topic id."""
+    by_item: dict[int, list[TopicMatch]] = {}
+    for m in match_rows:
+        by_item.setdefault(m.item_id, []).append(match_from_row(m))
+    return [
+        StoredItem(
+            id=r.id,
+            item=item_from_row(r),
+            source_name=r.source_name,
+            first_seen=r.first_seen,
+            matches=tuple(sorted(by_item.get(r.id, ()), key=lambda m: m.topic_id)),
+        )
+        for r in rows
+    ]

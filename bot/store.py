@@ -27,10 +27,9 @@ from bot.models import (
     Source,
     SourceState,
     StoredItem,
-    TopicMatch,
     Validators,
 )
-from bot.rows import item_from_row, match_from_row, match_values
+from bot.rows import match_values, stored_items
 from bot.schema import item_topics as topics_t
 from bot.schema import items as items_t
 from bot.schema import source_state as state_t
@@ -286,19 +285,7 @@ class Store:
             if topics is not None:
                 found = found.where(topics_t.c.topic_id.in_(list(topics)))
             match_rows = (await conn.execute(found.order_by(topics_t.c.topic_id))).all()
-        by_item: dict[int, list[TopicMatch]] = {}
-        for m in match_rows:
-            by_item.setdefault(m.item_id, []).append(match_from_row(m))
-        return [
-            StoredItem(
-                id=r.id,
-                item=item_from_row(r),
-                source_name=r.source_name,
-                first_seen=r.first_seen,
-                matches=tuple(by_item.get(r.id, ())),
-            )
-            for r in rows
-        ]
+        return stored_items(rows, match_rows)
 
     async def _upsert_unchanged(self, conn: AsyncConnection, batch: Sequence[_Unchanged]) -> None:
         # One statement per set of columns, executed for many rows: building and compiling an
