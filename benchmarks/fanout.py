@@ -33,15 +33,15 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB's future RetryAfter type, as 
 
 from telegram import Bot
 
-from bot.chat_schema import chats, subscriptions
-from bot.chat_store import ChatStore
-from bot.database import make_engine, migrate
-from bot.delivery import DeliveryWorker, Policy
-from bot.messengers.telegram import TelegramMessenger, TelegramSender
 from bot.models import Item, MatchedItem, Source, TermHit, TopicMatch, Validators
-from bot.pacing import Limits, Pacer
-from bot.store import Store
-from tests.telegram_api import RateLimits, TelegramEmulator
+from bot.storage.chat_tables import chats, subscriptions
+from bot.storage.chats import ChatStore
+from bot.storage.engine import make_engine, migrate
+from bot.storage.items import Store
+from bot.telegram.delivery import DeliveryWorker, Policy
+from bot.telegram.messenger import TelegramMessenger, TelegramSender
+from bot.telegram.pacing import Limits, Pacer
+from tests.emulator.server import RateLimits, TelegramEmulator
 
 POLL = 0.02  # seconds between looks at the emulator's counters (benchmark only)
 

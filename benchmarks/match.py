@@ -10,8 +10,8 @@ import random
 import string
 import time
 
-from bot.filters import Matcher, compile_topics
 from bot.models import TermGroup, Topic
+from bot.topics.matcher import Matcher, compile_topics
 
 _TEXT = (
     "the minister said on Monday that talks would continue next week in the capital "

@@ -4,7 +4,7 @@ Run: .venv/bin/python benchmarks/pipeline.py [--feeds N] [--items M] [--repeat R
 
 A separate process (benchmarks/feedfarm.py) serves N synthetic RSS feeds of M items (~1 KB of HTML
 each) with ETag and Last-Modified, so its CPU is not counted here. This process runs the real
-parts: `bot.fetch` (Fetcher, make_client), `bot.pipeline.Pipeline`, `bot.store.Store` on a temp
+parts: `bot.feeds.fetch` (Fetcher, make_client), `bot.pipeline.Pipeline`, `bot.storage.items.Store` on a temp
 SQLite file, the shipped topics, and a counting messenger. Passes:
 
   (a) first sight of every feed: everything fetched, parsed, matched and stored;
@@ -41,13 +41,13 @@ import feedparser
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script from anywhere, without installing
 
-from bot.database import make_engine, migrate  # noqa: E402
-from bot.fetch import Fetcher, make_client  # noqa: E402
-from bot.filters import compile_topics  # noqa: E402
+from bot.feeds.fetch import Fetcher, make_client  # noqa: E402
 from bot.models import Fetched, Source, StoredItem, Validators  # noqa: E402
 from bot.pipeline import Pipeline, SourceReport  # noqa: E402
-from bot.store import Store  # noqa: E402
-from bot.topic_config import load_topics  # noqa: E402
+from bot.storage.engine import make_engine, migrate  # noqa: E402
+from bot.storage.items import Store  # noqa: E402
+from bot.topics.config import load_topics  # noqa: E402
+from bot.topics.matcher import compile_topics  # noqa: E402
 
 FARM = Path(__file__).with_name("feedfarm.py")
 TARGET_304_RATE = 500.0

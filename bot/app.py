@@ -16,28 +16,28 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
-from bot import telegram_app
-from bot.admin_commands import make_admin_handlers
-from bot.alerts import AlertPolicy, ConfigAlerts, SourceAlerts
-from bot.chat_store import ChatStore
-from bot.commands import make_handlers
 from bot.config import Config, Settings
-from bot.database import make_engine, migrate
-from bot.db_access import DbAccess
-from bot.delivery import DeliveryWorker
 from bot.errors import ConfigError
-from bot.fetch import Fetcher, make_client
-from bot.filters import compile_topics
-from bot.live_config import Effective, LiveConfig
+from bot.feeds.fetch import Fetcher, make_client
 from bot.messengers.base import Messenger
 from bot.messengers.console import ConsoleMessenger
-from bot.messengers.telegram import TelegramMessenger, TelegramSender
 from bot.models import Source, StoredItem
-from bot.ops_store import OpsStore
-from bot.overlay_store import OverlayStore
+from bot.operator.alerts import AlertPolicy, ConfigAlerts, SourceAlerts
+from bot.operator.live import Effective, LiveConfig
 from bot.pipeline import Pipeline, SourceReport
 from bot.scheduler import SourceScheduler
-from bot.store import Store
+from bot.storage.access import DbAccess
+from bot.storage.chats import ChatStore
+from bot.storage.engine import make_engine, migrate
+from bot.storage.items import Store
+from bot.storage.ops import OpsStore
+from bot.storage.overlay import OverlayStore
+from bot.telegram import app as telegram_app
+from bot.telegram.admin import make_admin_handlers
+from bot.telegram.commands import make_handlers
+from bot.telegram.delivery import DeliveryWorker
+from bot.telegram.messenger import TelegramMessenger, TelegramSender
+from bot.topics.matcher import compile_topics
 
 log = logging.getLogger(__name__)
 

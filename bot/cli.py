@@ -15,13 +15,14 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from bot import app, config_cli
+from bot import app
 from bot.config import Config, load_config
 from bot.errors import BotError, ConfigError
-from bot.filters import Matcher, compile_topics
-from bot.matchio import match_lines
+from bot.operator import cli as config_cli
 from bot.pipeline import SourceReport
-from bot.telegram_app import TokenRedactor
+from bot.telegram.app import TokenRedactor
+from bot.topics.jsonl import match_lines
+from bot.topics.matcher import Matcher, compile_topics
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_CONFIG = 0, 1, 2
 EXIT_FAILED = 1  # `run` could not start (Telegram or the database unreachable)

@@ -29,7 +29,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.durations import parse_duration
 from bot.errors import ConfigError
 from bot.models import Source, Topic
-from bot.topic_config import load_topics
+from bot.topics.config import load_topics
 
 MIN_INTERVAL = 10  # seconds; faster polling is rude to outlets and gains nothing
 DEFAULT_INTERVAL = 600  # seconds, when neither the entry nor [defaults] gives one

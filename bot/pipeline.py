@@ -25,12 +25,12 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.errors import FetchError, ParseError, PermanentFetchError, StoreError
-from bot.fetch import Fetcher
-from bot.filters import Matcher
+from bot.feeds.fetch import Fetcher
+from bot.feeds.parse import parse_feed
 from bot.messengers.base import Messenger
 from bot.models import Fetched, MatchedItem, Source, SourceState, TopicMatch, Validators
-from bot.parse import parse_feed
-from bot.store import Store
+from bot.storage.items import Store
+from bot.topics.matcher import Matcher
 
 log = logging.getLogger(__name__)
 

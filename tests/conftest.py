@@ -14,8 +14,8 @@ import pytest
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from tests.db import database_url, db_engine_fixture, store_fixture  # noqa: F401  (fixtures)
+from tests.emulator.server import telegram_api  # noqa: F401  (fixture)
 from tests.servers import feed_server  # noqa: F401  (fixture)
-from tests.telegram_api import telegram_api  # noqa: F401  (fixture)
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 

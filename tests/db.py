@@ -2,7 +2,7 @@
 
 - `database_url`: a DATABASE_URL string for an empty database. The "sqlite" variant is a file in
   `tmp_path`; the "postgresql" variant is a schema of its own in TEST_DATABASE_URL's database,
-  chosen through libpq's `options=-csearch_path=…` (which `bot.database.make_engine` passes to
+  chosen through libpq's `options=-csearch_path=…` (which `bot.storage.engine.make_engine` passes to
   asyncpg) and dropped afterwards. Without TEST_DATABASE_URL that variant is skipped.
 - `db_engine`: an engine on `database_url`, migrated to head, disposed afterwards.
 - `store`: a `Store` on `db_engine`.
@@ -23,8 +23,8 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bot.database import async_url, make_engine, migrate
-from bot.store import Store
+from bot.storage.engine import async_url, make_engine, migrate
+from bot.storage.items import Store
 
 STALE_AFTER = 6 * 3600  # seconds; no test run takes this long
 

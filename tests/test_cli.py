@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.feeds import item, rss
+from tests.feeds.build import item, rss
 from tests.servers import FeedServer
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,13 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.fetch import Fetcher, make_client
-from bot.filters import Matcher, compile_topics
+from bot.feeds.fetch import Fetcher, make_client
 from bot.models import Source, StoredItem
 from bot.pipeline import Pipeline, backoff_delay
-from bot.store import Store
-from bot.topic_config import load_topics
-from tests.feeds import FeedItem, item, rss
+from bot.storage.items import Store
+from bot.topics.config import load_topics
+from bot.topics.matcher import Matcher, compile_topics
+from tests.feeds.build import FeedItem, item, rss
 from tests.servers import FeedServer
 
 REPO = Path(__file__).resolve().parents[1]

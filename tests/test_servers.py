@@ -16,7 +16,7 @@ import feedparser
 import httpx
 import pytest
 
-from tests.feeds import FeedItem, atom, item, rdf, rss
+from tests.feeds.build import FeedItem, atom, item, rdf, rss
 from tests.servers import FIXTURES, FeedServer, gzip_bomb
 
 FEED = (FIXTURES / "fetch" / "feed.xml").read_bytes()

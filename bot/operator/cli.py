@@ -1,0 +1,303 @@
+"""`python -m bot config …`: the command-line twins of the Telegram operator commands.
+
+Each edit goes through `LiveConfig` on DATABASE_URL exactly as a Telegram one does (same checks,
+same audit trail, actor "cli:<os user>"); a running bot on the same database picks it up within
+its watch interval. Exit codes: 0 done, 2 refused (the reason on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.config import Config
+from bot.durations import parse_duration
+from bot.errors import ConfigError, FetchError, ParseError, StoreError
+from bot.feeds.fetch import Fetcher, make_client
+from bot.operator.edits import (
+    AddMask,
+    AddSource,
+    AddTerm,
+    AddVeto,
+    Edit,
+    PauseSource,
+    RemoveMask,
+    RemoveSource,
+    RemoveTerm,
+    RemoveVeto,
+    ResumeSource,
+    SetInterval,
+)
+from bot.operator.export import SOURCES_FILE, TOPICS_FILE, export_config, plain, render_all
+from bot.operator.live import LiveConfig
+from bot.operator.probe import probe_feed
+from bot.storage.engine import make_engine, migrate
+from bot.storage.overlay import OverlayStore
+from bot.topics.matcher import compile_topics
+
+EXIT_OK, EXIT_REFUSED = 0, 2
+Handler = Callable[[LiveConfig, Config, argparse.Namespace], Awaitable[None]]
+
+
+def register(subparsers: Any) -> None:
+    """Add the `config` command and its actions to the main parser's subparsers."""
+    config = subparsers.add_parser(
+        "config", help="show, export and edit the live config (files + operator edits)"
+    )
+    sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    sub.add_parser("show", help="the effective config (files + operator edits) as TOML")
+    export = sub.add_parser("export", help="write sources.toml and topics.toml, comments kept")
+    export.add_argument("--to", metavar="DIR", type=Path, help="directory (default: stdout)")
+    add = sub.add_parser("addsource", help="probe a feed, then poll it")
+    add.add_argument("id", metavar="ID")
+    add.add_argument("url", metavar="URL")
+    add.add_argument("name", metavar="NAME", nargs="*", help="default: the feed's title")
+    for name, what in (
+        ("removesource", "stop polling and forget"),
+        ("pause", "stop polling"),
+        ("resume", "poll again"),
+    ):
+        sub.add_parser(name, help=f"{what} a source").add_argument("id", metavar="ID")
+    interval = sub.add_parser("interval", help="how often to poll a source (10s, 5m, 1h30m)")
+    interval.add_argument("id", metavar="ID")
+    interval.add_argument("duration", metavar="DURATION")
+    sub.add_parser("terms", help="a topic's groups, terms, masks and vetoes").add_argument(
+        "topic", metavar="TOPIC"
+    )
+    for name, what in (("addterm", "add a term to"), ("removeterm", "remove a term from")):
+        p = sub.add_parser(name, help=f"{what} a group of a topic")
+        p.add_argument("topic", metavar="TOPIC")
+        p.add_argument("group", metavar="GROUP")
+        p.add_argument("term", metavar="TERM", nargs="+", help="several words make a phrase")
+    for name, what in (
+        ("addmask", "add a mask phrase to"),
+        ("removemask", "remove a mask phrase from"),
+        ("addveto", "add a veto term to"),
+        ("removeveto", "remove a veto term from"),
+    ):
+        p = sub.add_parser(name, help=f"{what} a topic")
+        p.add_argument("topic", metavar="TOPIC")
+        p.add_argument("term", metavar="TERM", nargs="+", help="several words make a phrase")
+    sub.add_parser("testmatch", help="which topics the text matches, and why").add_argument(
+        "text", metavar="TEXT", nargs="+"
+    )
+    audit = sub.add_parser("audit", help="the last changes: who, when, what, before and after")
+    audit.add_argument("-n", type=int, default=10, metavar="N", help="how many (default 10)")
+    sub.add_parser("undo", help="revert the last operator edit")
+    sub.add_parser("reload", help="validate the files with the stored edits on top")
+
+
+def run(config: Config, args: argparse.Namespace) -> int:
+    """Run one `config` action; 0 on success, 2 with the reason on stderr when refused."""
+    try:
+        asyncio.run(_run(config, args))
+    except ConfigError as exc:
+        if len(exc.problems) == 1:
+            print(f"refused: {exc.problems[0]}", file=sys.stderr)
+        else:
+            print("refused:", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  - {problem}", file=sys.stderr)
+        return EXIT_REFUSED
+    except (FetchError, ParseError, StoreError) as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    return EXIT_OK
+
+
+def actor() -> str:
+    """ "cli:<os user>" for the audit trail."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no passwd entry, as in some containers
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return f"cli:{user}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _run(config: Config, args: argparse.Namespace) -> None:
+    engine = make_engine(config.settings.database_url)
+    try:
+        await migrate(engine)
+        live = LiveConfig(
+            config_dir=config.settings.config_dir, overlay=OverlayStore(engine), clock=_now
+        )
+        await live.load()
+        await _ACTIONS[args.config_command](live, config, args)
+    finally:
+        await engine.dispose()
+
+
+async def _show(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
+    current = live.current
+    print(f"# Effective config: the files in {live.config_dir} + {current.edits} operator edits")
+    for reason in current.stale:
+        print(f"# skipped stored edit {reason}")
+    print(f"\n# ---- {SOURCES_FILE} ----")
+    print(plain(live.data.sources))
+    print(f"# ---- {TOPICS_FILE} ----")
+    print(plain(live.data.topics))
+
+
+async def _export(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
+    if args.to is not None:
+        for path in export_config(live.config_dir, live.data, args.to):
+            print(f"wrote {path}")
+        return
+    for name, text in render_all(live.config_dir, live.data).items():
+        print(f"# ---- {name} ----")
+        print(text)
+
+
+async def _addsource(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
+    name = " ".join(args.name) or None
+    await live.check(AddSource(args.id, args.url, name))  # duplicates: refused before fetching
+    settings = config.settings
+    client = make_client(timeout=settings.fetch_timeout)
+    try:
+        fetcher = Fetcher(client, max_bytes=settings.max_body_bytes)
+        try:
+            probe = await probe_feed(fetcher, args.url, now=_now())
+        except (FetchError, ParseError) as exc:
+            raise ConfigError([f"{args.url}: {exc}"]) from exc
+    finally:
+        await client.aclose()
+    print(f"probed: {probe.describe()}")
+    await _edit(live, AddSource(args.id, args.url, name or probe.title or None))
+
+
+async def _simple(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
+    command = args.config_command
+    term = " ".join(getattr(args, "term", []))
+    edit: Edit
+    if command == "removesource":
+        edit = RemoveSource(args.id)
+    elif command == "pause":
+        edit = PauseSource(args.id)
+    elif command == "resume":
+        edit = ResumeSource(args.id)
+    elif command == "interval":
+        try:
+            edit = SetInterval(args.id, parse_duration(args.duration))
+        except ValueError as exc:
+            raise ConfigError([str(exc)]) from exc
+    elif command in ("addterm", "removeterm"):
+        cls = AddTerm if command == "addterm" else RemoveTerm
+        edit = cls(args.topic, args.group, term)
+    elif command in ("addmask", "removemask"):
+        edit = (AddMask if command == "addmask" else RemoveMask)(args.topic, term)
+    else:
+        edit = (AddVeto if command == "addveto" else RemoveVeto)(args.topic, term)
+    await _edit(live, edit)
+
+
+async def _edit(live: LiveConfig, edit: Edit) -> None:
+    result = await live.apply(edit, actor=actor())
+    print(f"#{result.audit_id} {result.summary}")
+    print(f"  {change(result.before, result.after)}")
+
+
+async def _terms(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
+    topic = next((t for t in live.current.topics if t.id == args.topic), None)
+    if topic is None:
+        known = ", ".join(t.id for t in live.current.topics)
+        raise ConfigError([f"there is no topic '{args.topic}'; topics: {known}"])
+    print(f"{topic.id}: {topic.name} (requires {', '.join(topic.require)})")
+    for group in topic.groups:
+        print(f"  group {group.name} ({len(group.terms)}): {', '.join(group.terms)}")
+    print(f"  masks ({len(topic.masks)}): {', '.join(topic.masks) or '-'}")
+    print(f"  vetoes ({len(topic.vetoes)}): {', '.join(topic.vetoes) or '-'}")
+
+
+async def _testmatch(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
+    text = " ".join(args.text)
+    for explanation in compile_topics(live.current.topics).explain(text, ""):
+        print("\n".join(explanation.lines()))
+
+
+async def _audit(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
+    if not 1 <= args.n <= 1000:
+        raise ConfigError(["-n must be between 1 and 1000"])
+    tz = config.settings.timezone
+    entries = await live.audit(args.n)
+    for e in entries:
+        undone = " [undone]" if e.undone else ""
+        print(f"#{e.id} {e.at.astimezone(tz):%Y-%m-%d %H:%M:%S} {e.actor}: {e.summary}{undone}")
+        print(f"  {change(e.before, e.after)}")
+    if not entries:
+        print("no changes yet")
+
+
+async def _undo(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
+    result = await live.undo(actor=actor())
+    print(f"#{result.audit_id} {result.summary}")
+    print(f"  {change(result.before, result.after)}")
+
+
+async def _reload(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
+    current = live.current
+    enabled = sum(1 for s in current.sources if s.enabled)
+    print(
+        f"config OK: {len(current.sources)} sources ({enabled} enabled), "
+        f"{len(current.topics)} topics, {current.edits} operator edits on top of the files"
+    )
+    for reason in current.stale:
+        print(f"skipped stored edit {reason}")
+
+
+def change(before: Any, after: Any) -> str:
+    """Before and after on one line: the fields or terms that differ ("interval: 10m → 5m")."""
+    if isinstance(before, list) and isinstance(after, list):
+        added = [repr(t) for t in after if t not in before]
+        removed = [repr(t) for t in before if t not in after]
+        parts = [f"+{t}" for t in added] + [f"-{t}" for t in removed]
+        return f"{len(before)} → {len(after)} terms: {' '.join(parts) or 'no change'}"
+    if isinstance(before, dict) and isinstance(after, dict):
+        keys = [k for k in {**before, **after} if before.get(k) != after.get(k)]
+        return "; ".join(f"{k}: {before.get(k)!r} → {after.get(k)!r}" for k in keys) or "no change"
+    return f"{_one(before)} → {_one(after)}"
+
+
+def _one(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={v!r}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+_ACTIONS: dict[str, Handler] = {
+    "show": _show,
+    "export": _export,
+    "addsource": _addsource,
+    "terms": _terms,
+    "testmatch": _testmatch,
+    "audit": _audit,
+    "undo": _undo,
+    "reload": _reload,
+    **{
+        name: _simple
+        for name in (
+            "removesource",
+            "pause",
+            "resume",
+            "interval",
+            "addterm",
+            "removeterm",
+            "addmask",
+            "removemask",
+            "addveto",
+            "removeveto",
+        )
+    },
+}

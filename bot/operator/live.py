@@ -1,0 +1,410 @@
+"""The running config: the files in BOT_CONFIG_DIR with the operators' stored edits replayed on top.
+
+Why a log of edits rather than a stored copy of each edited entry: an edit records what the operator
+asked for ("add 'Baku' to azerbaijan-iran/azerbaijan", "pause caliber-az"), so a later change to the
+files still shows through everything the operator did not touch (a fixed URL is not hidden behind a
+paused copy of the old entry). Replay is declarative: an edit whose goal the files already meet is
+a no-op (so folding an export back into the files leaves the log harmless), and one that can no
+longer apply (its source or group was deleted from the files, or the files now define its id) is
+skipped and listed in `Effective.stale` instead of blocking the files. Every result, from a new edit
+or from replay, passes the validation the files pass (`sources_from_data`, `topics_from_data`).
+
+The log is also the audit trail; `undo` marks the newest active edit undone (and logs the undo).
+`watch` polls the files' content hash and the log's newest id, so edits made by another process on
+the same database (the CLI) go live too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import tomllib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.config import sources_from_data
+from bot.errors import ConfigError, StoreError
+from bot.models import Source, Topic
+from bot.operator.edits import (
+    ConfigData,
+    Edit,
+    action,
+    apply_edit,
+    describe,
+    from_json,
+    snapshot,
+    target,
+)
+from bot.operator.edits import to_json as edit_to_json
+from bot.storage.overlay import ChangeRow, OverlayStore
+from bot.topics.config import topics_from_data
+
+log = logging.getLogger(__name__)
+
+SOURCES_FILE, TOPICS_FILE = "sources.toml", "topics.toml"
+Listener = Callable[["Effective"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Effective:
+    """The config in force: validated sources and topics, and when they were put in force."""
+
+    sources: tuple[Source, ...]
+    topics: tuple[Topic, ...]
+    loaded_at: datetime
+    stale: tuple[str, ...] = ()  # stored edits the files no longer allow, skipped, with why
+    edits: int = 0  # active stored edits replayed over the files
+
+
+@dataclass(frozen=True)
+class EditResult:
+    """An accepted edit (or undo): what changed, the target before and after, its audit row."""
+
+    summary: str
+    before: Any
+    after: Any
+    audit_id: int
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One change in the audit trail."""
+
+    id: int
+    actor: str
+    at: datetime
+    action: str
+    target: str
+    before: Any
+    after: Any
+    undone: bool
+    summary: str = ""
+
+
+class LiveConfig:
+    """Files plus stored edits, kept valid and current; listeners hear of every change."""
+
+    def __init__(
+        self, *, config_dir: Path, overlay: OverlayStore, clock: Callable[[], datetime]
+    ) -> None:
+        self._dir = config_dir
+        self._overlay = overlay
+        self._clock = clock
+        self._listeners: list[Listener] = []
+        self._lock = asyncio.Lock()  # one change at a time in this process
+        self._current: Effective | None = None
+        self._base: ConfigData | None = None  # the files as last read without error
+        self._data: ConfigData | None = None  # files + edits, as raw data
+        self._digest: str | None = None  # of the files behind `_base`
+        self._version = -1  # newest change id behind `_data`
+
+    @property
+    def config_dir(self) -> Path:
+        """The directory holding sources.toml and topics.toml."""
+        return self._dir
+
+    @property
+    def current(self) -> Effective:
+        """The config in force; RuntimeError before the first successful `load`."""
+        if self._current is None:
+            raise RuntimeError("LiveConfig.load() has not succeeded yet")
+        return self._current
+
+    @property
+    def data(self) -> ConfigData:
+        """The config in force as raw TOML data (for `config show` and `config export`)."""
+        if self._data is None:
+            raise RuntimeError("LiveConfig.load() has not succeeded yet")
+        return self._data
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call `listener` with the new config after each change (load, reload, edit, undo)."""
+        self._listeners.append(listener)
+
+    async def load(self) -> Effective:
+        """Read the files and replay the stored edits; ConfigError (nothing changes) on problems."""
+        async with self._lock:
+            base, digest = self._read_files()
+            _validate(base, str(self._dir / SOURCES_FILE), str(self._dir / TOPICS_FILE))
+            await self._replay_and_publish(base, digest)
+        return self.current
+
+    async def reload(self) -> Effective:
+        """`load` again; on ConfigError the last good config keeps running and the error is raised."""
+        failure: ConfigError | None = None
+        try:
+            effective = await self.load()
+        except ConfigError as exc:
+            failure = exc
+        if failure is not None:
+            log.error("config reload failed, the last good config keeps running: %s", failure)
+            raise failure
+        log.info(
+            "config reloaded: %d sources, %d topics, %d operator edits",
+            len(effective.sources),
+            len(effective.topics),
+            effective.edits,
+        )
+        return effective
+
+    async def check(self, edit: Edit) -> None:
+        """Raise ConfigError, as `apply` would, if the edit would be refused now; writes nothing."""
+        _validate(apply_edit(self.data, edit), "operator edit", "operator edit")
+
+    async def apply(self, edit: Edit, *, actor: str) -> EditResult:
+        """Validate, store and put in force one edit; ConfigError (nothing changes) if refused."""
+        async with self._lock:
+            base = self._require_base()
+            async with self._overlay.transaction() as tx:
+                rows = await tx.edits()  # the log as it is now, other processes' edits included
+                before, stale = _replay(base, rows)
+                after = apply_edit(before, edit)
+                sources, topics = _validate(after, "operator edit", "operator edit")
+                summary = describe(edit)
+                snap_before, snap_after = snapshot(before, edit), snapshot(after, edit)
+                change_id = await tx.add(
+                    at=self._clock(),
+                    actor=actor,
+                    action=action(edit),
+                    target=target(edit),
+                    summary=summary,
+                    edit=edit_to_json(edit),
+                    before=snap_before,
+                    after=snap_after,
+                )
+            log.info("config edit #%d by %s: %s", change_id, actor, summary)
+            effective = Effective(sources, topics, self._clock(), stale, len(rows) + 1)
+            self._set(base, self._digest, after, change_id, effective)
+        await self._notify(effective)
+        return EditResult(summary, snap_before, snap_after, change_id)
+
+    async def undo(self, *, actor: str) -> EditResult:
+        """Revert the newest edit not yet undone (and log the undo); ConfigError when none is left."""
+        async with self._lock:
+            base = self._require_base()
+            async with self._overlay.transaction() as tx:
+                rows = await tx.edits()
+                if not rows:
+                    raise ConfigError(["nothing to undo: no operator edit is in force"])
+                last = rows[-1]
+                before, _ = _replay(base, rows)
+                after, stale = _replay(base, rows[:-1])
+                sources, topics = _validate(after, "undo", "undo")
+                edit = _edit_of(last)
+                snap_before = snapshot(before, edit) if edit else last.after
+                snap_after = snapshot(after, edit) if edit else last.before
+                summary = f"undo #{last.id} ({last.summary})"
+                await tx.mark_undone(last.id)
+                change_id = await tx.add(
+                    at=self._clock(),
+                    actor=actor,
+                    action="undo",
+                    target=last.target,
+                    summary=summary,
+                    edit=None,
+                    before=snap_before,
+                    after=snap_after,
+                    undoes=last.id,
+                )
+            log.info("config edit #%d by %s: %s", change_id, actor, summary)
+            effective = Effective(sources, topics, self._clock(), stale, len(rows) - 1)
+            self._set(base, self._digest, after, change_id, effective)
+        await self._notify(effective)
+        return EditResult(summary, snap_before, snap_after, change_id)
+
+    async def record(self, *, actor: str, action: str, target: str, before: Any, after: Any) -> int:
+        """Log a change made elsewhere (a channel added) in the audit trail; not undoable here."""
+        async with self._overlay.transaction() as tx:
+            return await tx.add(
+                at=self._clock(),
+                actor=actor,
+                action=action,
+                target=target,
+                summary=f"{action} {target}",
+                edit=None,
+                before=before,
+                after=after,
+            )
+
+    async def audit(self, n: int = 10) -> list[AuditEntry]:
+        """The newest `n` changes, newest first."""
+        return [
+            AuditEntry(
+                r.id, r.actor, r.at, r.action, r.target, r.before, r.after, r.undone, r.summary
+            )
+            for r in await self._overlay.audit(n)
+        ]
+
+    async def watch(
+        self,
+        *,
+        interval: float = 2.0,
+        on_error: Callable[[ConfigError], Awaitable[None]],
+    ) -> None:
+        """Until cancelled: reload when the files change on disk or another process edits.
+
+        A broken file is reported once per distinct content, and the last good config keeps
+        running; edits stored meanwhile still go live, over the last good files.
+        """
+        broken: str | None = None
+        while True:
+            await asyncio.sleep(interval)
+            digest = _digest(self._dir)
+            try:
+                version = await self._overlay.version()
+            except StoreError as exc:  # a database hiccup must not end the watch
+                log.warning("config watch: cannot read the edit log: %s", exc)
+                continue
+            if digest not in (self._digest, broken):
+                try:
+                    await self.reload()
+                    broken = None
+                except ConfigError as exc:
+                    broken = digest
+                    await on_error(exc)
+            elif version != self._version:
+                async with self._lock:
+                    await self._replay_and_publish(self._require_base(), self._digest)
+
+    def _require_base(self) -> ConfigData:
+        if self._base is None:
+            raise RuntimeError("LiveConfig.load() has not succeeded yet")
+        return self._base
+
+    def _read_files(self) -> tuple[ConfigData, str]:
+        raw = [_read_bytes(self._dir / name) for name in (SOURCES_FILE, TOPICS_FILE)]
+        problems: list[str] = []
+        parsed: list[dict[str, Any]] = []
+        for name, body in zip((SOURCES_FILE, TOPICS_FILE), raw, strict=True):
+            path = self._dir / name
+            if isinstance(body, str):
+                problems.append(f"{path}: {body}")
+                continue
+            try:
+                parsed.append(tomllib.loads(body.decode("utf-8")))
+            except UnicodeDecodeError as exc:
+                problems.append(f"{path}: not UTF-8: {exc.reason} at byte {exc.start}")
+            except tomllib.TOMLDecodeError as exc:
+                problems.append(f"{path}: TOML syntax error: {exc}")
+        if problems:
+            raise ConfigError(problems)
+        return ConfigData(sources=parsed[0], topics=parsed[1]), _hash(raw)
+
+    async def _replay_and_publish(self, base: ConfigData, digest: str | None) -> None:
+        version = (
+            await self._overlay.version()
+        )  # first: an edit landing meanwhile is seen next time
+        rows = await self._overlay.edits()
+        data, stale = _replay(base, rows)
+        sources, topics = _validate(data, "operator edits", "operator edits")
+        for reason in stale:
+            log.warning("stored operator edit skipped: %s", reason)
+        effective = Effective(sources, topics, self._clock(), stale, len(rows))
+        self._set(base, digest, data, version, effective)
+        await self._notify(effective)
+
+    def _set(
+        self,
+        base: ConfigData,
+        digest: str | None,
+        data: ConfigData,
+        version: int,
+        effective: Effective,
+    ) -> None:
+        self._base, self._digest, self._data = base, digest, data
+        self._version = max(self._version, version)
+        self._current = effective
+
+    async def _notify(self, effective: Effective) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(effective)
+            # The change is already in force and stored; one failing listener must neither
+            # undo it nor keep the others from hearing of it.
+            except Exception:
+                log.exception("config listener %r failed", listener)
+
+
+def _validate(
+    data: ConfigData, sources_origin: str, topics_origin: str
+) -> tuple[tuple[Source, ...], tuple[Topic, ...]]:
+    """The records the files' own rules make of `data`; one ConfigError lists every problem."""
+    problems: list[str] = []
+    sources: tuple[Source, ...] = ()
+    topics: tuple[Topic, ...] = ()
+    try:
+        sources = sources_from_data(data.sources, sources_origin)
+    except ConfigError as exc:
+        problems += exc.problems
+    try:
+        topics = topics_from_data(data.topics, topics_origin)
+    except ConfigError as exc:
+        problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
+    return sources, topics
+
+
+def _edit_of(row: ChangeRow) -> Edit | None:
+    try:
+        return from_json(row.edit) if row.edit is not None else None
+    except ValueError:
+        return None
+
+
+def _replay(base: ConfigData, rows: list[ChangeRow]) -> tuple[ConfigData, tuple[str, ...]]:
+    """The files with the stored edits applied leniently; edits that cannot apply are skipped."""
+    data, stale = _replay_each(base, rows, check=False)
+    try:
+        _validate(data, "", "")
+    except ConfigError:
+        # Some edit clashes with the files as they are now: find which, one edit at a time.
+        data, stale = _replay_each(base, rows, check=True)
+    return data, stale
+
+
+def _replay_each(
+    base: ConfigData, rows: list[ChangeRow], *, check: bool
+) -> tuple[ConfigData, tuple[str, ...]]:
+    data, stale = base, []
+    for row in rows:
+        edit = _edit_of(row)
+        if edit is None:
+            stale.append(f"#{row.id} {row.summary}: not a readable edit")
+            continue
+        try:
+            candidate = apply_edit(data, edit, strict=False)
+            if check:
+                _validate(candidate, "", "")
+        except ConfigError as exc:
+            reasons = "; ".join(p.removeprefix(": ") for p in exc.problems)
+            stale.append(f"#{row.id} {row.summary}: {reasons}")
+            continue
+        data = candidate
+    return data, tuple(stale)
+
+
+def _read_bytes(path: Path) -> bytes | str:
+    """The file's bytes, or why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return "file not found"
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+
+
+def _hash(raw: list[bytes | str]) -> str:
+    h = hashlib.sha256()
+    for body in raw:
+        h.update(body if isinstance(body, bytes) else b"\0" + body.encode())
+        h.update(b"\0\0")
+    return h.hexdigest()
+
+
+def _digest(config_dir: Path) -> str:
+    return _hash([_read_bytes(config_dir / name) for name in (SOURCES_FILE, TOPICS_FILE)])

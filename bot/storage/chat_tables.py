@@ -1,0 +1,81 @@
+"""SQLAlchemy Core tables of Telegram delivery: chats, their topic subscriptions and the outbox.
+
+They live on `bot.storage.tables.metadata` (same naming convention) and mirror migration 0002. The outbox
+holds one row per (item, chat); its status moves from "pending" to "sent" or "dropped", never back.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from bot.storage.tables import UTCDateTime, metadata
+
+PENDING = "pending"
+SENT = "sent"
+DROPPED = "dropped"
+
+chats = Table(
+    "chats",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(20), nullable=False),  # private | group | supergroup | channel
+    Column("title", Text),
+    Column("active", Boolean, nullable=False),
+    Column("thread_id", BigInteger),  # forum topic the subscription was made in
+    Column("added_by", BigInteger),
+    Column("failures", Integer, nullable=False, default=0),  # consecutive "chat unavailable"
+    Column("first_failure", UTCDateTime),  # start of the current run of failures
+    Column("last_error", Text),
+    Column("created", UTCDateTime, nullable=False),
+    Column("updated", UTCDateTime, nullable=False),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column(
+        "chat_id",
+        BigInteger,
+        ForeignKey("chats.chat_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("topic_id", String(100), nullable=False),
+    Column("created", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("chat_id", "topic_id"),
+    # enqueue: the chats subscribed to an item's topics.
+    Index(None, "topic_id", "chat_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "chat_id",
+        BigInteger,
+        ForeignKey("chats.chat_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("status", String(10), nullable=False),  # pending | sent | dropped
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created", UTCDateTime, nullable=False),
+    Column("updated", UTCDateTime, nullable=False),
+    Column("message_id", BigInteger),  # Telegram's id of the delivered message
+    Column("last_error", Text),
+    UniqueConstraint("item_id", "chat_id"),
+    # The worker: a chat's pending rows in order, and which chats have any.
+    Index(None, "status", "chat_id", "id"),
+)

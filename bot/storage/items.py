@@ -1,0 +1,349 @@
+"""The store: sources, their polling state, items and the topics they matched (SQLAlchemy async).
+
+Every write is one transaction. `save_fetch` inserts only the items not seen before (unique per
+source and key, `INSERT … ON CONFLICT DO NOTHING`), their topic matches and the source's new state,
+then runs the `on_flagged` hooks inside the same transaction, so that a later table (an outbox)
+is filled atomically with the items it refers to. SQLAlchemy rows and errors never leave this
+module: callers get the records of `bot.models` and `StoreError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Row, Select, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.errors import StoreError
+from bot.models import (
+    Item,
+    MatchedItem,
+    Source,
+    SourceState,
+    StoredItem,
+    Validators,
+)
+from bot.storage.access import DbAccess
+from bot.storage.rows import match_values, stored_items
+from bot.storage.tables import item_topics as topics_t
+from bot.storage.tables import items as items_t
+from bot.storage.tables import source_state as state_t
+from bot.storage.tables import sources as sources_t
+
+log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+_MAX_ERROR = 2000  # characters of a failure reason kept on the source
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    """What a successful fetch added: how many items were new, and which of them to announce."""
+
+    new_items: int
+    flagged: tuple[StoredItem, ...] = ()
+
+
+@dataclass(slots=True)
+class _Unchanged:
+    """A source-state update waiting for the next group commit."""
+
+    source_id: str
+    values: dict[str, Any]
+    done: bool = False
+    error: StoreError | None = None
+
+
+class FlaggedHook(Protocol):
+    """Runs inside `save_fetch`'s transaction with the items it flagged (e.g. to fill an outbox)."""
+
+    async def __call__(
+        self, conn: AsyncConnection, flagged: Sequence[StoredItem], now: datetime
+    ) -> None: ...
+
+
+class Store:
+    """Reads and writes the bot's tables through an injected engine (which it does not dispose).
+
+    Pass the app's shared `DbAccess` so that writers of every store queue on one SQLite lock;
+    a bare engine gets an access of its own.
+    """
+
+    def __init__(
+        self,
+        db: AsyncEngine | DbAccess,
+        *,
+        on_flagged: Sequence[FlaggedHook] = (),
+        batch_size: int = 500,
+    ) -> None:
+        self._db = DbAccess.of(db)
+        self._on_flagged = tuple(on_flagged)
+        self._batch_size = batch_size
+        self._unchanged: list[_Unchanged] = []
+        self._unchanged_lock = asyncio.Lock()
+
+    async def sync_sources(
+        self, configured: Sequence[Source], *, now: datetime | None = None
+    ) -> None:
+        """Record the configured sources; sources no longer configured are kept, disabled."""
+        now = now or datetime.now(UTC)
+        rows = {
+            s.id: {"id": s.id, "name": s.name, "url": s.url, "enabled": s.enabled}
+            for s in configured
+        }
+        async with self._db.write("syncing sources") as conn:
+            for batch in _batches(list(rows.values()), self._batch_size):
+                stmt = self._db.insert(sources_t).values(
+                    [{**r, "created": now, "updated": now} for r in batch]
+                )
+                changed = (
+                    (sources_t.c.name != stmt.excluded.name)
+                    | (sources_t.c.url != stmt.excluded.url)
+                    | (sources_t.c.enabled != stmt.excluded.enabled)
+                )
+                names = ("name", "url", "enabled", "updated")
+                await conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[sources_t.c.id],
+                        set_={n: stmt.excluded[n] for n in names},
+                        where=changed,
+                    )
+                )
+            await conn.execute(
+                update(sources_t)
+                .where(sources_t.c.id.not_in(list(rows)), sources_t.c.enabled.is_(True))
+                .values(enabled=False, updated=now)
+            )
+
+    async def source_state(self, source_id: str) -> SourceState:
+        """What is known of a source; a default state when it was never polled."""
+        async with self._db.read(f"reading the state of {source_id}") as conn:
+            row = (
+                await conn.execute(select(state_t).where(state_t.c.source_id == source_id))
+            ).first()
+        return _state(row) if row is not None else SourceState(source_id=source_id)
+
+    async def source_states(self) -> dict[str, SourceState]:
+        """The state of every source polled at least once, by source id."""
+        async with self._db.read("reading source states") as conn:
+            rows = (await conn.execute(select(state_t))).all()
+        return {row.source_id: _state(row) for row in rows}
+
+    async def save_fetch(
+        self,
+        source_id: str,
+        *,
+        items: Sequence[MatchedItem],
+        validators: Validators,
+        now: datetime,
+        next_poll: datetime,
+        announce: bool,
+    ) -> SaveResult:
+        """Store a good fetch in one transaction; `flagged`: new matched items, if `announce`."""
+        unique: dict[str, MatchedItem] = {}
+        for matched in items:
+            if matched.item.source_id != source_id:
+                raise ValueError(f"item of {matched.item.source_id!r} saved under {source_id!r}")
+            unique.setdefault(matched.item.key, matched)
+        # Key order: concurrent writers on PostgreSQL then lock the unique index in the same order.
+        ordered = [unique[key] for key in sorted(unique)]
+        async with self._db.write(f"saving the fetch of {source_id}") as conn:
+            ids: dict[str, int] = {}
+            for batch in _batches(ordered, self._batch_size):
+                stmt = (
+                    self._db.insert(items_t)
+                    .values([_item_row(m.item, now) for m in batch])
+                    .on_conflict_do_nothing(index_elements=[items_t.c.source_id, items_t.c.key])
+                    .returning(items_t.c.id, items_t.c.key)
+                )
+                ids.update({key: item_id for item_id, key in (await conn.execute(stmt)).all()})
+            new = [(ids[m.item.key], m) for m in ordered if m.item.key in ids]
+            matches = [
+                match_values(item_id, m, now) for item_id, matched in new for m in matched.matches
+            ]
+            if matches:
+                await conn.execute(topics_t.insert(), matches)
+            await self._upsert_state(
+                conn,
+                source_id,
+                {
+                    "etag": validators.etag,
+                    "last_modified": validators.last_modified,
+                    "body_hash": validators.body_hash,
+                    "last_attempt": now,
+                    "last_success": now,
+                    "consecutive_failures": 0,
+                    "last_error": None,
+                    "next_poll": next_poll,
+                },
+                seen=len(new),
+            )
+            flagged: tuple[StoredItem, ...] = ()
+            if announce and any(m.matches for _, m in new):
+                name = await conn.scalar(
+                    select(sources_t.c.name).where(sources_t.c.id == source_id)
+                )
+                flagged = tuple(
+                    StoredItem(
+                        id=item_id,
+                        item=m.item,
+                        source_name=name or source_id,
+                        first_seen=now.astimezone(UTC),
+                        matches=m.matches,
+                    )
+                    # Oldest first, so that announcements read in the order things happened.
+                    for item_id, m in sorted(
+                        new, key=lambda pair: (pair[1].item.published, pair[0])
+                    )
+                    if m.matches
+                )
+                for hook in self._on_flagged:
+                    await hook(conn, flagged, now)
+        return SaveResult(new_items=len(new), flagged=flagged)
+
+    async def save_not_modified(
+        self,
+        source_id: str,
+        *,
+        now: datetime,
+        next_poll: datetime,
+        validators: Validators | None = None,
+    ) -> None:
+        """Record an unchanged feed (304, or the same body): a success that adds nothing."""
+        values: dict[str, Any] = {
+            "last_attempt": now,
+            "last_success": now,
+            "consecutive_failures": 0,
+            "last_error": None,
+            "next_poll": next_poll,
+        }
+        if validators is not None:
+            values.update(
+                etag=validators.etag,
+                last_modified=validators.last_modified,
+                body_hash=validators.body_hash,
+            )
+        # Group commit: unchanged feeds are most polls, and one transaction each costs more than
+        # the poll itself; concurrent calls share one, each returning once its row is committed.
+        entry = _Unchanged(source_id, values)
+        self._unchanged.append(entry)
+        async with self._unchanged_lock:
+            if not entry.done:
+                batch, self._unchanged = self._unchanged, []
+                try:
+                    action = f"saving the state of {len(batch)} unchanged source(s)"
+                    async with self._db.write(action) as conn:
+                        await self._upsert_unchanged(conn, batch)
+                except BaseException as exc:
+                    error = exc if isinstance(exc, StoreError) else StoreError(repr(exc))
+                    for pending in batch:
+                        pending.done, pending.error = True, error
+                    raise
+                for pending in batch:
+                    pending.done = True
+        if entry.error is not None:
+            raise entry.error
+
+    async def save_failure(
+        self, source_id: str, *, error: str, now: datetime, next_poll: datetime
+    ) -> int:
+        """Record a failed poll; returns how many polls in a row have now failed."""
+        values = {"last_attempt": now, "last_error": error[:_MAX_ERROR], "next_poll": next_poll}
+        stmt = self._db.insert(state_t).values(
+            source_id=source_id, consecutive_failures=1, items_seen=0, **values
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[state_t.c.source_id],
+            set_={**values, "consecutive_failures": state_t.c.consecutive_failures + 1},
+        )
+        async with self._db.write(f"saving the failure of {source_id}") as conn:
+            failures = await conn.scalar(stmt.returning(state_t.c.consecutive_failures))
+        return int(failures or 0)
+
+    async def latest(self, n: int, *, topics: Sequence[str] | None = None) -> list[StoredItem]:
+        """The newest `n` flagged items (by published, then first seen), of `topics` if given."""
+        if n <= 0 or (topics is not None and not topics):
+            return []
+        flagged = exists().where(topics_t.c.item_id == items_t.c.id)
+        if topics is not None:
+            flagged = flagged.where(topics_t.c.topic_id.in_(list(topics)))
+        query: Select[Any] = (
+            select(items_t, sources_t.c.name.label("source_name"))
+            .join(sources_t, sources_t.c.id == items_t.c.source_id)
+            .where(flagged)
+            .order_by(items_t.c.published.desc(), items_t.c.first_seen.desc(), items_t.c.id.desc())
+            .limit(n)
+        )
+        async with self._db.read("reading the latest items") as conn:
+            rows = (await conn.execute(query)).all()
+            found = select(topics_t).where(topics_t.c.item_id.in_([r.id for r in rows]))
+            if topics is not None:
+                found = found.where(topics_t.c.topic_id.in_(list(topics)))
+            match_rows = (await conn.execute(found.order_by(topics_t.c.topic_id))).all()
+        return stored_items(rows, match_rows)
+
+    async def _upsert_unchanged(self, conn: AsyncConnection, batch: Sequence[_Unchanged]) -> None:
+        # One statement per set of columns, executed for many rows: building and compiling an
+        # upsert per row cost more than the write itself. The same row as `_upsert_state(seen=0)`.
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for pending in batch:
+            row = {"source_id": pending.source_id, "items_seen": 0, **pending.values}
+            by_columns.setdefault(tuple(pending.values), []).append(row)
+        for columns, rows in by_columns.items():
+            stmt = self._db.insert(state_t)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[state_t.c.source_id],
+                set_={name: stmt.excluded[name] for name in columns},
+            )
+            await conn.execute(stmt, rows)
+
+    async def _upsert_state(
+        self, conn: AsyncConnection, source_id: str, values: dict[str, Any], *, seen: int
+    ) -> None:
+        defaults = {"consecutive_failures": 0, "items_seen": seen}
+        stmt = self._db.insert(state_t).values(source_id=source_id, **{**defaults, **values})
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[state_t.c.source_id],
+                set_={**values, "items_seen": state_t.c.items_seen + seen},
+            )
+        )
+
+
+def _batches(rows: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _item_row(item: Item, now: datetime) -> dict[str, Any]:
+    return {
+        "source_id": item.source_id,
+        "key": item.key,
+        "url": item.url,
+        "title": item.title,
+        "summary": item.summary,
+        "published": item.published,
+        "first_seen": now,
+        "language": item.language,
+        "guid": item.guid,
+    }
+
+
+def _state(row: Row[Any]) -> SourceState:
+    return SourceState(
+        source_id=row.source_id,
+        validators=Validators(
+            etag=row.etag, last_modified=row.last_modified, body_hash=row.body_hash
+        ),
+        last_attempt=row.last_attempt,
+        last_success=row.last_success,
+        consecutive_failures=row.consecutive_failures,
+        last_error=row.last_error,
+        next_poll=row.next_poll,
+        items_seen=row.items_seen,
+    )

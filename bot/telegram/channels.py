@@ -1,0 +1,150 @@
+"""`/addchannel` and `/removechannel`: make a channel (or group) where the bot may post a delivery target.
+
+A channel is named by `@username` or its numeric id; `getChat` resolves it, `getChatMember` checks
+the bot is an admin allowed to post there (when Telegram lets us check; a failed check is logged
+and does not block). The subscription goes into the chat store like a subscriber's, with the
+operator as `added_by`, and the change is written to LiveConfig's audit trail (`record`). It is
+not reverted by /undo, which reverts config edits only; /removechannel is its inverse.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from telegram import Bot
+from telegram import ChatFullInfo as TgChat
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+
+from bot.markup import escape_text
+from bot.storage.chats import ChatStore
+from bot.telegram.replies import b, code
+
+log = logging.getLogger(__name__)
+
+_ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+class Recorder(Protocol):
+    """What is needed of LiveConfig: its audit trail for changes it does not own."""
+
+    async def record(
+        self, *, actor: str, action: str, target: str, before: Any, after: Any
+    ) -> int: ...
+
+
+async def add_channel(
+    bot: Bot,
+    target: str,
+    topics: Sequence[str],
+    *,
+    chat_store: ChatStore,
+    live: Recorder,
+    user_id: int,
+    now: datetime,
+) -> str:
+    """Subscribe the chat named by `target` to `topics` (valid ids); the answer for the operator."""
+    chat = await _resolve(bot, target)
+    if isinstance(chat, str):
+        return chat
+    if chat.type == ChatType.PRIVATE:
+        return "Not added: that is a person's private chat, not a channel or group."
+    refusal = await _check_rights(bot, chat)
+    if refusal:
+        return refusal
+    before = await chat_store.chat(chat.id)
+    after = await chat_store.subscribe(
+        chat.id,
+        kind=chat.type,
+        title=chat.title,
+        topics=topics,
+        thread_id=None,
+        now=now,
+        added_by=user_id,
+    )
+    await live.record(
+        actor=f"telegram:{user_id}",
+        action="add channel",
+        target=_chat_label(chat.id, chat.title),
+        before=list(before.topics) if before is not None and before.active else None,
+        after=list(after.topics),
+    )
+    return (
+        f"{b(chat.title or str(chat.id))} {code(str(chat.id))} now receives: "
+        f"{', '.join(code(t) for t in after.topics)}."
+    )
+
+
+async def remove_channel(
+    bot: Bot,
+    target: str,
+    topics: Sequence[str] | None,
+    *,
+    chat_store: ChatStore,
+    live: Recorder,
+    user_id: int,
+    now: datetime,
+) -> str:
+    """Unsubscribe the chat from `topics` (None: all); the answer for the operator."""
+    if target.lstrip("-").isdigit():
+        chat_id = int(target)
+    else:
+        chat = await _resolve(bot, target)
+        if isinstance(chat, str):
+            return chat + " Use the numeric id instead (see /audit)."
+        chat_id = chat.id
+    before = await chat_store.chat(chat_id)
+    if before is None or not before.active:
+        return f"{code(str(chat_id))} is not a delivery target."
+    after = await chat_store.unsubscribe(chat_id, topics=topics, now=now)
+    left = list(after.topics) if after is not None and after.active else []
+    await live.record(
+        actor=f"telegram:{user_id}",
+        action="remove channel",
+        target=_chat_label(chat_id, before.title),
+        before=list(before.topics),
+        after=left or None,
+    )
+    if left:
+        return f"{code(str(chat_id))} still receives: {', '.join(code(t) for t in left)}."
+    return f"{code(str(chat_id))} no longer receives anything."
+
+
+async def _resolve(bot: Bot, target: str) -> TgChat | str:
+    """The chat named by `@name` or a numeric id, or the answer explaining why not."""
+    ref: int | str = int(target) if target.lstrip("-").isdigit() else target
+    if isinstance(ref, str) and not ref.startswith("@"):
+        ref = "@" + ref.removeprefix("https://t.me/")
+    try:
+        return await bot.get_chat(ref)
+    except TelegramError as exc:
+        return (
+            f"I cannot see {escape_text(target)}: {escape_text(exc.message)}. "
+            "Add me to it as an admin first."
+        )
+
+
+async def _check_rights(bot: Bot, chat: TgChat) -> str | None:
+    """Why the bot cannot post in `chat`, or None when it can (or when that cannot be checked)."""
+    try:
+        member = await bot.get_chat_member(chat.id, bot.id)
+    except TelegramError as exc:
+        log.warning("chat %s: could not check the bot's rights: %s", chat.id, exc)
+        return None
+    if chat.type == ChatType.CHANNEL and member.status not in _ADMIN_STATUSES:
+        return (
+            f"Not added: I am not an admin of {escape_text(chat.title or str(chat.id))}. "
+            "Make me an admin with the right to post messages, then try again."
+        )
+    if member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        return f"Not added: I am not a member of {escape_text(chat.title or str(chat.id))}."
+    if chat.type == ChatType.CHANNEL and getattr(member, "can_post_messages", True) is False:
+        return "Not added: I am an admin there but may not post messages."
+    return None
+
+
+def _chat_label(chat_id: int, title: str | None) -> str:
+    return f"{chat_id} ({title})" if title else str(chat_id)

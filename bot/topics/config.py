@@ -1,0 +1,168 @@
+"""Reading and validating topics.toml into `Topic` records, reporting every problem at once."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from bot.errors import ConfigError
+from bot.models import TermGroup, Topic
+from bot.topics.folding import normalize
+from bot.topics.matcher import JOINT, LIST, MASK, VETO, parse_term
+
+_SLUG = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
+_RESERVED_GROUPS = frozenset({MASK, VETO, LIST, JOINT})  # these name non-group hits in explanations
+
+
+def _check_term(term: str) -> str:
+    parse_term(term)  # its ValueError becomes a pydantic error at this element
+    return term.strip()
+
+
+Term = Annotated[str, AfterValidator(_check_term)]
+Slug = Annotated[str, Field(pattern=_SLUG)]
+
+
+class TopicModel(BaseModel):
+    """One `[[topics]]` entry as written in topics.toml."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: Slug
+    name: Annotated[str, Field(min_length=1)]
+    default: bool = True
+    require: Annotated[list[str], Field(min_length=1)]
+    groups: Annotated[dict[Slug, Annotated[list[Term], Field(min_length=1)]], Field(min_length=1)]
+    masks: list[Term] = []
+    vetoes: list[Term] = []
+    list_terms: list[Term] = []
+    list_min: Annotated[int, Field(ge=2)] = 3
+    joint_terms: list[Term] = []
+
+    def to_topic(self) -> Topic:
+        """The frozen record the matcher compiles."""
+        return Topic(
+            id=self.id,
+            name=self.name,
+            groups=tuple(TermGroup(name, tuple(terms)) for name, terms in self.groups.items()),
+            require=tuple(self.require),
+            masks=tuple(self.masks),
+            vetoes=tuple(self.vetoes),
+            list_terms=tuple(self.list_terms),
+            list_min=self.list_min,
+            default=self.default,
+            joint_terms=tuple(self.joint_terms),
+        )
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(entry)"
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    msg = str(error["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+def _duplicates(values: list[Any]) -> list[str]:
+    seen: set[str] = set()
+    dupes: list[str] = []
+    for value in values:
+        if not isinstance(value, str):
+            continue
+        key = normalize(value.replace("*", " *"))  # "Iran*" and "iran *" differ from "Iran"
+        if key in seen and value not in dupes:
+            dupes.append(value)
+        seen.add(key)
+    return dupes
+
+
+def _cross_checks(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Checks across fields, run on the raw entry so they report even when a field is invalid."""
+    problems: list[tuple[str, str]] = []
+    groups = raw.get("groups")
+    groups = groups if isinstance(groups, Mapping) else {}
+    require = raw.get("require")
+    if isinstance(require, list):
+        for name in require:
+            if isinstance(name, str) and name not in groups:
+                problems.append(("require", f"names no group {name!r}"))
+        for name in _duplicates(require):
+            problems.append(("require", f"{name!r} is listed twice"))
+    for name in groups:
+        if name in _RESERVED_GROUPS:
+            problems.append((f"groups.{name}", "this name is reserved"))
+    where: dict[str, str] = {}
+    for field in ("groups", "masks", "vetoes", "list_terms", "joint_terms"):
+        lists = groups.items() if field == "groups" else [(None, raw.get(field))]
+        for name, terms in lists:
+            if not isinstance(terms, list):
+                continue
+            label = f"groups.{name}" if name is not None else field
+            for term in _duplicates(terms):
+                problems.append((label, f"duplicate term {term!r}"))
+            if field != "groups":
+                continue
+            # One term in two groups would satisfy both with a single word.
+            for term in terms:
+                if isinstance(term, str):
+                    key = normalize(term.replace("*", " *"))
+                    if where.setdefault(key, label) != label:
+                        problems.append((label, f"{term!r} is also in {where[key]}"))
+    return problems
+
+
+def topics_from_data(data: Mapping[str, Any], origin: str) -> tuple[Topic, ...]:
+    """Validate parsed topics.toml data; raise ConfigError listing every problem, with `origin`."""
+    problems: list[str] = []
+    entries = data.get("topics")
+    unknown = sorted(set(data) - {"topics"})
+    if unknown:
+        problems.append(f"{origin}: unknown top-level key(s): {', '.join(unknown)}")
+    if not isinstance(entries, list) or not entries:
+        problems.append(f"{origin}: topics: at least one [[topics]] entry is required")
+        raise ConfigError(problems)
+    topics: list[Topic] = []
+    seen_ids: set[str] = set()
+    for i, raw in enumerate(entries):
+        if not isinstance(raw, Mapping):
+            problems.append(f"{origin}: topics[{i}]: must be a table")
+            continue
+        head = f"{origin}: topics[{i}] (id={raw.get('id', '?')})"
+        found: list[tuple[str, str]] = []
+        try:
+            model = TopicModel.model_validate(raw)
+        except ValidationError as exc:
+            found += [(_where(e["loc"]), _message(e)) for e in exc.errors()]
+            model = None
+        found += _cross_checks(raw)
+        if raw.get("id") in seen_ids:
+            found.append(("id", f"duplicate topic id {raw.get('id')!r}"))
+        if isinstance(raw.get("id"), str):
+            seen_ids.add(raw["id"])
+        problems += [f"{head}: {field}: {msg}" for field, msg in found]
+        if model is not None and not found:
+            topics.append(model.to_topic())
+    if problems:
+        raise ConfigError(problems)
+    return tuple(topics)
+
+
+def load_topics(path: Path) -> tuple[Topic, ...]:
+    """Read and validate topics.toml; raise ConfigError listing every problem."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8: {exc.reason} at byte {exc.start}"]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: TOML syntax error: {exc}"]) from exc
+    return topics_from_data(data, str(path))

@@ -1,0 +1,40 @@
+"""`match` command's record format: JSON Lines of items in, JSON Lines of verdicts out, same order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.topics.matcher import Matcher
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | int
+    title: str = ""
+    summary: str = ""
+    lang: str | None = Field(default=None, max_length=35)
+
+
+def match_lines(matcher: Matcher, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """One verdict per non-blank line: `{"id", "topics", "terms"}`, or `{"line", "error"}` for a
+    line that is not a valid record (it is reported, and the lines after it still run)."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = _Record.model_validate_json(line)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            yield {"line": number, "error": f"{where + ': ' if where else ''}{first['msg']}"}
+            continue
+        matches = matcher.match(record.title, record.summary, record.lang)
+        yield {
+            "id": record.id,
+            "topics": [m.topic_id for m in matches],
+            "terms": {m.topic_id: m.terms_by_group() for m in matches},
+        }
