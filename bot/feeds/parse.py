@@ -2,8 +2,8 @@
 
 The only module that knows feedparser. Steps, in order:
 
-1. `feed_safety.defuse`: size and markup caps, DOCTYPE and ENTITY declarations made harmless.
-2. `feed_charset.repair_cp1251`: Windows-1251 bytes under a UTF-8 label become UTF-8.
+1. `safety.defuse`: size and markup caps, DOCTYPE and ENTITY declarations made harmless.
+2. `charset.repair_cp1251`: Windows-1251 bytes under a UTF-8 label become UTF-8.
 3. feedparser, handed a `BytesIO` (never a string, which it might take for a path or URL) and the
    HTTP content type, so it never opens files or the network and honours the charset; without
    its HTML sanitizer, as step 5 reduces all markup to plain text. Anything it raises becomes

@@ -1,1 +1,9 @@
-"""Where flagged items go: the console by default, Telegram when a token is set."""
+"""Where flagged items go: the `Messenger` protocol and the console messenger.
+
+The pipeline announces through a `Messenger` (`base`); without a Telegram token, `console`
+prints each flagged item. Telegram's messenger lives in `bot.telegram.messenger`.
+
+May import: `bot.models`, `bot.formatting` and the pure core.
+
+Entry points: `base.Messenger`, `console.ConsoleMessenger`.
+"""

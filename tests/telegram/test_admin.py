@@ -23,9 +23,13 @@ from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
-from bot.telegram.admin import make_admin_handlers
+from bot.telegram.admin import AdminContext, make_admin_handlers
+from bot.telegram.admin.sources import SourceCommands
+from bot.telegram.admin.terms import TermCommands
 from bot.telegram.app import BotApp, build_application, start, stop
 from bot.telegram.commands import make_handlers
+from bot.telegram.guard import Op
+from bot.telegram.replies import ArgumentError
 from tests.emulator.server import SentMessage, TelegramEmulator
 from tests.feeds.build import item, rss
 from tests.servers import FeedServer
@@ -395,3 +399,36 @@ async def test_rematch_flags_recent_items_and_announces_only_when_asked(bot: Har
     assert bot.woken == [True]
     assert "no topic 'nosuch'" in await bot.ask("/rematch nosuch")
     assert "HOURS is" in await bot.ask("/rematch az-ir 0")
+
+
+# ------------------------------------------------- one command on its own, without PTB
+
+
+async def test_one_operator_command_method_edits_without_telegram(
+    db_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    (config_dir / "sources.toml").write_text(SOURCES_TOML.format(base="http://127.0.0.1:9"))
+    (config_dir / "topics.toml").write_text(TOPICS_TOML)
+    live = LiveConfig(config_dir=config_dir, overlay=OverlayStore(db_engine), clock=lambda: T0)
+    await live.load()
+    chats = ChatStore(db_engine)
+    async with make_client(timeout=5.0) as client:
+        ctx = AdminContext(
+            live=live,
+            store=Store(db_engine),
+            chat_store=chats,
+            ops=OpsStore(db_engine),
+            fetcher=Fetcher(client),
+            tz=BAKU,
+            clock=lambda: T0,
+        )
+        op = Op(user_id=ADMIN, chat_id=ADMIN, rest="apa 45m", bot=None)  # type: ignore[arg-type]
+        reply = await SourceCommands(ctx).interval(op)
+        assert reply.startswith("Done:")
+        assert live.current.sources[0].interval == 45 * 60
+        with pytest.raises(ArgumentError, match="a source id and a duration are needed"):
+            await SourceCommands(ctx).interval(Op(ADMIN, ADMIN, "apa", None))  # type: ignore[arg-type]
+        explained = await TermCommands(ctx).testmatch(Op(ADMIN, ADMIN, "Baku and Tehran", None))  # type: ignore[arg-type]
+        assert "az-ir" in explained

@@ -19,7 +19,14 @@ from bot.storage.chats import ChatStore
 from bot.storage.engine import make_engine
 from bot.storage.items import Store
 from bot.telegram.app import BotApp, build_application, start, stop
-from bot.telegram.commands import LATEST_MAX, latest_text, make_handlers
+from bot.telegram.commands import (
+    COMMANDS,
+    LATEST_MAX,
+    Ask,
+    SubscriberCommands,
+    latest_text,
+    make_handlers,
+)
 from tests.emulator.server import SentMessage, TelegramEmulator
 
 BAKU = ZoneInfo("Asia/Baku")
@@ -457,3 +464,39 @@ def test_latest_text_leaves_unsafe_links_unlinked() -> None:
 
 def _fields(item: Item) -> dict[str, Any]:
     return {name: getattr(item, name) for name in Item.__dataclass_fields__}
+
+
+# ------------------------------------------------- one command on its own, without PTB
+
+
+def _commands(engine: AsyncEngine) -> SubscriberCommands:
+    chats = ChatStore(engine)
+    return SubscriberCommands(
+        chat_store=chats,
+        store=Store(engine, on_flagged=[chats.enqueue]),
+        topics=lambda: TOPICS,
+        sources=lambda: SOURCES,
+        tz=BAKU,
+        clock=lambda: T0,
+    )
+
+
+def _asked(*args: str, chat_id: int = PRIVATE) -> Ask:
+    return Ask(chat_id=chat_id, kind="private", title=None, thread_id=None, user_id=7, args=args)
+
+
+async def test_one_command_method_answers_without_telegram(db_engine: AsyncEngine) -> None:
+    commands = _commands(db_engine)
+    await commands.store.sync_sources(SOURCES, now=T0)
+    assert "Usage: /latest" in await commands.latest(_asked("zero"))
+    assert "not subscribed" in await commands.status(_asked())
+    reply = await commands.subscribe(_asked("caspian"))
+    assert "Subscribed to <b>Caspian energy</b>" in reply
+    chat = await commands.chat_store.chat(PRIVATE)
+    assert chat is not None
+    assert chat.topics == ("caspian",)
+    assert "does not follow" in await commands.unsubscribe(_asked("azerbaijan-iran"))
+
+
+def test_every_subscriber_command_in_the_menu_has_a_method(db_engine: AsyncEngine) -> None:
+    assert set(_commands(db_engine).commands()) == {name for name, _ in COMMANDS}
