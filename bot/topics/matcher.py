@@ -12,7 +12,8 @@ Rule order, for every topic, on the title and the summary separately:
    punctuation other than hyphens and dashes;
 4. enumeration discount — `list_min` or more list names joined by commas or a conjunction
    ("Iran, South Korea and Italy", "Tehran, Dubai and Istanbul") form an enumeration; a group hit
-   inside one is incidental and does not count, and an enumeration that by itself names every
+   inside one is incidental and does not count (unless the hits inside are of one group and name
+   more than half the list: "Tehran, Mashhad and Tabriz" are one state's own places), and an enumeration that by itself names every
    required group makes the item a roundup. An enumeration whose sentence also holds a joint
    term ("Azerbaijan, Iran and Russia sign a corridor deal", "… discussed transit") names the
    parties to one act: it is neither discounted nor a roundup, and its names count like any
@@ -259,9 +260,20 @@ def _discount(
             if joint:
                 continue
             inside = [g for g in groups if g.field == field and first <= g.first and g.last <= last]
+            if _one_state_list(run, inside):
+                continue
             discounted += inside
             roundup = roundup or set(topic.require) <= {g.pattern.role for g in inside}
     return found, discounted, roundup
+
+
+def _one_state_list(run: Sequence[_Found], inside: Sequence[_Found]) -> bool:
+    """True when more than half the names of a list are one state's ("Tehran, Mashhad and
+    Tabriz"): the list is that state's own places, not an incidental mention among others."""
+    if len({g.pattern.role for g in inside}) != 1:
+        return False
+    named = sum(1 for f in run if any(g.first < f.last and f.first < g.last for g in inside))
+    return 2 * named > len(run)
 
 
 def _second_signal(topic: Topic, counted: list[_Found]) -> tuple[list[_Found], list[_Found]]:
