@@ -13,8 +13,8 @@ Rule order, for every topic, on the title and the summary separately:
 4. enumeration discount — `list_min` or more list names joined by commas or a conjunction
    ("Iran, South Korea and Italy", "Tehran, Dubai and Istanbul") form an enumeration; a group hit
    inside one is incidental and does not count (unless the hits inside are of one group and name
-   more than half the list: "Tehran, Mashhad and Tabriz" are one state's own places), and an enumeration that by itself names every
-   required group makes the item a roundup. An enumeration whose sentence also holds a joint
+   more than half the list: "Tehran, Mashhad and Tabriz" are one state's own places), and an
+   enumeration that by itself names every required group makes the item a roundup. An enumeration whose sentence also holds a joint
    term ("Azerbaijan, Iran and Russia sign a corridor deal", "… discussed transit") names the
    parties to one act: it is neither discounted nor a roundup, and its names count like any
    other mention;
