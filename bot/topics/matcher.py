@@ -9,7 +9,10 @@ Rule order, for every topic, on the title and the summary separately:
    of every gazetteer entity (`entities`: institutions, people, places, projects; a form counts
    for the entity's group or groups) are found on word boundaries; a term ending in `*` is a
    prefix stem, a term of several words is a phrase (each word may be a stem) that must not span
-   punctuation other than hyphens and dashes;
+   punctuation other than hyphens and dashes; a group hit that lies inside a longer entity hit
+   of another group is that entity's word and does not count ("ارتش" is Iran's army, but not
+   inside "ارتش جمهوری آذربایجان"); group terms never swallow each other this way (the azerbaijan
+   term "ایران و آذربایجان" keeps its Iran);
 4. enumeration discount — `list_min` or more list names joined by commas or a conjunction
    ("Iran, South Korea and Italy", "Tehran, Dubai and Istanbul") form an enumeration; a group hit
    inside one is incidental and does not count (unless the hits inside are of one group and name
@@ -241,6 +244,25 @@ def _unmasked(found: Sequence[_Found]) -> tuple[list[_Found], list[_Found]]:
     return masks, live
 
 
+def _widest(groups: list[_Found]) -> list[_Found]:
+    """Rule 3's last step: group hits that no longer entity hit of another group contains."""
+    if len({g.pattern.role for g in groups}) < 2:
+        return groups
+    return [
+        f
+        for f in groups
+        if not any(
+            g.pattern.entity is not None
+            and g.pattern.role != f.pattern.role
+            and g.field == f.field
+            and g.first <= f.first
+            and f.last <= g.last
+            and g.last - g.first > f.last - f.first
+            for g in groups
+        )
+    ]
+
+
 def _discount(
     topic: Topic, doc: _Doc, live: Sequence[_Found], groups: Sequence[_Found]
 ) -> tuple[list[Enumeration], list[_Found], bool]:
@@ -292,7 +314,7 @@ def _second_signal(topic: Topic, counted: list[_Found]) -> tuple[list[_Found], l
 
 def _evaluate(topic: Topic, doc: _Doc, found: Sequence[_Found]) -> TopicExplanation:
     masks, live = _unmasked(found)
-    groups = [f for f in live if f.pattern.role not in (VETO, LIST, JOINT)]
+    groups = _widest([f for f in live if f.pattern.role not in (VETO, LIST, JOINT)])
     vetoes = [f for f in live if f.pattern.role == VETO]
     enums, discounted, roundup = _discount(topic, doc, live, groups)
     counted, unsupported = _second_signal(topic, [g for g in groups if g not in discounted])

@@ -184,3 +184,26 @@ def test_the_shipped_gazetteer_loads_and_covers_both_states_and_every_kind() -> 
     assert {e.kind for e in topic.entities} == {"institution", "person", "place", "project"}
     assert {g for e in topic.entities for g in e.groups} == {"azerbaijan", "iran"}
     assert any(not e.alone for e in topic.entities)
+
+
+def test_a_hit_inside_a_longer_entity_hit_of_another_group_does_not_count() -> None:
+    army = Entity("ir-army", "institution", ("iran",), ("ارتش",))
+    foreign = Entity("az-army", "institution", ("azerbaijan",), ("ارتش جمهوری آذربایجان",))
+    m = compile_topics(
+        [
+            Topic(
+                id="az-ir",
+                name="Azerbaijan–Iran",
+                groups=(
+                    TermGroup("azerbaijan", ("جمهوری آذربایجان", "ایران و آذربایجان")),
+                    TermGroup("iran", ("ایران*",)),
+                ),
+                require=("azerbaijan", "iran"),
+                entities=(army, foreign),
+            )
+        ]
+    )
+    assert not m.match("رزمایش ارتش جمهوری آذربایجان", "")  # Azerbaijan's army, not Iran's
+    assert m.match("دیدار فرماندهان ارتش و ارتش جمهوری آذربایجان", "")  # both armies
+    # Group terms do not swallow each other: this azerbaijan term keeps its Iran.
+    assert m.match("همکاری ایران و آذربایجان", "")
