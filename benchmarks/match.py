@@ -10,7 +10,7 @@ import random
 import string
 import time
 
-from bot.models import TermGroup, Topic
+from bot.models import Entity, TermGroup, Topic
 from bot.topics.matcher import Matcher, compile_topics
 
 _TEXT = (
@@ -28,19 +28,31 @@ def _word(rng: random.Random) -> str:
 
 
 def make_topic(n_terms: int, rng: random.Random) -> Topic:
-    """One topic with the real core terms plus random filler terms, a third of them stems."""
+    """One topic with the real core terms plus random filler terms, a third of them stems; a third
+    of the filler are gazetteer entity forms (half of them counting only with another signal)."""
     filler = [_word(rng) + ("*" if i % 3 == 0 else "") for i in range(max(0, n_terms - 8))]
-    half = len(filler) // 2
+    forms, terms = filler[: len(filler) // 3], filler[len(filler) // 3 :]
+    half = len(terms) // 2
     return Topic(
         id="bench",
         name="bench",
         groups=(
-            TermGroup("azerbaijan", ("Azerbaijan*", "Baku", "Азербайдж*", *filler[:half])),
-            TermGroup("iran", ("Iran*", "Tehran*", "Иран*", "ایران*", *filler[half:])),
+            TermGroup("azerbaijan", ("Azerbaijan*", "Baku", "Азербайдж*", *terms[:half])),
+            TermGroup("iran", ("Iran*", "Tehran*", "Иран*", "ایران*", *terms[half:])),
         ),
         require=("azerbaijan", "iran"),
         masks=("East Azerbaijan*", "West Azerbaijan*"),
         list_terms=("Iran*", "Azerbaijan*", "Russia*", "Turk*"),
+        entities=(
+            Entity("bench-alone", "institution", ("iran",), tuple(forms[::2]) or ("IRGC",)),
+            Entity(
+                "bench-shared",
+                "project",
+                ("azerbaijan", "iran"),
+                tuple(forms[1::2]) or ("Aghband bridge",),
+                alone=False,
+            ),
+        ),
     )
 
 

@@ -78,6 +78,22 @@ class TermGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class Entity:
+    """A gazetteer entry: an institution, person, place or project that stands for a state.
+
+    Its `forms` are terms (any language, `*` stems allowed) that count for each group in
+    `groups`; with `alone` False a hit counts only when another required group has a hit of its
+    own (a term or an entity that counts alone), e.g. a border crossing or a shared project.
+    """
+
+    id: str
+    kind: str  # institution, person, place or project
+    groups: tuple[str, ...]
+    forms: tuple[str, ...]
+    alone: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Topic:
     """A topic: every group named in `require` must match, after masks are removed, with no veto."""
 
@@ -95,6 +111,7 @@ class Topic:
     # Words of joint action ("trilateral", "signed", "talks"): an enumeration whose sentence holds
     # one names the parties to a deal, not a roundup, so its names count like any other mention.
     joint_terms: tuple[str, ...] = ()
+    entities: tuple[Entity, ...] = ()  # the topic's gazetteer
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,13 +30,14 @@ from bot.errors import ParseError
 from bot.feeds.charset import repair_cp1251
 from bot.feeds.normalize import (
     canonical_url,
+    clean_summary,
+    clean_title,
     fix_mojibake,
     item_key,
     language_code,
     names_regional_zone,
     parse_date_text,
     plain_text,
-    strip_boilerplate,
     to_utc,
     usable_identities,
 )
@@ -126,8 +127,8 @@ def _draft(
     stands in for the title; with neither, it is dropped, even when it has a link, because
     neither a reader nor the topic filter could make anything of it.
     """
-    title = fix_mojibake(plain_text(_text(entry, "title")))
-    summary = strip_boilerplate(fix_mojibake(plain_text(_body(entry))))
+    title = clean_title(_text(entry, "title"))
+    summary = clean_summary(_body(entry))
     if not _has_letter(title):
         if not _has_letter(summary):
             return None

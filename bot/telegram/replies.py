@@ -213,7 +213,9 @@ def topics_list(topics: Sequence[Topic]) -> str:
 
 
 def testmatch_text(text: str, explanations: Sequence[TopicExplanation]) -> str:
-    """The /testmatch answer: each topic's verdict and the evidence, matched terms by group."""
+    """The /testmatch answer: each topic's verdict and the evidence, matched terms by group.
+
+    Gazetteer entities appear among the terms of their group as "id (kind)"."""
     title = trim(clean(text.split("\n", 1)[0]), 120)
     head = f"<b>Test match</b> of “{escape_text(title)}”"
     blocks = []
@@ -231,6 +233,10 @@ def testmatch_text(text: str, explanations: Sequence[TopicExplanation]) -> str:
         if e.discounted:
             listed = list(dict.fromkeys(h.term for h in e.discounted))
             lines.append(f"    only in an enumeration: {_terms(listed)}")
+        if e.unsupported:
+            # Entity hits (border crossings, shared projects) that need the other state's own hit.
+            weak = list(dict.fromkeys(h.term for h in e.unsupported))
+            lines.append(f"    needs a second signal: {_terms(weak)}")
         blocks.append("\n".join(lines))
     if not blocks:
         return "No topics are configured."

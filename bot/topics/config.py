@@ -1,4 +1,7 @@
-"""Reading and validating topics.toml into `Topic` records, reporting every problem at once."""
+"""Reading and validating topics.toml into `Topic` records, reporting every problem at once.
+
+A topic's gazetteer is its `[[topics.entities]]` array (see `bot.topics.gazetteer`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from bot.errors import ConfigError
 from bot.models import TermGroup, Topic
 from bot.topics.folding import normalize
+from bot.topics.gazetteer import EntityModel, entity_checks, term_key
 from bot.topics.matcher import JOINT, LIST, MASK, VETO, parse_term
 
 _SLUG = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
@@ -42,6 +46,7 @@ class TopicModel(BaseModel):
     list_terms: list[Term] = []
     list_min: Annotated[int, Field(ge=2)] = 3
     joint_terms: list[Term] = []
+    entities: list[EntityModel] = []
 
     def to_topic(self) -> Topic:
         """The frozen record the matcher compiles."""
@@ -56,14 +61,27 @@ class TopicModel(BaseModel):
             list_min=self.list_min,
             default=self.default,
             joint_terms=tuple(self.joint_terms),
+            entities=tuple(e.to_entity() for e in self.entities),
         )
 
 
-def _where(loc: tuple[int | str, ...]) -> str:
+def _where(loc: tuple[int | str, ...], raw: Mapping[str, Any]) -> str:
     out = ""
-    for part in loc:
+    for n, part in enumerate(loc):
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if n == 1 and loc[0] == "entities" and isinstance(part, int):
+            out += entity_id_note(raw, part)
     return out or "(entry)"
+
+
+def entity_id_note(raw: Mapping[str, Any], index: int) -> str:
+    """ " (id=socar)" for entities[index] of a raw topic entry, to find it in a long file."""
+    entities = raw.get("entities")
+    if isinstance(entities, list) and 0 <= index < len(entities):
+        entry = entities[index]
+        if isinstance(entry, Mapping) and isinstance(entry.get("id"), str):
+            return f" (id={entry['id']})"
+    return ""
 
 
 def _message(error: Mapping[str, Any]) -> str:
@@ -119,6 +137,17 @@ def _cross_checks(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
+def _term_places(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Folded group term → "groups.NAME", for telling an entity form from a group term."""
+    groups = raw.get("groups")
+    out: dict[str, str] = {}
+    for name, terms in groups.items() if isinstance(groups, Mapping) else ():
+        for term in terms if isinstance(terms, list) else ():
+            if isinstance(term, str):
+                out.setdefault(term_key(term), f"groups.{name}")
+    return out
+
+
 def topics_from_data(data: Mapping[str, Any], origin: str) -> tuple[Topic, ...]:
     """Validate parsed topics.toml data; raise ConfigError listing every problem, with `origin`."""
     problems: list[str] = []
@@ -140,9 +169,10 @@ def topics_from_data(data: Mapping[str, Any], origin: str) -> tuple[Topic, ...]:
         try:
             model = TopicModel.model_validate(raw)
         except ValidationError as exc:
-            found += [(_where(e["loc"]), _message(e)) for e in exc.errors()]
+            found += [(_where(e["loc"], raw), _message(e)) for e in exc.errors()]
             model = None
         found += _cross_checks(raw)
+        found += entity_checks(raw, _term_places(raw), entity_id_note)
         if raw.get("id") in seen_ids:
             found.append(("id", f"duplicate topic id {raw.get('id')!r}"))
         if isinstance(raw.get("id"), str):

@@ -1,4 +1,9 @@
-"""`match` command's record format: JSON Lines of items in, JSON Lines of verdicts out, same order."""
+"""`match` command's record format: JSON Lines of items in, JSON Lines of verdicts out, same order.
+
+Titles and summaries are cleaned by `bot.textclean.clean_title`/`clean_summary`, the functions
+the pipeline's feed parser uses, so an item is matched exactly as the running bot would match it
+(entities decoded, tags dropped, mojibake repaired, feed furniture removed).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.textclean import clean_summary, clean_title
 from bot.topics.matcher import Matcher
 
 
@@ -32,7 +38,8 @@ def match_lines(matcher: Matcher, lines: Iterable[str]) -> Iterator[dict[str, An
             where = ".".join(str(p) for p in first["loc"])
             yield {"line": number, "error": f"{where + ': ' if where else ''}{first['msg']}"}
             continue
-        matches = matcher.match(record.title, record.summary, record.lang)
+        title, summary = clean_title(record.title), clean_summary(record.summary)
+        matches = matcher.match(title, summary, record.lang)
         yield {
             "id": record.id,
             "topics": [m.topic_id for m in matches],

@@ -5,17 +5,29 @@ Rule order, for every topic, on the title and the summary separately:
 1. mask — phrases in `masks` are taken out of the text ("East Azerbaijan" is an Iranian province,
    not the Republic); no other term can match inside a masked phrase;
 2. tokenize — the rest is folded and split into words by `bot.topics.folding`;
-3. hits — the terms of every group and of `vetoes`, `list_terms` and `joint_terms` are found on
-   word boundaries; a term ending in `*` is a prefix stem, a term of several words is a phrase
-   (each word may be a stem) that must not span punctuation other than hyphens and dashes;
+3. hits — the terms of every group and of `vetoes`, `list_terms` and `joint_terms`, and the forms
+   of every gazetteer entity (`entities`: institutions, people, places, projects; a form counts
+   for the entity's group or groups) are found on word boundaries; a term ending in `*` is a
+   prefix stem, a term of several words is a phrase (each word may be a stem) that must not span
+   punctuation other than hyphens and dashes; a group hit that lies inside a longer entity hit
+   of another group is that entity's word and does not count ("ارتش" is Iran's army, but not
+   inside "ارتش جمهوری آذربایجان"); group terms never swallow each other this way (the azerbaijan
+   term "ایران و آذربایجان" keeps its Iran);
 4. enumeration discount — `list_min` or more list names joined by commas or a conjunction
-   ("Iran, South Korea and Italy") form an enumeration; a group hit inside one is incidental and
-   does not count, and an enumeration that by itself names every required group makes the item a
-   roundup, which does not match. An enumeration whose sentence also holds a joint term
-   ("Azerbaijan, Iran and Russia sign a corridor deal") names the parties to one act: it is
-   neither discounted nor a roundup, and its names count like any other mention;
-5. veto — any veto term present means no match;
-6. require — every group named in `require` needs at least one counted hit.
+   ("Iran, South Korea and Italy", "Tehran, Dubai and Istanbul") form an enumeration; a group hit
+   inside one is incidental and does not count (unless the hits inside are of one group and name
+   more than half the list: "Tehran, Mashhad and Tabriz" are one state's own places), and an
+   enumeration that by itself names every required group makes the item a roundup. An enumeration whose sentence also holds a joint
+   term ("Azerbaijan, Iran and Russia sign a corridor deal", "… discussed transit") names the
+   parties to one act: it is neither discounted nor a roundup, and its names count like any
+   other mention;
+5. second signal — a hit of an entity that does not count `alone` (a border crossing, a shared
+   project) counts only when another required group has a counted hit of its own (a term or an
+   entity that counts alone);
+6. roundup — a roundup does not match, unless the counted hits outside every enumeration already
+   name every required group (both states are also named outside the list);
+7. veto — any veto term present means no match;
+8. require — every group named in `require` needs at least one counted hit.
 
 Terms are indexed once by their first word (a dict for whole words, a dict per stem length for
 stems), so matching costs a few lookups per word of text however many terms are configured.
@@ -27,21 +39,29 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.errors import ConfigError
-from bot.models import TermHit, Topic, TopicMatch
+from bot.models import Entity, TermHit, Topic, TopicMatch
+from bot.topics.enumerations import enumerations, sentence
+from bot.topics.explanation import Enumeration, TopicExplanation
 from bot.topics.folding import FoldCache, Token, tokenize
+
+__all__ = [
+    "FIELDS",
+    "JOINT",
+    "LIST",
+    "MASK",
+    "MIN_STEM",
+    "VETO",
+    "Enumeration",
+    "Matcher",
+    "TopicExplanation",
+    "compile_topics",
+    "entity_label",
+    "parse_term",
+]
 
 MIN_STEM = 3  # a shorter stem would match half the dictionary
 FIELDS = ("title", "summary")
 MASK, VETO, LIST, JOINT = "masks", "vetoes", "list_terms", "joint_terms"  # non-group roles
-
-# Words that join the names of an enumeration, in the bot's languages; the rest of a gap
-# between two names may hold only commas, "&" and spaces.
-_JOINERS = frozenset({"and", "or", "и", "или", "а", "также", "və", "ve", "ya", "yaxud", "و", "یا"})
-_LIST_PUNCT = frozenset(",،、&")
-# A gap holding one of these ends a sentence; "." only with a space after it, so that "U.S" or
-# "3.5" do not. A joint term must stand in the enumeration's own sentence: "Farms in Iran,
-# Azerbaijan and Russia cannot keep up. Russia signed a deal with Egypt." stays a roundup.
-_SENTENCE_END = frozenset("!?;…؟|\n")
 
 Word = tuple[str, bool]  # folded word, is a prefix stem
 
@@ -66,12 +86,23 @@ def parse_term(term: str) -> tuple[Word, ...]:
     return tuple(words)
 
 
+def entity_label(entity: Entity) -> str:
+    """How an entity hit is named in explanations and in `match` output: "irgc (institution)"."""
+    return f"{entity.id} ({entity.kind})"
+
+
 @dataclass(frozen=True, slots=True)
 class _Pattern:
     topic: int
-    role: str  # a group name, or MASK, VETO, LIST
-    term: str  # as configured
+    role: str  # a group name, or MASK, VETO, LIST, JOINT
+    term: str  # as configured; an entity's label
     words: tuple[Word, ...]
+    entity: Entity | None = None
+
+    @property
+    def weak(self) -> bool:
+        """An entity form that counts only beside another group's own hit."""
+        return self.entity is not None and not self.entity.alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,55 +115,6 @@ class _Found:
 
     def hit(self) -> TermHit:
         return TermHit(self.pattern.role, self.pattern.term, self.field, self.text)
-
-
-@dataclass(frozen=True, slots=True)
-class Enumeration:
-    """A run of list names joined by commas or conjunctions, as written, with its names."""
-
-    field: str
-    text: str
-    names: tuple[str, ...]
-    joint: tuple[str, ...] = ()  # joint terms in its sentence, as written: any makes it a deal
-
-
-@dataclass(frozen=True, slots=True)
-class TopicExplanation:
-    """Everything the rules saw for one topic on one item, for /testmatch and for debugging."""
-
-    topic_id: str
-    topic_name: str
-    matched: bool
-    reason: str  # one line: why it matched or did not
-    hits: tuple[TermHit, ...]  # group hits that counted
-    missing: tuple[str, ...]  # required groups without a counted hit
-    masked: tuple[TermHit, ...]  # group MASK: phrases taken out before matching
-    vetoes: tuple[TermHit, ...]  # group VETO: veto terms present
-    discounted: tuple[TermHit, ...]  # group hits that stood inside an enumeration
-    enumerations: tuple[Enumeration, ...]
-    roundup: bool  # an enumeration alone named every required group
-
-    def hits_by_group(self) -> dict[str, list[str]]:
-        """Group name → distinct configured terms that counted, in first-seen order."""
-        return TopicMatch(self.topic_id, self.hits).terms_by_group()
-
-    def lines(self) -> tuple[str, ...]:
-        """A plain-text rendering, one fact per line."""
-        out = [f"{self.topic_id}: {'MATCH' if self.matched else 'no match'} ({self.reason})"]
-        out += [f"  {h.group}: {h.term} in {h.field}: {h.text!r}" for h in self.hits]
-        out += [f"  masked: {h.term} in {h.field}: {h.text!r}" for h in self.masked]
-        out += [f"  veto: {h.term} in {h.field}: {h.text!r}" for h in self.vetoes]
-        out += [
-            f"  listed: {e.field}: {e.text!r} ({len(e.names)} names"
-            + (f"; joint: {', '.join(map(repr, e.joint))})" if e.joint else ")")
-            for e in self.enumerations
-        ]
-        out += [
-            f"  discounted {h.group}: {h.term} in {h.field}: {h.text!r}" for h in self.discounted
-        ]
-        if self.missing:
-            out.append(f"  missing: {', '.join(self.missing)}")
-        return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,51 +165,6 @@ def _phrase_end(words: tuple[Word, ...], tokens: Sequence[Token], first: int) ->
             return 0
         j += 1
     return j
-
-
-def _joins(tokens: Sequence[Token], end: int, start: int) -> bool:
-    """True when tokens[end:start] and the gaps around them join two names of a list."""
-    words = [t.norm for t in tokens[end:start]]
-    if any(w not in _JOINERS for w in words):
-        return False
-    gaps = "".join(t.gap for t in tokens[end : start + 1])
-    if any(not c.isspace() and c not in _LIST_PUNCT for c in gaps):
-        return False
-    return bool(words) or any(c in _LIST_PUNCT for c in gaps)
-
-
-def _enumerations(
-    found: Sequence[_Found], tokens: Sequence[Token], list_min: int
-) -> list[tuple[int, int, list[_Found]]]:
-    """Runs of at least `list_min` list names: (first token, end token, the names)."""
-    names = sorted(found, key=lambda f: (f.first, -f.last))
-    runs: list[list[_Found]] = []
-    for f in names:
-        if runs and f.first < runs[-1][-1].last:  # overlaps the previous name: one name
-            continue
-        if runs and _joins(tokens, runs[-1][-1].last, f.first):
-            runs[-1].append(f)
-        else:
-            runs.append([f])
-    return [(r[0].first, r[-1].last, r) for r in runs if len(r) >= list_min]
-
-
-def _breaks_sentence(gap: str) -> bool:
-    if any(c in _SENTENCE_END for c in gap):
-        return True
-    dot = gap.find(".")
-    return dot >= 0 and any(c.isspace() for c in gap[dot:])
-
-
-def _sentence(tokens: Sequence[Token], first: int, last: int) -> tuple[int, int]:
-    """Token bounds (end exclusive) of the sentence that holds tokens[first:last]."""
-    start = first
-    while start > 0 and not _breaks_sentence(tokens[start].gap):
-        start -= 1
-    end = last
-    while end < len(tokens) and not _breaks_sentence(tokens[end].gap):
-        end += 1
-    return start, end
 
 
 def _dedupe(hits: Iterable[TermHit]) -> tuple[TermHit, ...]:
@@ -294,7 +231,8 @@ def _by_topic(found: Iterable[_Found]) -> dict[int, list[_Found]]:
     return out
 
 
-def _evaluate(topic: Topic, doc: _Doc, found: Sequence[_Found]) -> TopicExplanation:
+def _unmasked(found: Sequence[_Found]) -> tuple[list[_Found], list[_Found]]:
+    """(masks, every other hit that does not overlap a mask)."""
     masks = [f for f in found if f.pattern.role == MASK]
     masked_at = {(f.field, i) for f in masks for i in range(f.first, f.last)}
     live = [
@@ -303,28 +241,87 @@ def _evaluate(topic: Topic, doc: _Doc, found: Sequence[_Found]) -> TopicExplanat
         if f.pattern.role != MASK
         and not any((f.field, i) in masked_at for i in range(f.first, f.last))
     ]
-    groups = [f for f in live if f.pattern.role not in (VETO, LIST, JOINT)]
-    vetoes = [f for f in live if f.pattern.role == VETO]
-    enumerations: list[Enumeration] = []
+    return masks, live
+
+
+def _widest(groups: list[_Found]) -> list[_Found]:
+    """Rule 3's last step: group hits that no longer entity hit of another group contains."""
+    if len({g.pattern.role for g in groups}) < 2:
+        return groups
+    return [
+        f
+        for f in groups
+        if not any(
+            g.pattern.entity is not None
+            and g.pattern.role != f.pattern.role
+            and g.field == f.field
+            and g.first <= f.first
+            and f.last <= g.last
+            and g.last - g.first > f.last - f.first
+            for g in groups
+        )
+    ]
+
+
+def _discount(
+    topic: Topic, doc: _Doc, live: Sequence[_Found], groups: Sequence[_Found]
+) -> tuple[list[Enumeration], list[_Found], bool]:
+    """Rule 4: the enumerations, the group hits inside them, and whether one is a roundup."""
+    found: list[Enumeration] = []
     discounted: list[_Found] = []
     roundup = False
     for field in FIELDS:
         names = [f for f in live if f.pattern.role == LIST and f.field == field]
         tokens = doc.tokens[field]
         joints = [f for f in live if f.pattern.role == JOINT and f.field == field]
-        for first, last, run in _enumerations(names, tokens, topic.list_min):
-            start, end = _sentence(tokens, first, last)
+        for first, last, run in enumerations(names, tokens, topic.list_min):
+            start, end = sentence(tokens, first, last)
             joint = tuple(dict.fromkeys(j.text for j in joints if start <= j.first < end))
             text = doc.texts[field][tokens[first].start : tokens[last - 1].end]
-            enumerations.append(Enumeration(field, text, tuple(f.text for f in run), joint))
+            found.append(Enumeration(field, text, tuple(f.text for f in run), joint))
             if joint:
                 continue
             inside = [g for g in groups if g.field == field and first <= g.first and g.last <= last]
+            if _one_state_list(run, inside):
+                continue
             discounted += inside
             roundup = roundup or set(topic.require) <= {g.pattern.role for g in inside}
-    counted = [g for g in groups if g not in discounted]
+    return found, discounted, roundup
+
+
+def _one_state_list(run: Sequence[_Found], inside: Sequence[_Found]) -> bool:
+    """True when more than half the names of a list are one state's ("Tehran, Mashhad and
+    Tabriz"): the list is that state's own places, not an incidental mention among others."""
+    if len({g.pattern.role for g in inside}) != 1:
+        return False
+    named = sum(1 for f in run if any(g.first < f.last and f.first < g.last for g in inside))
+    return 2 * named > len(run)
+
+
+def _second_signal(topic: Topic, counted: list[_Found]) -> tuple[list[_Found], list[_Found]]:
+    """Rule 5: (hits that count, weak entity hits without another group's own hit)."""
+    own = {g.pattern.role for g in counted if not g.pattern.weak}
+    required = set(topic.require)
+    kept: list[_Found] = []
+    unsupported: list[_Found] = []
+    for g in counted:
+        if not g.pattern.weak or (own & required) - {g.pattern.role}:
+            kept.append(g)
+        else:
+            unsupported.append(g)
+    return kept, unsupported
+
+
+def _evaluate(topic: Topic, doc: _Doc, found: Sequence[_Found]) -> TopicExplanation:
+    masks, live = _unmasked(found)
+    groups = _widest([f for f in live if f.pattern.role not in (VETO, LIST, JOINT)])
+    vetoes = [f for f in live if f.pattern.role == VETO]
+    enums, discounted, roundup = _discount(topic, doc, live, groups)
+    counted, unsupported = _second_signal(topic, [g for g in groups if g not in discounted])
     present = {g.pattern.role for g in counted}
     missing = tuple(r for r in topic.require if r not in present)
+    if roundup and not missing:
+        roundup = False  # both states are named outside the list too: rule 6
     if roundup:
         reason = "roundup: one enumeration names every required group"
     elif vetoes:
@@ -343,9 +340,34 @@ def _evaluate(topic: Topic, doc: _Doc, found: Sequence[_Found]) -> TopicExplanat
         masked=_dedupe(f.hit() for f in masks),
         vetoes=_dedupe(f.hit() for f in vetoes),
         discounted=_dedupe(f.hit() for f in discounted),
-        enumerations=tuple(enumerations),
+        enumerations=tuple(enums),
         roundup=roundup,
+        unsupported=_dedupe(f.hit() for f in unsupported),
     )
+
+
+def _patterns(n: int, topic: Topic) -> tuple[list[_Pattern], list[str]]:
+    patterns: list[_Pattern] = []
+    problems: list[str] = []
+    roles: list[tuple[str, tuple[str, ...]]] = [(g.name, g.terms) for g in topic.groups]
+    roles += [(MASK, topic.masks), (VETO, topic.vetoes), (LIST, topic.list_terms)]
+    roles.append((JOINT, topic.joint_terms))
+    for role, terms in roles:
+        for term in terms:
+            try:
+                patterns.append(_Pattern(n, role, term, parse_term(term)))
+            except ValueError as exc:
+                problems.append(f"topic {topic.id}: {role}: {exc}")
+    for entity in topic.entities:
+        for form in entity.forms:
+            try:
+                words = parse_term(form)
+            except ValueError as exc:
+                problems.append(f"topic {topic.id}: entity {entity.id}: {exc}")
+                continue
+            label = entity_label(entity)
+            patterns += [_Pattern(n, group, label, words, entity) for group in entity.groups]
+    return patterns, problems
 
 
 def compile_topics(topics: Sequence[Topic]) -> Matcher:
@@ -353,15 +375,9 @@ def compile_topics(topics: Sequence[Topic]) -> Matcher:
     patterns: list[_Pattern] = []
     problems: list[str] = []
     for n, topic in enumerate(topics):
-        roles: list[tuple[str, tuple[str, ...]]] = [(g.name, g.terms) for g in topic.groups]
-        roles += [(MASK, topic.masks), (VETO, topic.vetoes), (LIST, topic.list_terms)]
-        roles.append((JOINT, topic.joint_terms))
-        for role, terms in roles:
-            for term in terms:
-                try:
-                    patterns.append(_Pattern(n, role, term, parse_term(term)))
-                except ValueError as exc:
-                    problems.append(f"topic {topic.id}: {role}: {exc}")
+        mine, bad = _patterns(n, topic)
+        patterns += mine
+        problems += bad
     if problems:
         raise ConfigError(problems)
     return Matcher(topics, _Index(patterns))

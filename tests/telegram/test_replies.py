@@ -124,3 +124,17 @@ def test_testmatch_text_puts_matches_first_with_terms_by_group() -> None:
     missed = render_testmatch("East Azerbaijan", matcher.explain("East Azerbaijan and Tehran", ""))
     assert "masked: <code>East Azerbaijan</code>" in missed
     assert "missing: az" in missed
+
+
+def test_testmatch_text_shows_entity_evidence_like_terms() -> None:
+    from bot.models import Entity
+
+    crossing = Entity("astara-crossing", "place", ("az", "ir"), ("Astara crossing",), alone=False)
+    irgc = Entity("irgc", "institution", ("ir",), ("IRGC",))
+    matcher = compile_topics(
+        [Topic(TOPIC.id, TOPIC.name, TOPIC.groups, TOPIC.require, entities=(crossing, irgc))]
+    )
+    text = render_testmatch("x", matcher.explain("IRGC visits Baku", ""))
+    assert "    ir: <code>irgc (institution)</code>" in text.splitlines()
+    weak = render_testmatch("x", matcher.explain("Astara crossing reopens", ""))
+    assert "needs a second signal: <code>astara-crossing (place)</code>" in weak

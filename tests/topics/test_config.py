@@ -236,9 +236,12 @@ def test_shipped_config_loads_and_compiles() -> None:
         ("Iran's East Azerbaijan governor visits Tabriz", "", False),
         # Bare Persian آذربایجان is the Iranian region, not a term.
         ("فرهنگ آذربایجان در ایران", "", False),
-        # Twin border towns name neither side on their own.
-        ("Astara crossing reopens", "Trucks from Iran queued.", False),
-        ("Astara crossing reopens", "Azerbaijan customs said.", False),
+        # A twin town names neither side on its own; its border crossing counts for the other
+        # side beside a signal of one state (issue 11), never alone.
+        ("Astara crossing reopens", "Trucks from Iran queued.", True),
+        ("Astara crossing reopens", "Azerbaijan customs said.", True),
+        ("Astara crossing reopens", "Trucks queued for hours.", False),
+        ("Astara port handles record cargo", "Trucks from Iran queued.", False),
     ],
 )
 def test_shipped_topic_handles_known_hard_cases(

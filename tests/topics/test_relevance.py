@@ -1,4 +1,4 @@
-"""The shipped azerbaijan-iran topic against the labelled dev set: precision and recall ≥ 0.95."""
+"""The shipped azerbaijan-iran topic against the labelled dev set: precision and recall 1.00."""
 
 from __future__ import annotations
 
@@ -11,9 +11,21 @@ from bot.topics.config import load_topics
 from bot.topics.matcher import compile_topics
 
 REPO = Path(__file__).resolve().parents[2]
-DEV_SET = REPO.parent / "shared" / "data" / "relevance-dev.jsonl"
+# shared/ beside the repo, or beside the directory of worktrees.
+DEV_SET = (
+    next(
+        (
+            p
+            for p in (REPO.parent / "shared", REPO.parent.parent / "shared")
+            if (p / "data" / "relevance-dev.jsonl").is_file()
+        ),
+        REPO.parent / "shared",
+    )
+    / "data"
+    / "relevance-dev.jsonl"
+)
 TOPIC = "azerbaijan-iran"
-TARGET = 0.95
+TARGET = 1.0
 
 
 def test_shipped_topic_reaches_precision_and_recall_targets_on_the_dev_set() -> None:
