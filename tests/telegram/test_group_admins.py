@@ -6,15 +6,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from telegram import Bot, Update
+from telegram import Bot, ChatMember, Update
 
 from bot.telegram.group_admins import (
+    ADMIN_STATUSES,
     CANNOT_CHECK,
     REFUSAL,
     REFUSAL_AS_CHAT,
     AdminCache,
     may_change_subscription,
 )
+from tests.emulator.members import member_json
 from tests.emulator.server import Fault, TelegramEmulator
 
 GROUP, SUPERGROUP, CHANNEL, PRIVATE = -4001, -1001234, -1009999, 5001
@@ -148,3 +150,22 @@ def test_the_cache_forgets_the_oldest_entries_past_its_size_and_a_chat_on_reques
     cache.forget(1)
     assert cache.get(1, 11, 1.0) is None
     assert cache.get(2, 10, 1.0) is True
+
+
+@pytest.mark.parametrize(
+    ("status", "admin"),
+    [
+        ("creator", True),
+        ("administrator", True),
+        ("member", False),
+        ("restricted", False),
+        ("left", False),
+        ("kicked", False),
+    ],
+)
+def test_every_member_status_the_emulator_should_answer_parses_and_ranks(status, admin):
+    # tests/emulator/members.py, for the emulator to use (its own answers lack required fields).
+    user = {"id": 1, "is_bot": False, "first_name": "A"}
+    member = ChatMember.de_json(member_json(status, user), None)
+    assert member is not None
+    assert (member.status in ADMIN_STATUSES) is admin
