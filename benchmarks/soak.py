@@ -49,7 +49,7 @@ class Sample:
     """One look at the bot process."""
 
     at: float  # seconds since start
-    rss_mb: float
+    rss_mb: float  # MiB (VmRSS)
     fds: int
 
 
@@ -63,7 +63,7 @@ class Run:
 
 
 def _proc(pid: int) -> tuple[float, int]:
-    """RSS in MB and open descriptors of process `pid`."""
+    """RSS in MiB and open descriptors of process `pid`."""
     with open(f"/proc/{pid}/status", encoding="ascii") as fh:
         rss_kb = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
     return rss_kb / 1024, len(os.listdir(f"/proc/{pid}/fd"))
@@ -263,9 +263,10 @@ def _report(
     print(f"  items duplicated per chat {dups}  (target 0)")
     print(f"  items not expected per chat {extra}")
     print(f"  drain after publishing stopped: {drained:.0f} s")
+    print(f"  RSS at start ({run.samples[0].at:.0f} s) {run.samples[0].rss_mb:.1f} MiB")
     print(
-        f"  RSS after warm-up ({first.at / 60:.1f} min) {first.rss_mb:.1f} MB, at the end "
-        f"{last.rss_mb:.1f} MB: {growth:+.1f} % (target < 10 %); "
+        f"  RSS after warm-up ({first.at / 60:.1f} min) {first.rss_mb:.1f} MiB, at the end "
+        f"{last.rss_mb:.1f} MiB: {growth:+.1f} % (target < 10 %); "
         f"samples min {min(s.rss_mb for s in warm):.1f} max {max(s.rss_mb for s in warm):.1f}"
     )
     print(f"  open fds after warm-up: min {min(fds)} max {max(fds)} end {fds[-1]}")
