@@ -25,6 +25,7 @@ from bot.models import Source, StoredItem
 from bot.operator.alerts import AlertPolicy, ConfigAlerts, SourceAlerts
 from bot.operator.live import Effective, LiveConfig
 from bot.pipeline import Pipeline, SourceReport
+from bot.runstats import log_periodically
 from bot.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
@@ -42,6 +43,7 @@ from bot.topics.matcher import compile_topics
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE = 3.0  # seconds for polls in flight; with Telegram's own stop, well within 10 s
+STATS_INTERVAL = 60.0  # seconds between "stats: tasks=… fds=… rss=…" log lines
 
 
 def utc_now() -> datetime:
@@ -158,6 +160,8 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
         stack.push_async_callback(scheduler.shutdown, SHUTDOWN_GRACE)
         watch = asyncio.create_task(rt.live.watch(on_error=on_config_error), name="config-watch")
         stack.callback(watch.cancel)
+        stats = asyncio.create_task(log_periodically(STATS_INTERVAL), name="stats")
+        stack.callback(stats.cancel)
         log.info(
             "polling %d of %d sources; announcing to %s",
             sum(1 for s in sources if s.enabled),

@@ -1,7 +1,8 @@
 """The HTTP edge: one conditional GET per source, bounded in size, time and concurrency.
 
 `Fetcher.fetch` asks with the remembered validators, streams the body under a byte cap (counted
-after decompression, so a gzip bomb is cut off), refuses HTML pages posing as feeds, and turns
+after decompression, which `bot.feeds.inflate` does within the cap, so a gzip bomb is cut off
+before it grows), refuses HTML pages posing as feeds, and turns
 every httpx failure and unwanted status into a `TransientFetchError` or `PermanentFetchError`
 in one place, `_map_httpx_errors`, the way httpx's own `map_httpcore_exceptions` does.
 """
@@ -19,6 +20,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from bot.errors import FetchError, PermanentFetchError, TransientFetchError
+from bot.feeds.inflate import ACCEPT_ENCODING, InflateError, Inflater, TooLarge
 from bot.models import Fetched, Source, Validators
 
 DEFAULT_USER_AGENT = "media-review-bot/0.1 (+https://github.com/media-review-bot)"
@@ -98,7 +100,13 @@ class Fetcher:
     async def _exchange(
         self, source: Source, url: httpx.URL, validators: Validators, started: float
     ) -> Fetched:
-        headers = {"User-Agent": source.user_agent or self._user_agent, "Accept": _ACCEPT}
+        headers = {
+            "User-Agent": source.user_agent or self._user_agent,
+            "Accept": _ACCEPT,
+            # Only the codings `Inflater` decodes within the cap (httpx would add br or zstd
+            # when their packages are installed, and inflate whole network chunks).
+            "Accept-Encoding": ACCEPT_ENCODING,
+        }
         if validators.etag:
             headers["If-None-Match"] = validators.etag
         if validators.last_modified:
@@ -141,14 +149,20 @@ class Fetcher:
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > self._max_bytes:
             raise PermanentFetchError(too_big, status=response.status_code)
-        chunks: list[bytes] = []
-        size = 0
-        # aiter_bytes yields decoded bytes, so the cap counts what a gzip body expands to.
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self._max_bytes:
-                raise PermanentFetchError(too_big, status=response.status_code)
-            chunks.append(chunk)
+        try:
+            # Raw bytes, decoded here under the cap: httpx's own decoding inflates a whole
+            # network chunk at once (~64 KB of a gzip bomb is ~64 MB).
+            inflater = Inflater(response.headers.get("content-encoding"), self._max_bytes)
+            chunks: list[bytes] = []
+            async for raw in response.aiter_raw():
+                chunks.append(inflater.feed(raw))
+            chunks.append(inflater.finish())
+        except TooLarge as exc:
+            raise PermanentFetchError(too_big, status=response.status_code) from exc
+        except InflateError as exc:
+            raise PermanentFetchError(
+                f"body could not be decompressed: {exc}", status=response.status_code
+            ) from exc
         return b"".join(chunks)
 
     @asynccontextmanager
