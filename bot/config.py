@@ -89,6 +89,13 @@ class Settings(BaseSettings):
     )
     webhook_url: str | None = Field(default=None, validation_alias=AliasChoices("BOT_WEBHOOK_URL"))
     link_previews: bool = Field(default=False, validation_alias=AliasChoices("BOT_LINK_PREVIEWS"))
+    summary_chars: int = Field(
+        default=300, ge=40, le=3000, validation_alias=AliasChoices("BOT_SUMMARY_CHARS")
+    )
+    # Article links may point at loopback/private addresses only when this is set (tests, intranets).
+    allow_private_urls: bool = Field(
+        default=False, validation_alias=AliasChoices("BOT_ALLOW_PRIVATE_URLS")
+    )
 
     @field_validator("admin_ids", mode="before")
     @classmethod
