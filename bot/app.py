@@ -34,6 +34,7 @@ from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
 from bot.telegram import app as telegram_app
 from bot.telegram.admin import make_admin_handlers
+from bot.telegram.article_command import make_article_handlers
 from bot.telegram.commands import make_handlers
 from bot.telegram.delivery import DeliveryWorker
 from bot.telegram.messenger import TelegramMessenger, TelegramSender
@@ -221,6 +222,7 @@ async def _start_telegram(
                 next_poll=scheduler.next_poll,
                 wake=worker.wake,
             ),
+            *make_article_handlers(admin_ids=settings.admin_ids, live=rt.live),
             *make_handlers(
                 chat_store=rt.chats,
                 store=rt.store,

@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -190,6 +190,7 @@ class _SourceEntry(BaseModel):
     language: str | None = None
     enabled: bool = True
     user_agent: str | None = Field(default=None, min_length=1, max_length=300)
+    fetch_article: Literal["never", "short", "always"] = "short"
 
     @field_validator("id")
     @classmethod
@@ -268,6 +269,7 @@ def sources_from_data(data: Mapping[str, Any], origin: str) -> tuple[Source, ...
                 language=entry.language,
                 enabled=entry.enabled,
                 user_agent=entry.user_agent,
+                fetch_article=entry.fetch_article,
             )
         )
     if problems:
