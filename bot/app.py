@@ -18,6 +18,7 @@ from typing import TextIO
 
 from bot.config import Config, Settings
 from bot.errors import ConfigError
+from bot.feeds.article import ArticleFetcher
 from bot.feeds.fetch import Fetcher, make_client
 from bot.messengers.base import Messenger
 from bot.messengers.console import ConsoleMessenger
@@ -32,6 +33,7 @@ from bot.storage.engine import make_engine, migrate
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
+from bot.summaries import Summaries
 from bot.telegram import app as telegram_app
 from bot.telegram.admin import make_admin_handlers
 from bot.telegram.article_command import make_article_handlers
@@ -107,6 +109,16 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
             messenger=messenger,
             clock=utc_now,
             max_backoff=settings.max_backoff,
+            summaries=Summaries(
+                articles=ArticleFetcher(
+                    fetcher,
+                    timeout=settings.fetch_timeout,
+                    allow_private=settings.allow_private_urls,
+                ),
+                known=store,
+                limit=settings.summary_chars,
+                timeout=settings.fetch_timeout,
+            ),
         )
         yield Runtime(store, chats, OpsStore(db, on_flagged=hooks), live, fetcher, pipeline)
 

@@ -136,6 +136,7 @@ class MatchedItem:
 
     item: Item
     matches: tuple[TopicMatch, ...] = ()
+    review_summary: str | None = None  # the extractive summary, computed for flagged items
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,7 @@ class StoredItem:
     source_name: str
     first_seen: datetime
     matches: tuple[TopicMatch, ...] = ()
+    review_summary: str | None = None  # shown instead of the feed's teaser when set
 
     @property
     def topics(self) -> tuple[str, ...]:
