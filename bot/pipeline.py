@@ -198,7 +198,9 @@ class Pipeline:
 
         offered = [m for m in items if m.item.key not in last.stored] if last else items
         if self._summaries is not None:
-            offered = await self._summaries.add(source, offered, first_sight=state.first_sight)
+            offered = await self._summaries.add(
+                source, offered, first_sight=state.first_sight, matcher=matcher
+            )
         now = self._clock()
         next_poll = now + timedelta(seconds=poll_delay(source.interval, self._rng))
         validators = Validators(fetched.etag, fetched.last_modified, digest)

@@ -127,17 +127,13 @@ def summarize_lines(matcher: Matcher, limit: int, lines: Iterable[str]) -> Itera
             where = ".".join(str(p) for p in first["loc"])
             yield {"line": number, "error": f"{where + ': ' if where else ''}{first['msg']}"}
             continue
-        # As the bot does: the terms that flagged the item on its feed text; an item the feed
-        # text does not flag may still be about the topic in its article text.
-        matches = matcher.match(record.title, record.summary, record.lang)
-        if not matches and record.text:
-            matches = matcher.match(record.title, record.text, record.lang)
+        # As the bot does (bot.summaries): the terms that flagged the item on its feed text,
+        # plus those the matcher finds in the article text.
+        terms = matched_terms(matcher.match(record.title, record.summary, record.lang))
+        if record.text:
+            terms += matched_terms(matcher.match(record.title, record.text, record.lang))
         summary = summarize(
-            title=record.title,
-            summary=record.summary,
-            text=record.text,
-            terms=matched_terms(matches),
-            limit=limit,
+            title=record.title, summary=record.summary, text=record.text, terms=terms, limit=limit
         )
         yield {"id": record.id, "summary": summary}
 

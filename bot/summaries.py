@@ -7,8 +7,9 @@ For the items of a poll that matched a topic and are new to the store, in order:
 2. fetch and extract the pages concurrently (`bot.feeds.article`, bounded by the fetch timeout);
    any failure — HTTP error, timeout, refused link, no article, text shorter than the feed's —
    falls back to the feed text, and is logged at WARNING once per source (then at DEBUG);
-3. summarize (`bot.review.summary`) with the terms that flagged the item, at most `limit`
-   characters; the result rides on the `MatchedItem` into the store, so the outbox row written in
+3. summarize (`bot.review.summary`) with the terms that flagged the item, plus those the topic
+   matcher finds in the article text (a teaser naming the presidents may flag an item whose
+   article names the countries), at most `limit` characters; the result rides on the `MatchedItem` into the store, so the outbox row written in
    the same transaction already has it, and delivery never waits on a page.
 """
 
@@ -24,6 +25,7 @@ from bot.errors import FetchError
 from bot.feeds.extract import Article
 from bot.models import MatchedItem, Source
 from bot.review.summary import matched_terms, strip_markup, summarize
+from bot.topics.matcher import Matcher
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,12 @@ class Summaries:
         self._warned: set[str] = set()
 
     async def add(
-        self, source: Source, items: Sequence[MatchedItem], *, first_sight: bool
+        self,
+        source: Source,
+        items: Sequence[MatchedItem],
+        *,
+        first_sight: bool,
+        matcher: Matcher | None = None,
     ) -> list[MatchedItem]:
         """`items` with `review_summary` set on the flagged ones the store does not hold yet."""
         flagged = [m for m in items if m.matches]
@@ -88,19 +95,20 @@ class Summaries:
         article_of = {m.item.key: text for m, text in zip(fetch, texts, strict=True)}
         done = {
             m.item.key: replace(
-                m,
-                review_summary=summarize(
-                    title=m.item.title,
-                    summary=m.item.summary,
-                    text=article_of.get(m.item.key),
-                    terms=matched_terms(m.matches),
-                    limit=self._limit,
-                )
-                or None,
+                m, review_summary=self._summary(m, article_of.get(m.item.key), matcher) or None
             )
             for m in fresh
         }
         return [done.get(m.item.key, m) if m.matches else m for m in items]
+
+    def _summary(self, matched: MatchedItem, text: str | None, matcher: Matcher | None) -> str:
+        item = matched.item
+        terms = matched_terms(matched.matches)
+        if text and matcher is not None:
+            terms += matched_terms(matcher.match(item.title, text, item.language))
+        return summarize(
+            title=item.title, summary=item.summary, text=text, terms=terms, limit=self._limit
+        )
 
     async def _text(self, source: Source, matched: MatchedItem) -> str | None:
         assert self._articles is not None  # noqa: S101 (only called when there is a fetcher)
