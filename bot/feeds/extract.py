@@ -39,7 +39,9 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+_WORD = re.compile(r"\w")
 
+log = logging.getLogger(__name__)
 # trafilatura logs pages it cannot use (too short, not HTML) at WARNING and ERROR; that verdict
 # is ours to give, once, in our words.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
@@ -85,7 +87,32 @@ def extract_article(
     page: str, *, url: str | None = None, min_text: int = MIN_TEXT
 ) -> Article | None:
     """The title and main text of a decoded HTML page; None when it holds no article body."""
-    text = trafilatura.extract(
+    try:
+        text = _trafilatura_text(page, url)
+    # A large third-party parser fed untrusted HTML: whatever it raises means "no article here",
+    # never a lost poll (the pipeline falls back to the feed text).
+    except Exception:
+        log.debug("trafilatura failed on %s", url or "a page", exc_info=True)
+        return None
+    if not text or len(text.strip()) < min_text:
+        return None
+    paragraphs = [" ".join(p.split()) for p in _paragraphs(text)]
+    try:
+        title = _title(page, url)
+    except Exception:  # as above: the title is optional
+        title = ""
+    if paragraphs and title and paragraphs[0].casefold() == title.casefold():
+        paragraphs.pop(0)  # trafilatura sometimes keeps the page's h1 as the first paragraph
+    # Empty table rows come out as "| | |": keep only paragraphs that say something.
+    paragraphs = [p for p in paragraphs if _WORD.search(p)]
+    # A front page or a list of links comes out as many short lines and no prose at all.
+    if sum(len(p) for p in paragraphs if _is_prose(p)) < min_text:
+        return None
+    return Article(title=title, paragraphs=tuple(paragraphs))
+
+
+def _trafilatura_text(page: str, url: str | None) -> str | None:
+    return trafilatura.extract(
         page,
         url=url,
         favor_recall=True,
@@ -96,17 +123,6 @@ def extract_article(
         deduplicate=False,
         with_metadata=False,
     )
-    if not text or len(text.strip()) < min_text:
-        return None
-    paragraphs = [" ".join(p.split()) for p in _paragraphs(text)]
-    title = _title(page, url)
-    if paragraphs and title and paragraphs[0].casefold() == title.casefold():
-        paragraphs.pop(0)  # trafilatura sometimes keeps the page's h1 as the first paragraph
-    paragraphs = [p for p in paragraphs if p]
-    # A front page or a list of links comes out as many short lines and no prose at all.
-    if sum(len(p) for p in paragraphs if _is_prose(p)) < min_text:
-        return None
-    return Article(title=title, paragraphs=tuple(paragraphs))
 
 
 def _is_prose(paragraph: str) -> bool:
