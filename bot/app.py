@@ -18,6 +18,7 @@ from typing import TextIO
 
 from bot.config import Config, Settings
 from bot.errors import ConfigError
+from bot.feeds.article import ArticleFetcher
 from bot.feeds.fetch import Fetcher, make_client
 from bot.messengers.base import Messenger
 from bot.messengers.console import ConsoleMessenger
@@ -33,8 +34,10 @@ from bot.storage.engine import make_engine, migrate
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
+from bot.summaries import Summaries
 from bot.telegram import app as telegram_app
 from bot.telegram.admin import make_admin_handlers
+from bot.telegram.article_command import make_article_handlers
 from bot.telegram.commands import make_handlers
 from bot.telegram.delivery import DeliveryWorker
 from bot.telegram.messenger import TelegramMessenger, TelegramSender
@@ -108,6 +111,16 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
             messenger=messenger,
             clock=utc_now,
             max_backoff=settings.max_backoff,
+            summaries=Summaries(
+                articles=ArticleFetcher(
+                    fetcher,
+                    timeout=settings.fetch_timeout,
+                    allow_private=settings.allow_private_urls,
+                ),
+                known=store,
+                limit=settings.summary_chars,
+                timeout=settings.fetch_timeout,
+            ),
         )
         yield Runtime(store, chats, OpsStore(db, on_flagged=hooks), live, fetcher, pipeline)
 
@@ -225,6 +238,7 @@ async def _start_telegram(
                 next_poll=scheduler.next_poll,
                 wake=worker.wake,
             ),
+            *make_article_handlers(admin_ids=settings.admin_ids, live=rt.live),
             *make_handlers(
                 chat_store=rt.chats,
                 store=rt.store,

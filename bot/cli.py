@@ -1,4 +1,5 @@
-"""Command line: `python -m bot run | fetch --once | match FILE | latest | check-config`.
+"""Command line: `python -m bot run | fetch --once | match FILE | latest | check-config | config …
+| extract FILE_OR_URL | summarize FILE`.
 
 Exit codes: 0 done (a fetch pass that ran is 0 even when sources failed), 1 some input lines were bad
 (`match`) or `run` could not start, 2 configuration or usage error.
@@ -15,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from bot import app
+from bot import app, review_cli
 from bot.config import Config, load_config
 from bot.errors import BotError, ConfigError
 from bot.operator import cli as config_cli
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m bot` and the `media-review-bot` script."""
     args = _parser().parse_args(argv)
+    if args.command == "extract":  # reads a page, not the config files
+        _setup_logging("WARNING", None)
+        return review_cli.run_extract(args)
     try:
         config = load_config()
     except ConfigError as exc:
@@ -65,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     latest.add_argument("--json", action="store_true", help="one JSON object a line")
     sub.add_parser("check-config", help="validate the environment, sources.toml and topics.toml")
     config_cli.register(sub)
+    review_cli.register(sub)
     return parser
 
 
@@ -198,4 +203,5 @@ _COMMANDS = {
     "latest": _cmd_latest,
     "check-config": _cmd_check_config,
     "config": config_cli.run,
+    "summarize": review_cli.run_summarize,
 }

@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -89,6 +89,13 @@ class Settings(BaseSettings):
     )
     webhook_url: str | None = Field(default=None, validation_alias=AliasChoices("BOT_WEBHOOK_URL"))
     link_previews: bool = Field(default=False, validation_alias=AliasChoices("BOT_LINK_PREVIEWS"))
+    summary_chars: int = Field(
+        default=300, ge=40, le=3000, validation_alias=AliasChoices("BOT_SUMMARY_CHARS")
+    )
+    # Article links may point at loopback/private addresses only when this is set (tests, intranets).
+    allow_private_urls: bool = Field(
+        default=False, validation_alias=AliasChoices("BOT_ALLOW_PRIVATE_URLS")
+    )
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -183,6 +190,7 @@ class _SourceEntry(BaseModel):
     language: str | None = None
     enabled: bool = True
     user_agent: str | None = Field(default=None, min_length=1, max_length=300)
+    fetch_article: Literal["never", "short", "always"] = "short"
 
     @field_validator("id")
     @classmethod
@@ -261,6 +269,7 @@ def sources_from_data(data: Mapping[str, Any], origin: str) -> tuple[Source, ...
                 language=entry.language,
                 enabled=entry.enabled,
                 user_agent=entry.user_agent,
+                fetch_article=entry.fetch_article,
             )
         )
     if problems:

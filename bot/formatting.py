@@ -7,7 +7,9 @@ Steps, in order, for every string that comes from a feed:
    bidi embeddings/overrides/isolates are removed; line breaks and tabs become spaces; runs of
    whitespace collapse. Persian ZWNJ/ZWJ and RLM/LRM stay: they are part of the writing.
    Terminal escape sequences go whole, not just their ESC.
-2. `trim`: cut to a length at a sentence end, else a word end, else a grapheme boundary.
+2. `trim`: cut to a length at a sentence end, else a word end, else a grapheme boundary. The
+   summary shown is the item's review summary (`StoredItem.review_summary`, already within
+   BOT_SUMMARY_CHARS) when it has one, else the feed's teaser.
 3. Escape, at render time, after trimming, so a cut can never fall inside an entity.
 4. Fit the whole message under Telegram's 4096 UTF-16 units of *visible* text: shrink the
    summary first (dropping it when too little would remain), then the title.
@@ -262,9 +264,7 @@ def _parts(
     item = stored.item
     title = clean(item.title) or "(untitled)"
     source = trim(clean(stored.source_name) or clean(item.source_id), _SOURCE_MAX)
-    summary = clean(item.summary)
-    if summary.casefold() == title.casefold():
-        summary = ""  # feeds that repeat the title as the description
+    summary, summary_limit = _summary(stored, title, summary_limit)
     return _Parts(
         title=title,
         href=safe_href(item.url),
@@ -274,6 +274,22 @@ def _parts(
         summary_limit=summary_limit,
         topics=_topic_line(stored.topics, topic_names),
     )
+
+
+def _summary(stored: StoredItem, title: str, summary_limit: int) -> tuple[str, int]:
+    """The text shown under the title, and its character limit.
+
+    The review summary (`bot.review.summary`, cut to BOT_SUMMARY_CHARS when it was made) wins
+    over the feed's teaser, which is cut to `summary_limit` here.
+    """
+    if stored.review_summary:
+        review = clean(stored.review_summary)
+        if review:
+            return review, max(summary_limit, len(review))
+    summary = clean(stored.item.summary)
+    if summary.casefold() == title.casefold():
+        summary = ""  # feeds that repeat the title as the description
+    return summary, summary_limit
 
 
 def _render_html(p: _Parts) -> str:
@@ -343,7 +359,8 @@ def format_plain(
 
 
 def format_console(stored: StoredItem, *, topic_names: Mapping[str, str], tz: tzinfo) -> str:
-    """A terminal block: source · time, title, link, then matched terms per topic and group.
+    """A terminal block: source · time, title, link, the review summary (when there is one),
+    then matched terms per topic and group.
 
     Topics are shown by id (what `--topic` takes), so `topic_names` is accepted for symmetry with
     the other formatters. Every feed string is cleaned, so no escape sequence reaches the terminal.
@@ -358,6 +375,8 @@ def format_console(stored: StoredItem, *, topic_names: Mapping[str, str], tz: tz
     url = clean(item.url)
     if url:
         lines.append(url)
+    if stored.review_summary and (summary := clean(stored.review_summary)):
+        lines.append(trim(summary, _CONSOLE_TITLE_MAX))
     for match in stored.matches:
         groups = ", ".join(
             f"{clean(group)}=[{', '.join(clean(term) for term in terms)}]"

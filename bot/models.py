@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
+
+# When a flagged item's article page is fetched: never, when its feed text is short, or always.
+ArticleMode = Literal["never", "short", "always"]
+ARTICLE_MODES: tuple[ArticleMode, ...] = ("never", "short", "always")
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +22,7 @@ class Source:
     language: str | None = None
     enabled: bool = True
     user_agent: str | None = None  # overrides the bot's own, for outlets that refuse unknown agents
+    fetch_article: ArticleMode = "short"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +153,7 @@ class MatchedItem:
 
     item: Item
     matches: tuple[TopicMatch, ...] = ()
+    review_summary: str | None = None  # the extractive summary, computed for flagged items
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +165,7 @@ class StoredItem:
     source_name: str
     first_seen: datetime
     matches: tuple[TopicMatch, ...] = ()
+    review_summary: str | None = None  # shown instead of the feed's teaser when set
 
     @property
     def topics(self) -> tuple[str, ...]:

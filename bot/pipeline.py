@@ -7,6 +7,8 @@ A run, in order:
    an item whose texts were matched in the source's previous parse reuses that result;
 4. store new items, their matches and the new state in one transaction; items this pipeline
    already stored for the source (at its last good run) are not sent to the store again;
+   before that, new flagged items get their review summary (`bot.summaries`: the article page
+   when the source's `fetch_article` asks for it, within the fetch timeout, else the feed text);
 5. hand newly flagged items to the messenger, unless this is the source's first sight (a backlog).
 A failure at 2 or 3 is counted on the source, which is then polled again after a capped exponential
 backoff that honours Retry-After; the other sources carry on.
@@ -30,6 +32,7 @@ from bot.feeds.parse import parse_feed
 from bot.messengers.base import Messenger
 from bot.models import Fetched, MatchedItem, Source, SourceState, TopicMatch, Validators
 from bot.storage.items import Store
+from bot.summaries import Summaries
 from bot.topics.matcher import Matcher
 
 log = logging.getLogger(__name__)
@@ -112,6 +115,7 @@ class Pipeline:
         rng: random.Random | None = None,
         max_backoff: float = 3600.0,
         max_running: int = 64,
+        summaries: Summaries | None = None,
     ) -> None:
         self._fetcher = fetcher
         self._store = store
@@ -122,6 +126,7 @@ class Pipeline:
         self._max_backoff = max_backoff
         self._last: dict[str, _LastRun] = {}
         self._max_running = max_running
+        self._summaries = summaries
 
     async def run_all(self, sources: Sequence[Source]) -> list[SourceReport]:
         """Run the sources concurrently, at most `max_running` at a time; one report each."""
@@ -191,12 +196,17 @@ class Pipeline:
         except (FetchError, ParseError) as exc:
             return await self._failed(source, exc, state.consecutive_failures, started)
 
+        offered = [m for m in items if m.item.key not in last.stored] if last else items
+        if self._summaries is not None:
+            offered = await self._summaries.add(
+                source, offered, first_sight=state.first_sight, matcher=matcher
+            )
         now = self._clock()
         next_poll = now + timedelta(seconds=poll_delay(source.interval, self._rng))
         validators = Validators(fetched.etag, fetched.last_modified, digest)
         result = await self._store.save_fetch(
             source.id,
-            items=[m for m in items if m.item.key not in last.stored] if last else items,
+            items=offered,
             validators=validators,
             now=now,
             next_poll=next_poll,

@@ -10,6 +10,7 @@ in one place, `_map_httpx_errors`, the way httpx's own `map_httpcore_exceptions`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -165,6 +166,28 @@ class Fetcher:
             ) from exc
         return b"".join(chunks)
 
+    # The article fetcher (bot.feeds.article) shares the client, the caps and the slots.
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The injected HTTP client."""
+        return self._client
+
+    @property
+    def user_agent(self) -> str:
+        """The User-Agent sent unless a source overrides it."""
+        return self._user_agent
+
+    @asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        """Hold a per-host and a global request slot, as `fetch` does."""
+        async with self._host_slot(host), self._slots:
+            yield
+
+    async def read_body(self, response: httpx.Response) -> bytes:
+        """The response body under the byte cap (counted after decompression)."""
+        return await self._read_capped(response)
+
     @asynccontextmanager
     async def _host_slot(self, host: str) -> AsyncIterator[None]:
         # Taken before the global slot, so tasks queued behind a busy host hold no global slot.
@@ -173,6 +196,11 @@ class Fetcher:
             slot = self._host_slots[host] = asyncio.Semaphore(self._per_host)
         async with slot:
             yield
+
+
+def map_httpx_errors() -> contextlib.AbstractContextManager[None]:
+    """Translate httpx's exceptions (and the deadline) into the bot's fetch errors."""
+    return _map_httpx_errors()
 
 
 @contextmanager

@@ -33,6 +33,7 @@ from bot.operator.edits import (
     RemoveTerm,
     RemoveVeto,
     ResumeSource,
+    SetArticle,
     SetInterval,
 )
 from bot.operator.export import SOURCES_FILE, TOPICS_FILE, export_config, plain, render_all
@@ -68,6 +69,11 @@ def register(subparsers: Any) -> None:
     interval = sub.add_parser("interval", help="how often to poll a source (10s, 5m, 1h30m)")
     interval.add_argument("id", metavar="ID")
     interval.add_argument("duration", metavar="DURATION")
+    article = sub.add_parser(
+        "article", help="when to fetch a source's article pages: never, short (default), always"
+    )
+    article.add_argument("id", metavar="ID")
+    article.add_argument("mode", metavar="MODE", choices=("never", "short", "always"))
     sub.add_parser("terms", help="a topic's groups, terms, masks and vetoes").add_argument(
         "topic", metavar="TOPIC"
     )
@@ -191,6 +197,8 @@ async def _simple(live: LiveConfig, config: Config, args: argparse.Namespace) ->
             edit = SetInterval(args.id, parse_duration(args.duration))
         except ValueError as exc:
             raise ConfigError([str(exc)]) from exc
+    elif command == "article":
+        edit = SetArticle(args.id, args.mode)
     elif command in ("addterm", "removeterm"):
         cls = AddTerm if command == "addterm" else RemoveTerm
         edit = cls(args.topic, args.group, term)
@@ -292,6 +300,7 @@ _ACTIONS: dict[str, Handler] = {
             "pause",
             "resume",
             "interval",
+            "article",
             "addterm",
             "removeterm",
             "addmask",

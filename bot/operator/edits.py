@@ -64,6 +64,14 @@ class SetInterval:
 
 
 @dataclass(frozen=True, slots=True)
+class SetArticle:
+    """When to fetch the article page of a source's flagged items: "never", "short", "always"."""
+
+    id: str
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
 class AddTerm:
     """Add a term to a group of a topic."""
 
@@ -119,6 +127,7 @@ Edit = (
     | PauseSource
     | ResumeSource
     | SetInterval
+    | SetArticle
     | AddTerm
     | RemoveTerm
     | AddMask
@@ -127,7 +136,7 @@ Edit = (
     | RemoveVeto
 )
 
-_SourceEdit = AddSource | RemoveSource | PauseSource | ResumeSource | SetInterval
+_SourceEdit = AddSource | RemoveSource | PauseSource | ResumeSource | SetInterval | SetArticle
 _TopicEdit = AddTerm | RemoveTerm | AddMask | RemoveMask | AddVeto | RemoveVeto
 
 
@@ -137,6 +146,7 @@ KINDS: dict[str, type[Edit]] = {
     "pause": PauseSource,
     "resume": ResumeSource,
     "interval": SetInterval,
+    "article": SetArticle,
     "addterm": AddTerm,
     "removeterm": RemoveTerm,
     "addmask": AddMask,
@@ -180,7 +190,14 @@ def from_json(data: Mapping[str, Any]) -> Edit:
 def target(edit: Edit) -> str:
     """What the edit changes: "source caliber-az", "azerbaijan-iran/azerbaijan", "…/masks"."""
     match edit:
-        case AddSource() | RemoveSource() | PauseSource() | ResumeSource() | SetInterval():
+        case (
+            AddSource()
+            | RemoveSource()
+            | PauseSource()
+            | ResumeSource()
+            | SetInterval()
+            | SetArticle()
+        ):
             return f"source {edit.id}"
         case AddTerm() | RemoveTerm():
             return f"{edit.topic}/{edit.group}"
@@ -203,6 +220,8 @@ def describe(edit: Edit) -> str:
             return f"resume source '{edit.id}'"
         case SetInterval():
             return f"set the interval of source '{edit.id}' to {format_duration(edit.seconds)}"
+        case SetArticle():
+            return f"set article fetching of source '{edit.id}' to {edit.mode}"
         case AddTerm():
             return f"add term '{edit.term}' to {target(edit)}"
         case RemoveTerm():
@@ -220,7 +239,14 @@ def describe(edit: Edit) -> str:
 def snapshot(data: ConfigData, edit: Edit) -> Any:
     """What the edit's target looks like in `data`, for the audit trail (JSON-ready; None: absent)."""
     match edit:
-        case AddSource() | RemoveSource() | PauseSource() | ResumeSource() | SetInterval():
+        case (
+            AddSource()
+            | RemoveSource()
+            | PauseSource()
+            | ResumeSource()
+            | SetInterval()
+            | SetArticle()
+        ):
             entry = _find_source(data.sources, edit.id)
             if entry is None:
                 return None
@@ -306,6 +332,16 @@ def _edit_sources(data: dict[str, Any], edit: _SourceEdit, strict: bool) -> None
                     )
                 return
             entry["interval"] = format_duration(edit.seconds)
+        case SetArticle():
+            if entry is None:
+                raise _fail(f"there is no source '{edit.id}'")
+            if edit.mode not in ("never", "short", "always"):
+                raise _fail(f"unknown mode '{edit.mode}': use never, short or always")
+            if str(merged.get("fetch_article", "short")) == edit.mode:
+                if strict:
+                    raise _fail(f"source '{edit.id}' already fetches articles: {edit.mode}")
+                return
+            entry["fetch_article"] = edit.mode
 
 
 def _add_source(

@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.errors import StoreError
 from bot.models import (
-    Item,
     MatchedItem,
     Source,
     SourceState,
@@ -134,6 +133,17 @@ class Store:
             rows = (await conn.execute(select(state_t))).all()
         return {row.source_id: _state(row) for row in rows}
 
+    async def known_keys(self, source_id: str, keys: Sequence[str]) -> set[str]:
+        """Which of `keys` the store already holds for the source (to skip work on old items)."""
+        found: set[str] = set()
+        async with self._db.read(f"reading the known items of {source_id}") as conn:
+            for batch in _batches(list(dict.fromkeys(keys)), self._batch_size):
+                query = select(items_t.c.key).where(
+                    items_t.c.source_id == source_id, items_t.c.key.in_(batch)
+                )
+                found.update((await conn.execute(query)).scalars())
+        return found
+
     async def save_fetch(
         self,
         source_id: str,
@@ -157,7 +167,7 @@ class Store:
             for batch in _batches(ordered, self._batch_size):
                 stmt = (
                     self._db.insert(items_t)
-                    .values([_item_row(m.item, now) for m in batch])
+                    .values([_item_row(m, now) for m in batch])
                     .on_conflict_do_nothing(index_elements=[items_t.c.source_id, items_t.c.key])
                     .returning(items_t.c.id, items_t.c.key)
                 )
@@ -195,6 +205,7 @@ class Store:
                         source_name=name or source_id,
                         first_seen=now.astimezone(UTC),
                         matches=m.matches,
+                        review_summary=m.review_summary,
                     )
                     # Oldest first, so that announcements read in the order things happened.
                     for item_id, m in sorted(
@@ -320,7 +331,8 @@ def _batches(rows: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
         yield rows[start : start + size]
 
 
-def _item_row(item: Item, now: datetime) -> dict[str, Any]:
+def _item_row(matched: MatchedItem, now: datetime) -> dict[str, Any]:
+    item = matched.item
     return {
         "source_id": item.source_id,
         "key": item.key,
@@ -331,6 +343,7 @@ def _item_row(item: Item, now: datetime) -> dict[str, Any]:
         "first_seen": now,
         "language": item.language,
         "guid": item.guid,
+        "review_summary": matched.review_summary,
     }
 
 

@@ -98,6 +98,7 @@ class OpsStore:
                             source_name=stored.source_name,
                             first_seen=stored.first_seen,
                             matches=tuple(gained),
+                            review_summary=stored.review_summary,
                         )
                     )
             if announce and added:

@@ -24,7 +24,7 @@ from bot.errors import StoreError
 from bot.models import StoredItem
 from bot.storage.access import DbAccess
 from bot.storage.chat_tables import DROPPED, PENDING, SENT, chats, outbox, subscriptions
-from bot.storage.rows import item_from_row, match_from_row
+from bot.storage.rows import item_from_row, match_from_row, review_summary
 from bot.storage.tables import UTCDateTime, item_topics, items, sources
 
 MAX_ERROR = 1000  # characters of a failure reason kept
@@ -176,6 +176,7 @@ class OutboxStore:
                 source_name=r.source_name,
                 first_seen=r.first_seen,
                 matches=tuple(match_from_row(m) for m in chosen),
+                review_summary=review_summary(r),
             )
             out.append(Outgoing(r.outbox_id, r.chat_id, r.thread_id, stored, r.attempts))
         return out

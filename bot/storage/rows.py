@@ -29,6 +29,12 @@ def item_from_row(row: Row[Any]) -> Item:
     )
 
 
+def review_summary(row: Row[Any]) -> str | None:
+    """The `review_summary` of an `items` row (None when the row lacks the column)."""
+    value = row._mapping.get("review_summary")
+    return str(value) if value is not None else None
+
+
 def match_from_row(row: Row[Any]) -> TopicMatch:
     """The `TopicMatch` of an `item_topics` row, its explanation's hits included."""
     hits = (row.explanation or {}).get("hits", [])
@@ -72,6 +78,7 @@ def stored_items(rows: Sequence[Row[Any]], match_rows: Sequence[Row[Any]]) -> li
             source_name=r.source_name,
             first_seen=r.first_seen,
             matches=tuple(sorted(by_item.get(r.id, ()), key=lambda m: m.topic_id)),
+            review_summary=review_summary(r),
         )
         for r in rows
     ]

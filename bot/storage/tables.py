@@ -114,6 +114,8 @@ items = Table(
     Column("first_seen", UTCDateTime, nullable=False),
     Column("language", String(20)),
     Column("guid", Text),
+    # What delivery shows instead of the feed's teaser (bot.review.summary); NULL: not computed.
+    Column("review_summary", Text),
     UniqueConstraint("source_id", "key"),
     # `latest`: newest first, ties broken by first sight then id.
     Index(None, "published", "first_seen", "id"),

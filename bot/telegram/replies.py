@@ -33,6 +33,7 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("pause", "/pause ID"),
     ("resume", "/resume ID"),
     ("interval", "/interval ID DURATION (e.g. 15m)"),
+    ("article", "/article ID never|short|always — when to fetch article pages"),
     ("terms", "/terms TOPIC"),
     ("addterm", '/addterm TOPIC GROUP TERM (quote a phrase: "South Caucasus")'),
     ("removeterm", "/removeterm TOPIC GROUP TERM"),
