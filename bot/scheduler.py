@@ -95,6 +95,11 @@ class SourceScheduler:
                 if planned is None or sooner < planned:
                     self._schedule(source_id, sooner)
 
+    @property
+    def running(self) -> bool:
+        """Whether the scheduler has been started and not shut down."""
+        return bool(self._scheduler.running)
+
     def poll_now(self, source_id: str) -> None:
         """Move a source's next poll to now."""
         if source_id in self._sources:
