@@ -274,7 +274,7 @@ async def _start_web(
     binds: list[tuple[str, int]] = []
     webhook = settings.webhook_url and settings.telegram_bot_token and settings.port is not None
     if webhook and settings.port is not None:
-        binds.append(("0.0.0.0", settings.port))  # noqa: S104 (the platform routes to PORT)
+        binds.append(("", settings.port))  # every interface: the platform routes to PORT
     if settings.http_port is not None and not (webhook and settings.http_port == settings.port):
         binds.append((settings.http_host, settings.http_port))
     if not binds or rt.db is None:
@@ -292,9 +292,9 @@ async def _start_web(
             clock=utc_now,
         )
     except OSError as exc:
-        where = ", ".join(f"{host}:{port}" for host, port in binds)
+        where = ", ".join(f"{host or '*'}:{port}" for host, port in binds)
         raise ConfigError(
-            [f"environment: BOT_HTTP_PORT/PORT: cannot listen on {where} ({exc.strerror})"]
+            [f"environment: BOT_HTTP_PORT/PORT: cannot listen on {where} ({exc.strerror or exc})"]
         ) from exc
     stack.push_async_callback(web.close)
     return web

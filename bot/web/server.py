@@ -83,7 +83,7 @@ class WebServer:
             self._server.add_sockets(sockets)
             bound = sockets[0].getsockname()[1]
             self.ports.append(bound)
-            log.info("HTTP server listening on %s:%d", host, bound)
+            log.info("HTTP server listening on %s:%d", host or "*", bound)
         return list(self.ports)
 
     async def stop(self) -> None:
