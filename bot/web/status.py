@@ -67,6 +67,8 @@ class StatusPage:
         sources = await self._status.sources()
         outbox = await self._status.outbox()
         items = await self._latest(NEWEST)
+        topics = list(self._topics())
+        names = {t.id: t.name for t in topics}
         template = self._env.get_template("status.html")
         return template.render(
             now=self._when(self._clock()),
@@ -78,12 +80,12 @@ class StatusPage:
                     "url": s.item.url if s.item.url.startswith(("http://", "https://")) else "",
                     "outlet": s.source_name,
                     "published": self._when(s.item.published),
-                    "topics": ", ".join(s.topics),
+                    "topics": ", ".join(names.get(t, t) for t in s.topics),
                 }
                 for s in items
             ],
             outbox=outbox.depth,
-            topics=[{"id": t.id, "name": t.name} for t in self._topics()],
+            topics=[{"id": t.id, "name": t.name} for t in topics],
         )
 
     def _row(self, source: SourceHealth) -> SourceRow:
