@@ -36,12 +36,16 @@ from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
 from bot.summaries import Summaries
 from bot.telegram import app as telegram_app
+from bot.telegram import webhook as telegram_webhook
 from bot.telegram.admin import make_admin_handlers
 from bot.telegram.article_command import make_article_handlers
 from bot.telegram.commands import make_handlers
-from bot.telegram.delivery import DeliveryWorker
+from bot.telegram.delivery import DeliveryWorker, Sender
 from bot.telegram.messenger import TelegramMessenger, TelegramSender
 from bot.topics.matcher import compile_topics
+from bot.web.handlers import TelegramWebhook
+from bot.web.metrics import CountingSender
+from bot.web.service import WebService, open_web
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +79,7 @@ class Runtime:
     live: LiveConfig
     fetcher: Fetcher
     pipeline: Pipeline
+    db: DbAccess | None = None
 
 
 @asynccontextmanager
@@ -122,7 +127,7 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
                 timeout=settings.fetch_timeout,
             ),
         )
-        yield Runtime(store, chats, OpsStore(db, on_flagged=hooks), live, fetcher, pipeline)
+        yield Runtime(store, chats, OpsStore(db, on_flagged=hooks), live, fetcher, pipeline, db)
 
 
 class _LateMessenger:
@@ -144,6 +149,7 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
         rt = await stack.enter_async_context(open_runtime(config, messenger))
         topic_names = {t.id: t.name for t in rt.live.current.topics}
         scheduler = SourceScheduler(rt.pipeline, clock=utc_now)
+        web = await _start_web(stack, settings, rt, scheduler)
 
         async def on_change(effective: Effective) -> None:
             await rt.store.sync_sources(effective.sources)
@@ -164,9 +170,11 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
             where = "the console (no TELEGRAM_BOT_TOKEN)"
         else:
             on_config_error = await _start_telegram(
-                stack, settings, rt, scheduler, messenger, topic_names
+                stack, settings, rt, scheduler, messenger, topic_names, web
             )
             where = "Telegram"
+        if web is not None:
+            scheduler.on_report = web.report_hook(scheduler.on_report)
 
         sources = rt.live.current.sources
         scheduler.start(sources, await rt.store.source_states())
@@ -192,18 +200,21 @@ async def _start_telegram(
     scheduler: SourceScheduler,
     messenger: _LateMessenger,
     topic_names: dict[str, str],
+    web: WebService | None = None,
 ) -> Callable[[ConfigError], Awaitable[None]]:
     assert settings.telegram_bot_token is not None  # noqa: S101 (checked by the caller)
     token = settings.telegram_bot_token.get_secret_value()
     application = telegram_app.build_application(
         token, base_url=settings.telegram_api_base_url, handlers=[]
     )
+    sender: Sender = TelegramSender(application.bot, link_previews=settings.link_previews)
     worker = DeliveryWorker(
         rt.chats,
-        TelegramSender(application.bot, link_previews=settings.link_previews),
+        CountingSender(sender, web.metrics) if web is not None else sender,
         topic_names=topic_names,
         tz=settings.timezone,
         clock=utc_now,
+        on_delivered=web.metrics.delivered if web is not None else None,
     )
     messenger.target = TelegramMessenger(application.bot, worker)
     alerts = SourceAlerts(
@@ -251,10 +262,60 @@ async def _start_telegram(
         ]
     )
     stack.push_async_callback(telegram_app.stop, application)
-    await telegram_app.start(application, webhook_url=settings.webhook_url, port=settings.port)
+    if web is not None and settings.webhook_url:
+        # Our HTTP server holds PORT; Telegram's posts are forwarded to PTB (bot.web.server).
+        path, _ = telegram_webhook.route(
+            settings.webhook_url, telegram_app.webhook_secret(token, "webhook-path")
+        )
+        web.set_webhook(
+            TelegramWebhook(
+                path,
+                telegram_app.webhook_secret(token, "webhook-secret"),
+                lambda data: telegram_webhook.feed_update(application, data),
+            )
+        )
+    await telegram_app.start(
+        application,
+        webhook_url=settings.webhook_url,
+        port=settings.port,
+        serve_webhook=web is None,
+    )
     worker.start()
     stack.push_async_callback(worker.stop)
     return config_alerts.on_error
+
+
+async def _start_web(
+    stack: AsyncExitStack, settings: Settings, rt: Runtime, scheduler: SourceScheduler
+) -> WebService | None:
+    """The HTTP wing on BOT_HTTP_PORT, and on PORT in webhook mode; None when neither is set."""
+    binds: list[tuple[str, int]] = []
+    webhook = settings.webhook_url and settings.telegram_bot_token and settings.port is not None
+    if webhook and settings.port is not None:
+        binds.append(("", settings.port))  # every interface: the platform routes to PORT
+    if settings.http_port is not None and not (webhook and settings.http_port == settings.port):
+        binds.append((settings.http_host, settings.http_port))
+    if not binds or rt.db is None:
+        return None
+    try:
+        web = await open_web(
+            db=rt.db,
+            store=rt.store,
+            scheduler=scheduler,
+            topics=lambda: rt.live.current.topics,
+            sources=lambda: rt.live.current.sources,
+            binds=binds,
+            public_url=settings.public_url,
+            tz=settings.timezone,
+            clock=utc_now,
+        )
+    except OSError as exc:
+        where = ", ".join(f"{host or '*'}:{port}" for host, port in binds)
+        raise ConfigError(
+            [f"environment: BOT_HTTP_PORT/PORT: cannot listen on {where} ({exc.strerror or exc})"]
+        ) from exc
+    stack.push_async_callback(web.close)
+    return web
 
 
 async def _log_config_error(error: ConfigError) -> None:

@@ -96,6 +96,14 @@ class Settings(BaseSettings):
     allow_private_urls: bool = Field(
         default=False, validation_alias=AliasChoices("BOT_ALLOW_PRIVATE_URLS")
     )
+    # HTTP server (health, metrics, Atom, status page, WebSub callbacks); unset: none. 0: any port.
+    http_port: int | None = Field(
+        default=None, ge=0, le=65535, validation_alias=AliasChoices("BOT_HTTP_PORT")
+    )
+    http_host: str = Field(
+        default="127.0.0.1", min_length=1, validation_alias=AliasChoices("BOT_HTTP_HOST")
+    )
+    public_url: str | None = Field(default=None, validation_alias=AliasChoices("BOT_PUBLIC_URL"))
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -147,7 +155,7 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite:///PATH or postgresql://USER@HOST/DB")
         return value
 
-    @field_validator("telegram_api_base_url", "webhook_url")
+    @field_validator("telegram_api_base_url", "webhook_url", "public_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/]+", value):

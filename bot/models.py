@@ -73,6 +73,8 @@ class ParsedFeed:
     title: str
     items: tuple[Item, ...]
     warning: str | None = None  # why the feed was ill-formed, when it still yielded items
+    hub: str | None = None  # WebSub hub the feed advertises (<link rel="hub">)
+    self_url: str | None = None  # the feed's own URL as it states it (<link rel="self">)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,15 @@ from bot.errors import FetchError, ParseError, PermanentFetchError, StoreError
 from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import parse_feed
 from bot.messengers.base import Messenger
-from bot.models import Fetched, MatchedItem, Source, SourceState, TopicMatch, Validators
+from bot.models import (
+    Fetched,
+    MatchedItem,
+    ParsedFeed,
+    Source,
+    SourceState,
+    TopicMatch,
+    Validators,
+)
 from bot.storage.items import Store
 from bot.summaries import Summaries
 from bot.topics.matcher import Matcher
@@ -54,6 +62,9 @@ class SourceReport:
     elapsed: float
     next_poll: datetime
     first_sight: bool = False
+    parsed: int = 0  # items the feed held (after normalization)
+    hub: str | None = None  # WebSub hub the feed advertises, and the topic URL it names
+    self_url: str | None = None
 
 
 def poll_delay(interval: float, rng: random.Random) -> float:
@@ -190,7 +201,7 @@ class Pipeline:
             now = self._clock()
             last = self._last.get(source.id)
             known = last.by_text if last is not None and last.matcher is matcher else {}
-            items, by_text = await asyncio.to_thread(
+            items, by_text, feed = await asyncio.to_thread(
                 self._parse_and_match, source, fetched, matcher, now, known
             )
         except (FetchError, ParseError) as exc:
@@ -235,6 +246,9 @@ class Pipeline:
             time.perf_counter() - started,
             next_poll,
             state.first_sight,
+            len(items),
+            feed.hub,
+            feed.self_url,
         )
 
     @staticmethod
@@ -244,7 +258,7 @@ class Pipeline:
         matcher: Matcher,
         now: datetime,
         known: dict[int, tuple[TopicMatch, ...]],
-    ) -> tuple[list[MatchedItem], dict[int, tuple[TopicMatch, ...]]]:
+    ) -> tuple[list[MatchedItem], dict[int, tuple[TopicMatch, ...]], ParsedFeed]:
         assert fetched.body is not None  # noqa: S101
         feed = parse_feed(
             fetched.body,
@@ -265,7 +279,7 @@ class Pipeline:
                 matches = matcher.match(item.title, item.summary, item.language)
             by_text[texts] = matches
             out.append(MatchedItem(item, matches))
-        return out, by_text
+        return out, by_text, feed
 
     async def _unchanged(
         self, source: Source, fetched: Fetched, old: Validators, started: float, outcome: Outcome

@@ -51,6 +51,8 @@ class SourceScheduler:
         )
         self._sources: dict[str, Source] = {}
         self._running: set[asyncio.Task[None]] = set()
+        self._polling: set[str] = set()  # sources whose poll is running now
+        self._again: set[str] = set()  # asked to poll now while polling: poll again right after
 
     @property
     def sources(self) -> Mapping[str, Source]:
@@ -95,9 +97,18 @@ class SourceScheduler:
                 if planned is None or sooner < planned:
                     self._schedule(source_id, sooner)
 
+    @property
+    def running(self) -> bool:
+        """Whether the scheduler has been started and not shut down."""
+        return bool(self._scheduler.running)
+
     def poll_now(self, source_id: str) -> None:
-        """Move a source's next poll to now."""
-        if source_id in self._sources:
+        """Move a source's next poll to now (right after the current one, if it is polling)."""
+        if source_id in self._polling:
+            # Its job is gone until the run reschedules it; a job added now would be skipped
+            # (max_instances) and the request lost. The fetch may already be past.
+            self._again.add(source_id)
+        elif source_id in self._sources:
             self._schedule(source_id, self._clock())
 
     def next_poll(self, source_id: str) -> datetime | None:
@@ -120,6 +131,10 @@ class SourceScheduler:
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
 
+    def _poll_again(self, source_id: str) -> None:
+        if source_id in self._sources and self._scheduler.running:
+            self._schedule(source_id, self._clock())
+
     def _schedule(self, source_id: str, when: datetime) -> None:
         self._scheduler.add_job(
             self._run,
@@ -134,6 +149,7 @@ class SourceScheduler:
         task = asyncio.current_task()
         assert task is not None  # noqa: S101 (APScheduler runs coroutine jobs as tasks)
         self._running.add(task)
+        self._polling.add(source_id)
         source = self._sources.get(source_id)
         next_poll: datetime | None = None
         try:
@@ -155,5 +171,12 @@ class SourceScheduler:
             next_poll = self._clock() + timedelta(seconds=source.interval if source else 60)
         finally:
             self._running.discard(task)
+            self._polling.discard(source_id)
+            if source_id in self._again:
+                self._again.discard(source_id)
+                # Once this task is done: until then APScheduler counts it as running and would
+                # skip a job due now (max_instances).
+                task.add_done_callback(lambda _task: self._poll_again(source_id))
+                next_poll = None
         if source_id in self._sources and self._scheduler.running and next_poll is not None:
             self._schedule(source_id, next_poll)

@@ -102,7 +102,8 @@ def parse_feed(
     items = _keyed(source_id, [d for d in drafts if d is not None], reject={home, url})
     warning = "; ".join(notes)[:MAX_WARNING] or None
     title = fix_mojibake(plain_text(_text(feed, "title")))
-    return ParsedFeed(title=title, items=tuple(items), warning=warning)
+    hub, self_url = _link(feed, "hub"), _link(feed, "self")
+    return ParsedFeed(title=title, items=tuple(items), warning=warning, hub=hub, self_url=self_url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +211,20 @@ def _get(node: object, key: str) -> Any:
     """A field as stored, bypassing FeedParserDict's aliases (they warn, and read `updated` from
     `published`, which would hide a missing date)."""
     return dict.get(node, key) if isinstance(node, dict) else None
+
+
+def _link(feed: object, rel: str) -> str | None:
+    """The first absolute http(s) href of the feed-level links with `rel` (WebSub discovery)."""
+    links = _get(feed, "links")
+    for link in links if isinstance(links, list) else []:
+        href = _get(link, "href")
+        if (
+            _get(link, "rel") == rel
+            and isinstance(href, str)
+            and href.startswith(("http://", "https://"))
+        ):
+            return href.strip()
+    return None
 
 
 def _text(node: object, key: str) -> str:

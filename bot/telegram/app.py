@@ -30,6 +30,7 @@ from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, BaseHandler, CallbackContext
 
 from bot.errors import ConfigError, DeliveryError
+from bot.telegram import webhook
 from bot.telegram.commands import COMMANDS
 
 log = logging.getLogger(__name__)
@@ -183,11 +184,14 @@ async def start(
     secret_token: str | None = None,
     commands: Sequence[tuple[str, str]] = COMMANDS,
     allowed_updates: Sequence[str] = ALLOWED_UPDATES,
+    serve_webhook: bool = True,
 ) -> None:
     """Initialize, register the commands, start, then poll or serve the webhook on `port`.
 
     With `webhook_url` (the public base URL) Telegram posts to `<webhook_url>/<secret path>`
     and sends `secret_token` (derived from the token when not given) in a header that PTB checks.
+    With `serve_webhook` False our own HTTP server (`bot.web`) holds `port` and forwards the
+    webhook path (`webhook.route`) to `webhook.feed_update`; here only setWebhook is called.
     Failures are raised as ConfigError (token rejected, bad settings) or DeliveryError (API
     unreachable), without the token, after undoing what had started.
     """
@@ -200,7 +204,17 @@ async def start(
         await app.start()
         if app.updater is None:
             raise RuntimeError("the Application was built without an updater")
-        if webhook_url and port is not None:
+        if webhook_url and not serve_webhook:
+            _, url = webhook.route(webhook_url, webhook_secret(token, "webhook-path"))
+            await webhook.register(
+                app,
+                url,
+                secret_token=secret_token or webhook_secret(token, "webhook-secret"),
+                allowed_updates=allowed_updates,
+                retries=BOOTSTRAP_RETRIES,
+            )
+            log.info("Telegram posts updates to our HTTP server on port %s", port)
+        elif webhook_url and port is not None:
             public = urlsplit(webhook_url.rstrip("/"))
             path = f"{public.path}/{webhook_secret(token, 'webhook-path')}".lstrip("/")
             await app.updater.start_webhook(

@@ -98,6 +98,7 @@ class DeliveryWorker:
         monotonic: Callable[[], float] = time.monotonic,
         summary_limit: int = 300,
         read_ahead: int = 100,
+        on_delivered: Callable[[float], None] | None = None,
     ) -> None:
         self._chats = chats
         self._sender = sender
@@ -109,6 +110,7 @@ class DeliveryWorker:
         self._monotonic = monotonic
         self._summary_limit = summary_limit
         self._read_ahead = read_ahead
+        self._on_delivered = on_delivered  # seconds from first sight to delivery (metrics)
         self._wakeup = asyncio.Event()  # the dispatcher: look at the outbox
         self._work = asyncio.Event()  # the senders: a chat became ready
         self._scheduled: set[int] = set()  # chats ready, on a timer, or being served
@@ -330,7 +332,10 @@ class DeliveryWorker:
             if await self._unavailable(chat_id, str(exc)):
                 return True, False, 0.0
             return False, True, self._policy.unavailable_retry
-        more = await self._chats.mark_sent(out.outbox_id, message_id=message_id, now=self._clock())
+        now = self._clock()
+        more = await self._chats.mark_sent(out.outbox_id, message_id=message_id, now=now)
+        if self._on_delivered is not None:
+            self._on_delivered((now - out.item.first_seen).total_seconds())
         return True, more, 0.0
 
     async def _unavailable(self, chat_id: int, error: str) -> bool:

@@ -1,0 +1,172 @@
+"""`GET /metrics`: Prometheus exposition from a registry of this app's own (no global registry).
+
+Counters and the latency histogram are fed as things happen, by small recorders that `app`
+injects: `on_report` (a scheduler report hook: fetches by outcome, items parsed/new/flagged),
+`CountingSender` (wraps the Telegram sender: sends by outcome, 429s) and `delivered` (the delivery
+worker's latency hook). Gauges are read from the database at scrape time (`collect`): per-source
+last success and consecutive failures, outbox depth and the age of its oldest message, so every
+process reports the shared truth. Leadership comes from a callable `app` provides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from bot.errors import (
+    ChatMigratedError,
+    ChatUnavailableError,
+    DeliveryError,
+    RetryLaterError,
+    TransientDeliveryError,
+    UnparsableMessageError,
+)
+from bot.models import Source
+from bot.pipeline import SourceReport
+from bot.storage.status import StatusStore
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+# Seconds from an item's first sight to its delivery: pacing keeps most under a minute.
+LATENCY_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600, float("inf"))
+
+
+class Sender(Protocol):
+    """The shape of `bot.telegram.delivery.Sender` (a sibling wing, so not imported)."""
+
+    async def send(self, chat_id: int, text: str, *, html: bool, thread_id: int | None) -> int:
+        """Send one message; the id Telegram gave it."""
+        ...
+
+
+class Metrics:
+    """The app's Prometheus registry and the recorders that feed it."""
+
+    def __init__(
+        self,
+        status: StatusStore,
+        *,
+        clock: Callable[[], datetime],
+        leader: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self._status = status
+        self._clock = clock
+        self._leader = leader
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.fetches = Counter(
+            "bot_fetches", "Polls of a source by outcome", ["outcome"], registry=r
+        )
+        self.items = Counter(
+            "bot_items", "Feed items by stage: parsed, new, flagged", ["stage"], registry=r
+        )
+        self.sends = Counter("bot_sends", "Telegram sends by outcome", ["outcome"], registry=r)
+        self.rate_limited = Counter(
+            "bot_telegram_429", "Telegram flood-control answers (HTTP 429)", registry=r
+        )
+        self.latency = Histogram(
+            "bot_delivery_latency_seconds",
+            "From an item's first sight to its delivery to a chat",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.pushes = Counter(
+            "bot_websub_pushes", "WebSub pushes received by outcome", ["outcome"], registry=r
+        )
+        self.last_success = Gauge(
+            "bot_source_last_success_timestamp_seconds",
+            "Unix time of the source's last successful poll",
+            ["source"],
+            registry=r,
+        )
+        self.failures = Gauge(
+            "bot_source_consecutive_failures",
+            "Failed polls of the source in a row",
+            ["source"],
+            registry=r,
+        )
+        self.outbox_depth = Gauge("bot_outbox_depth", "Messages waiting to be sent", registry=r)
+        self.outbox_age = Gauge(
+            "bot_outbox_oldest_age_seconds",
+            "Age of the oldest message waiting to be sent (0 when none)",
+            registry=r,
+        )
+        self.leadership = Gauge(
+            "bot_process_leader", "1 when this process holds the leadership", registry=r
+        )
+
+    async def on_report(self, source: Source, report: SourceReport) -> None:
+        """A scheduler report hook: count the poll and its items."""
+        self.fetches.labels(report.outcome).inc()
+        if report.parsed:
+            self.items.labels("parsed").inc(report.parsed)
+        if report.new_items:
+            self.items.labels("new").inc(report.new_items)
+        if report.flagged:
+            self.items.labels("flagged").inc(report.flagged)
+
+    def delivered(self, latency: float) -> None:
+        """The delivery worker's hook: a message was accepted `latency` s after first sight."""
+        self.latency.observe(max(0.0, latency))
+
+    def pushed(self, outcome: str) -> None:
+        """A WebSub push arrived: "accepted", "bad-signature" or "unknown"."""
+        self.pushes.labels(outcome).inc()
+
+    async def collect(self) -> bytes:
+        """Read the gauges from the database, then render the exposition text."""
+        sources = await self._status.sources()
+        outbox = await self._status.outbox()
+        self.last_success.clear()
+        self.failures.clear()
+        for source in sources:
+            if source.last_success is not None:
+                self.last_success.labels(source.id).set(source.last_success.timestamp())
+            self.failures.labels(source.id).set(source.failures)
+        self.outbox_depth.set(outbox.depth)
+        age = (self._clock() - outbox.oldest).total_seconds() if outbox.oldest else 0.0
+        self.outbox_age.set(max(0.0, age))
+        self.leadership.set(1 if self._leader() else 0)
+        return generate_latest(self.registry)
+
+
+class CountingSender:
+    """Wraps the Telegram sender: counts each send by outcome (and 429s), changes nothing."""
+
+    def __init__(self, inner: Sender, metrics: Metrics) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    async def send(self, chat_id: int, text: str, *, html: bool, thread_id: int | None) -> int:
+        """Send through the wrapped sender; its result or its error, unchanged."""
+        try:
+            message_id = await self._inner.send(chat_id, text, html=html, thread_id=thread_id)
+        except DeliveryError as exc:
+            self._metrics.sends.labels(_outcome(exc)).inc()
+            if isinstance(exc, RetryLaterError):
+                self._metrics.rate_limited.inc()
+            raise
+        self._metrics.sends.labels("sent").inc()
+        return message_id
+
+
+def _outcome(exc: DeliveryError) -> str:
+    for kind, name in (
+        (RetryLaterError, "rate-limited"),
+        (TransientDeliveryError, "transient-error"),
+        (UnparsableMessageError, "unparsable"),
+        (ChatMigratedError, "chat-migrated"),
+        (ChatUnavailableError, "chat-unavailable"),
+    ):
+        if isinstance(exc, kind):
+            return name
+    return "rejected"

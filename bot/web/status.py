@@ -1,0 +1,112 @@
+"""`GET /`: the status page, server-rendered with Jinja2 (autoescaping on, no JavaScript).
+
+It shows each polled source's health (last success, failures in a row, last error, next poll),
+the newest flagged items, the outbox depth and links to the topics' Atom feeds. Times are shown
+in the configured time zone. Nothing operator-only is passed to the template: no chat ids, no
+admin ids, no token; only what `/sources` and `/latest` already show subscribers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from bot.models import StoredItem, Topic
+from bot.storage.status import SourceHealth, StatusStore
+
+CONTENT_TYPE = "text/html; charset=utf-8"
+NEWEST = 20  # flagged items on the page
+
+LatestItems = Callable[[int], Awaitable[list[StoredItem]]]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One line of the sources table, ready to print."""
+
+    name: str
+    url: str
+    health: str  # "ok", "failing", "new"
+    last_success: str
+    failures: int
+    last_error: str
+    next_poll: str
+
+
+class StatusPage:
+    """Renders the status page from the database and the live config."""
+
+    def __init__(
+        self,
+        status: StatusStore,
+        *,
+        latest: LatestItems,
+        topics: Callable[[], Sequence[Topic]],
+        next_poll: Callable[[str], datetime | None],
+        tz: tzinfo,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._status = status
+        self._latest = latest
+        self._topics = topics
+        self._next_poll = next_poll
+        self._tz = tz
+        self._clock = clock
+        self._env = Environment(
+            loader=PackageLoader("bot.web", "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    async def render(self) -> str:
+        """The page's HTML."""
+        sources = await self._status.sources()
+        outbox = await self._status.outbox()
+        items = await self._latest(NEWEST)
+        topics = list(self._topics())
+        names = {t.id: t.name for t in topics}
+        template = self._env.get_template("status.html")
+        return template.render(
+            now=self._when(self._clock()),
+            sources=[self._row(s) for s in sources],
+            failing=sum(1 for s in sources if s.failures),
+            items=[
+                {
+                    "title": s.item.title,
+                    "url": s.item.url if s.item.url.startswith(("http://", "https://")) else "",
+                    "outlet": s.source_name,
+                    "published": self._when(s.item.published),
+                    "topics": ", ".join(names.get(t, t) for t in s.topics),
+                }
+                for s in items
+            ],
+            outbox=outbox.depth,
+            topics=[{"id": t.id, "name": t.name} for t in topics],
+        )
+
+    def _row(self, source: SourceHealth) -> SourceRow:
+        if source.failures:
+            health = "failing"
+        elif source.last_success is None:
+            health = "new"
+        else:
+            health = "ok"
+        planned = self._next_poll(source.id) or source.next_poll
+        return SourceRow(
+            name=source.name,
+            url=source.url if source.url.startswith(("http://", "https://")) else "",
+            health=health,
+            last_success=self._when(source.last_success),
+            failures=source.failures,
+            last_error=(source.last_error or "")[:300],
+            next_poll=self._when(planned),
+        )
+
+    def _when(self, moment: datetime | None) -> str:
+        if moment is None:
+            return "—"
+        return moment.astimezone(self._tz).strftime("%d %b %Y, %H:%M %Z")

@@ -1,0 +1,47 @@
+"""SourceScheduler.poll_now (WebSub pushes use it): a request made while the source is polling
+is not lost; the source is polled again right after, not at its next interval."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.models import Source
+from tests.feeds.build import item, rss
+from tests.servers import FeedServer
+from tests.web.rig import start_rig
+
+
+async def test_poll_now_during_a_poll_polls_again_right_after(
+    db_engine: AsyncEngine, feed_server: FeedServer
+):
+    feed_server.put("/slow.xml", rss([item(1)]))
+    feed_server.delay("/slow.xml", 0.5)
+    source = Source("slow", "Slow", feed_server.url("/slow.xml"), 3600.0)
+    rig = await start_rig(db_engine, [source], start_scheduler=True)
+    try:
+        await feed_server.wait_for_requests_async("/slow.xml", 1, timeout=10)
+        rig.scheduler.poll_now("slow")  # the first poll is still waiting for its answer
+        await feed_server.wait_for_requests_async("/slow.xml", 2, timeout=10)
+    finally:
+        await rig.close()
+
+
+async def test_poll_now_when_idle_moves_the_next_poll_to_now(
+    db_engine: AsyncEngine, feed_server: FeedServer
+):
+    feed_server.put("/idle.xml", rss([item(1)]))
+    source = Source("idle", "Idle", feed_server.url("/idle.xml"), 3600.0)
+    rig = await start_rig(db_engine, [source], start_scheduler=True)
+    try:
+        await feed_server.wait_for_requests_async("/idle.xml", 1, timeout=10)
+        async with asyncio.timeout(10):
+            while (planned := rig.scheduler.next_poll("idle")) is None:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)  # the run reschedules itself once it is stored
+        assert planned > datetime.now(UTC) + timedelta(minutes=30)
+        rig.scheduler.poll_now("idle")
+        await feed_server.wait_for_requests_async("/idle.xml", 2, timeout=10)
+    finally:
+        await rig.close()

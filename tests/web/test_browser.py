@@ -1,0 +1,150 @@
+"""The status page in a real browser: headless Chromium (Debian's package) renders it from the server.
+
+Chromium runs as a subprocess against the real server on loopback; the tests read what it
+rendered (`--dump-dom`) and the pixels it drew (`--screenshot`, at a phone's width). With
+STATUS_SCREENSHOT=path the phone screenshot is also written there (docs/status-page.png).
+Skipped, saying why, only where /usr/bin/chromium is absent (`.ci/run` installs it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import struct
+import uuid
+import zlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.models import Source
+from tests.feeds.build import item, rss
+from tests.servers import FeedServer
+from tests.web.rig import WebRig, start_rig
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
+PHONE = (390, 844)
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium; .ci/run does)",
+)
+
+
+async def chromium(tmp_path: Path, *args: str, timeout: float = 90.0) -> bytes:  # noqa: ASYNC109
+    """Run Chromium with a fresh profile; its standard output (the DOM for --dump-dom)."""
+    profile = tmp_path / f"profile-{uuid.uuid4().hex}"
+    process = await asyncio.create_subprocess_exec(
+        str(CHROMIUM),
+        *FLAGS,
+        f"--user-data-dir={profile}",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(timeout):
+            out, err = await process.communicate()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode == 0, err.decode(errors="replace")[-2000:]
+    shutil.rmtree(profile, ignore_errors=True)
+    return out
+
+
+@pytest.fixture
+async def rig(db_engine: AsyncEngine, feed_server: FeedServer) -> AsyncIterator[WebRig]:
+    outlets = [
+        ("apa", "APA English", ["Azerbaijan and Iran sign a new transit deal"]),
+        ("tehran-times", "Tehran Times", ["Pezeshkian receives Azerbaijani foreign minister"]),
+        ("trend", "Trend News Agency", ["Baku and Tehran discuss the Aras corridor"]),
+        ("irna", "IRNA English", ["Weather in Isfahan"]),
+    ]
+    sources = []
+    for n, (sid, name, titles) in enumerate(outlets):
+        feed_server.put(
+            f"/b/{sid}.xml",
+            rss(
+                [
+                    item(10 * n + k, title=t, pub_date=NOW - timedelta(minutes=37 * n + k))
+                    for k, t in enumerate(titles)
+                ]
+            ),
+        )
+        sources.append(Source(sid, name, feed_server.url(f"/b/{sid}.xml"), 600.0))
+    feed_server.fail("/b/caspian.xml", 503)
+    sources.append(Source("caspian", "Caspian News", feed_server.url("/b/caspian.xml"), 600.0))
+    rig = await start_rig(db_engine, sources, poll_first=True)
+    try:
+        yield rig
+    finally:
+        await rig.close()
+
+
+async def test_chromium_renders_the_status_page_with_sources_items_and_outbox(
+    rig: WebRig, tmp_path: Path
+):
+    dom = (await chromium(tmp_path, "--dump-dom", f"{rig.base}/")).decode()
+    assert "<title>media-review-bot · status</title>" in dom
+    assert 'id="outbox-depth">outbox: 0 waiting</li>' in dom
+    assert 'id="sources-count">5 sources</li>' in dom
+    assert 'id="failing-count">1 failing</li>' in dom
+    for title in (
+        "Azerbaijan and Iran sign a new transit deal",
+        "Pezeshkian receives Azerbaijani foreign minister",
+        "Baku and Tehran discuss the Aras corridor",
+    ):
+        assert title in dom
+    assert "Weather in Isfahan" not in dom  # not flagged
+    assert "HTTP 503" in dom  # Caspian News' last error
+    assert '<td data-label="Health" class="failing">failing</td>' in dom
+    assert dom.count('class="ok">ok</td>') == 4
+    assert "<script" not in dom
+
+
+async def test_chromium_draws_the_page_at_a_phone_width(rig: WebRig, tmp_path: Path):
+    shot = tmp_path / "status.png"
+    await chromium(
+        tmp_path,
+        f"--screenshot={shot}",
+        f"--window-size={PHONE[0]},{PHONE[1]}",
+        f"{rig.base}/",
+    )
+    png = await asyncio.to_thread(shot.read_bytes)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == PHONE
+    assert _distinct_colours(png) > 8  # text and colours were drawn, not a blank page
+    target = os.environ.get("STATUS_SCREENSHOT")
+    if target:
+        await asyncio.to_thread(Path(target).write_bytes, png)
+
+
+def _distinct_colours(png: bytes) -> int:
+    """How many distinct bytes the image data holds (enough to tell a blank page from a page)."""
+    chunks, pos = [], 8
+    while pos < len(png):
+        length = struct.unpack(">I", png[pos : pos + 4])[0]
+        kind = png[pos + 4 : pos + 8]
+        if kind == b"IDAT":
+            chunks.append(png[pos + 8 : pos + 8 + length])
+        pos += 12 + length
+    return len(set(zlib.decompress(b"".join(chunks))))
