@@ -42,6 +42,8 @@ from bot.telegram.article_command import make_article_handlers
 from bot.telegram.commands import make_handlers
 from bot.telegram.delivery import DeliveryWorker, Sender
 from bot.telegram.messenger import TelegramMessenger, TelegramSender
+from bot.telegram.pacing import Pacer
+from bot.telegram.replying import Replier
 from bot.topics.matcher import compile_topics
 from bot.web.handlers import TelegramWebhook
 from bot.web.metrics import CountingSender
@@ -208,6 +210,9 @@ async def _start_telegram(
         token, base_url=settings.telegram_api_base_url, handlers=[]
     )
     sender: Sender = TelegramSender(application.bot, link_previews=settings.link_previews)
+    # One pacer for announcements and command answers: they share each chat's budget.
+    pacer = Pacer()
+    replier = Replier(application.bot, pacer)
     worker = DeliveryWorker(
         rt.chats,
         CountingSender(sender, web.metrics) if web is not None else sender,
@@ -215,6 +220,7 @@ async def _start_telegram(
         tz=settings.timezone,
         clock=utc_now,
         on_delivered=web.metrics.delivered if web is not None else None,
+        pacer=pacer,
     )
     messenger.target = TelegramMessenger(application.bot, worker)
     alerts = SourceAlerts(
@@ -248,6 +254,8 @@ async def _start_telegram(
                 clock=utc_now,
                 next_poll=scheduler.next_poll,
                 wake=worker.wake,
+                overlay=rt.live.overlay,
+                replier=replier,
             ),
             *make_article_handlers(admin_ids=settings.admin_ids, live=rt.live),
             *make_handlers(
@@ -258,6 +266,7 @@ async def _start_telegram(
                 tz=settings.timezone,
                 clock=utc_now,
                 default_topics=default_topics,
+                replier=replier,
             ),
         ]
     )

@@ -108,6 +108,11 @@ class LiveConfig:
         return self._dir
 
     @property
+    def overlay(self) -> OverlayStore:
+        """The stored edit log (the channel audit rows share it)."""
+        return self._overlay
+
+    @property
     def current(self) -> Effective:
         """The config in force; RuntimeError before the first successful `load`."""
         if self._current is None:

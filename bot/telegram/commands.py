@@ -11,19 +11,22 @@ and reply.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from telegram import LinkPreviewOptions, Update
-from telegram.constants import ParseMode
+from telegram import Bot, LinkPreviewOptions, Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.errors import StoreError
+from bot.markup import escape_text
 from bot.models import Source, Topic
 from bot.storage.chats import Chat, ChatStore
 from bot.storage.items import Store
+from bot.telegram.group_admins import AdminCache, Verdict, may_change_subscription
+from bot.telegram.replying import Replier, send_reply
 from bot.telegram.texts import (
     HELP,
     INTRO,
@@ -58,6 +61,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 Clock = Callable[[], datetime]
+_Gate = Callable[[Update, Bot], Awaitable[Verdict]]
+_ADMINS_ONLY = frozenset({"start", "stop"})  # in groups: the group's administrators only
 _Handler = Callable[["Ask"], Awaitable[str]]
 
 
@@ -235,8 +240,15 @@ def make_handlers(
     tz: tzinfo,
     clock: Clock,
     default_topics: Callable[[], Sequence[str]] | None = None,
+    replier: Replier | None = None,
 ) -> list[BaseHandler[Any, Any, Any]]:
-    """The command handlers and the group-migration handler, bound to their dependencies."""
+    """The command handlers and the group-migration handler, bound to their dependencies.
+
+    With a `replier`, answers are split, paced with the delivery worker and retried, and the
+    handlers do not block each other (one chat's 429 pause must not hold up every chat's
+    commands); without one (tests of single commands), PTB's reply_text answers.
+    /start and /stop in groups are for the group's administrators (`group_admins`).
+    """
     commands = SubscriberCommands(
         chat_store=chat_store,
         store=store,
@@ -247,8 +259,18 @@ def make_handlers(
         default_topics=default_topics,
     )
     only_new_messages = filters.UpdateType.MESSAGE  # not edits, not channel posts
+    admins = AdminCache()
+
+    async def admins_only(update: Update, bot: Bot) -> Verdict:
+        return await may_change_subscription(update, bot, admins, time.monotonic())
+
     handlers: list[BaseHandler[Any, Any, Any]] = [
-        CommandHandler(name, _replying(name, fn), filters=only_new_messages)
+        CommandHandler(
+            name,
+            _replying(name, fn, replier, admins_only if name in _ADMINS_ONLY else None),
+            filters=only_new_messages,
+            block=replier is None,
+        )
         for name, fn in commands.commands().items()
     ]
     handlers.append(MessageHandler(filters.StatusUpdate.MIGRATE, _on_migrate(chat_store, clock)))
@@ -286,9 +308,9 @@ def _on_migrate(
 
 
 def _replying(
-    name: str, handler: _Handler
+    name: str, handler: _Handler, replier: Replier | None, gate: _Gate | None
 ) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
-    """Wrap a text-producing handler: build its `Ask`, reply in the same thread, as HTML."""
+    """Wrap a text-producing handler: check the gate, build its `Ask`, reply in the same thread."""
 
     async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, chat = update.effective_message, update.effective_chat
@@ -303,13 +325,16 @@ def _replying(
             user_id=update.effective_user.id if update.effective_user else None,
             args=tuple(context.args or ()),
         )
-        try:
-            text = await handler(ask)
-        except StoreError as exc:
-            log.warning("chat %s: /%s failed: %s", chat.id, name, exc)
-            text = "Sorry, I cannot reach my database right now. Please try again in a minute."
-        # reply_text keeps the forum topic of the command (PTB reads is_topic_message).
-        await message.reply_text(text, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW)
+        verdict = await gate(update, context.bot) if gate is not None else None
+        if verdict is not None and not verdict.allowed:
+            text = escape_text(verdict.refusal)
+        else:
+            try:
+                text = await handler(ask)
+            except StoreError as exc:
+                log.warning("chat %s: /%s failed: %s", chat.id, name, exc)
+                text = "Sorry, I cannot reach my database right now. Please try again in a minute."
+        await send_reply(message, text, replier, thread_id=ask.thread_id)
 
     return callback
 

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Bot, LinkPreviewOptions, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.errors import ConfigError, StoreError
 from bot.markup import escape_text
 from bot.telegram.replies import ADMIN_USAGE, ArgumentError, command_rest, problems_text, split_args
+from bot.telegram.replying import Replier, send_reply
 
 # Operators' refusals and edits share one logger with the commands they guard, so one log
 # filter (`bot.telegram.admin`) shows every operator action.
@@ -53,9 +54,17 @@ OpHandler = Callable[[Op], Awaitable[str]]
 
 
 def guarded(
-    name: str, handler: OpHandler, admins: frozenset[int], *, stop: bool = False
+    name: str,
+    handler: OpHandler,
+    admins: frozenset[int],
+    *,
+    stop: bool = False,
+    replier: Replier | None = None,
 ) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
-    """Refuse non-operators and non-private chats; run the handler; reply in HTML."""
+    """Refuse non-operators and non-private chats; run the handler; reply in HTML.
+
+    With a `replier` the answer is split, paced and retried (`bot.telegram.replying`).
+    """
 
     async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, chat, user = update.effective_message, update.effective_chat, update.effective_user
@@ -75,7 +84,7 @@ def guarded(
         else:
             op = Op(user.id, chat.id, command_rest(message.text or ""), context.bot)
             text = await _answer(name, handler, op)
-        await message.reply_text(text, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW)
+        await send_reply(message, text, replier, thread_id=None)
         if stop:
             raise ApplicationHandlerStop
 

@@ -22,10 +22,15 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 
-from bot.errors import RetryLaterError, TransientDeliveryError, UnparsableMessageError
+from bot.errors import (
+    DeliveryError,
+    RetryLaterError,
+    TransientDeliveryError,
+    UnparsableMessageError,
+)
 from bot.markup import TELEGRAM_TEXT_LIMIT, utf16_len, visible_text
 from bot.telegram.messenger import telegram_errors
 from bot.telegram.pacing import Pacer
@@ -177,3 +182,17 @@ class Replier:
         finally:
             self._pacer.release(self._monotonic())
         return message.message_id
+
+
+async def send_reply(
+    message: Message, text: str, replier: Replier | None, *, thread_id: int | None
+) -> None:
+    """Answer in the command's chat and forum topic, through the replier when there is one."""
+    if replier is None:
+        # reply_text keeps the forum topic of the command (PTB reads is_topic_message).
+        await message.reply_text(text, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW)
+        return
+    try:
+        await replier.reply(message.chat_id, text, thread_id=thread_id)
+    except DeliveryError as exc:
+        log.warning("chat %s: the answer could not be sent: %s", message.chat_id, exc)

@@ -21,8 +21,8 @@ from tests.emulator.faults import (
     json_param,
 )
 from tests.emulator.html import HtmlParseError, parse_html, strip_text, utf16_len
+from tests.emulator.members import member_json
 from tests.emulator.records import (
-    ADMIN_RIGHTS,
     SentMessage,
     scope_key,
     user_json,
@@ -302,9 +302,7 @@ class BotApiMethods:
             )
         else:
             user = user_json(user_id, None)
-        if status == "administrator":
-            return {"status": status, "user": user, **ADMIN_RIGHTS}
-        return {"status": status, "user": user}
+        return member_json(status, user)
 
     def _api_sendchataction(self, params: dict[str, Any]) -> bool:
         with self._lock:

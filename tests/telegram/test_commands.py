@@ -27,6 +27,7 @@ from bot.telegram.commands import (
     latest_text,
     make_handlers,
 )
+from tests.emulator.records import DEFAULT_USER_ID
 from tests.emulator.server import SentMessage, TelegramEmulator
 
 BAKU = ZoneInfo("Asia/Baku")
@@ -323,18 +324,23 @@ async def test_group_command_addressed_to_the_bot_works(bot: Harness) -> None:
     reply = await bot.ask(GROUP, f"/latest@{bot.emu.bot_username} 2", chat_type="group", user_id=7)
     assert len(bot.emu.sent_messages(GROUP)) == 1
     assert _links(reply) == ["https://apa.example/news/3", "https://apa.example/news/2"]
-    start = await bot.ask(GROUP, f"/start@{bot.emu.bot_username}", chat_type="group", user_id=7)
+    refused = await bot.ask(GROUP, f"/start@{bot.emu.bot_username}", chat_type="group", user_id=7)
+    assert "administrators" in refused.plain_text
+    assert await bot.chats.chat(GROUP) is None
+    bot.emu.set_member_status(GROUP, 8, "administrator")  # 7's answer stays cached for a minute
+    start = await bot.ask(GROUP, f"/start@{bot.emu.bot_username}", chat_type="group", user_id=8)
     assert "Subscribed" in start.plain_text
     chat = await bot.chats.chat(GROUP)
     assert chat is not None
     assert chat.kind == "group"
     assert chat.title == f"Chat {GROUP}"
-    assert chat.added_by == 7
+    assert chat.added_by == 8
 
 
 async def test_start_in_a_forum_topic_remembers_the_thread_and_replies_in_it(
     bot: Harness,
 ) -> None:
+    bot.emu.set_member_status(SUPERGROUP, DEFAULT_USER_ID, "creator")
     reply = await bot.ask(SUPERGROUP, "/start", chat_type="supergroup", message_thread_id=42)
     assert reply.message_thread_id == 42
     assert "posted in this topic" in reply.plain_text
@@ -353,6 +359,7 @@ async def test_a_reply_chain_in_a_plain_group_is_not_taken_for_a_forum_topic(
     # Telegram sets message_thread_id on replies in plain supergroups too, without
     # is_topic_message; such a "thread" is no forum topic and cannot be posted to.
     bot.emu.add_chat(SUPERGROUP, "supergroup")
+    bot.emu.set_member_status(SUPERGROUP, 7, "administrator")
     bot.emu.send_update(
         {
             "message": {
@@ -374,6 +381,7 @@ async def test_a_reply_chain_in_a_plain_group_is_not_taken_for_a_forum_topic(
 
 
 async def test_group_migration_moves_the_subscription(bot: Harness) -> None:
+    bot.emu.set_member_status(GROUP, DEFAULT_USER_ID, "administrator")
     await bot.ask(GROUP, "/start", chat_type="group")
     new_id = -1009876
     bot.emu.migrate_chat(GROUP, new_id)

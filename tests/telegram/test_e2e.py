@@ -24,6 +24,7 @@ from bot import app
 from bot.config import Config, load_config
 from bot.storage.chats import ChatStore
 from bot.storage.engine import make_engine, migrate
+from tests.emulator.records import DEFAULT_USER_ID
 from tests.emulator.server import TelegramEmulator
 from tests.feeds.build import item, rss
 from tests.servers import FeedServer
@@ -95,6 +96,7 @@ async def test_a_new_item_reaches_every_subscriber_once_and_stop_stops_it(
         await started(emu)
         await feed_server.wait_for_requests_async("/feed.xml", 1, timeout=20)  # first sight
         emu.send_command(private, "/start", chat_type="private")
+        emu.set_member_status(group, DEFAULT_USER_ID, "administrator")
         emu.send_command(group, "/start@" + emu.bot_username, chat_type="supergroup")
         emu.send_command(leaver, "/start", chat_type="private")
         for chat in (private, group, leaver):

@@ -30,12 +30,14 @@ from bot.operator.live import LiveConfig
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
+from bot.storage.overlay import OverlayStore
 from bot.telegram.admin.context import AdminContext
 from bot.telegram.admin.sources import SourceCommands
 from bot.telegram.admin.terms import TermCommands
 from bot.telegram.admin.upkeep import UpkeepCommands
 from bot.telegram.guard import OpHandler, guarded
 from bot.telegram.replies import ADMIN_COMMANDS
+from bot.telegram.replying import Replier
 
 __all__ = ["ADMIN_COMMANDS", "AdminContext", "make_admin_handlers"]
 
@@ -52,9 +54,13 @@ def make_admin_handlers(
     clock: Callable[[], datetime],
     next_poll: Callable[[str], datetime | None] | None = None,
     wake: Callable[[], None] | None = None,
+    overlay: OverlayStore | None = None,
+    replier: Replier | None = None,
 ) -> list[BaseHandler[Any, Any, Any]]:
     """The operator command handlers, bound to their dependencies; see the module docstring."""
-    ctx = AdminContext(live, store, chat_store, ops, fetcher, tz, clock, next_poll, wake)
+    ctx = AdminContext(
+        live, store, chat_store, ops, fetcher, tz, clock, next_poll, wake, overlay, replier
+    )
     return admin_handlers(ctx, frozenset(admin_ids))
 
 
@@ -69,14 +75,22 @@ def admin_handlers(ctx: AdminContext, admins: frozenset[int]) -> list[BaseHandle
     handlers: list[BaseHandler[Any, Any, Any]] = [
         # Only operators in private; everyone else falls through to the subscribers' /sources.
         CommandHandler(
-            "sources", guarded("sources", sources.sources, admins, stop=True), operator_here
+            "sources",
+            guarded("sources", sources.sources, admins, stop=True, replier=ctx.replier),
+            operator_here,
         )
     ]
-    handlers += _guarded_all(commands, admins, new_messages)
+    handlers += _guarded_all(commands, admins, new_messages, ctx.replier)
     return handlers
 
 
 def _guarded_all(
-    commands: Mapping[str, OpHandler], admins: frozenset[int], only: filters.BaseFilter
+    commands: Mapping[str, OpHandler],
+    admins: frozenset[int],
+    only: filters.BaseFilter,
+    replier: Replier | None,
 ) -> list[BaseHandler[Any, Any, Any]]:
-    return [CommandHandler(name, guarded(name, fn, admins), only) for name, fn in commands.items()]
+    return [
+        CommandHandler(name, guarded(name, fn, admins, replier=replier), only)
+        for name, fn in commands.items()
+    ]

@@ -19,8 +19,10 @@ from bot.operator.live import LiveConfig
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
+from bot.storage.overlay import OverlayStore
 from bot.telegram.guard import Op
 from bot.telegram.replies import ArgumentError
+from bot.telegram.replying import Replier
 from bot.topics.matcher import Matcher, compile_topics
 
 Clock = Callable[[], datetime]
@@ -43,6 +45,8 @@ class AdminContext:
     clock: Clock
     next_poll: Callable[[str], datetime | None] | None = None
     wake: Callable[[], None] | None = None
+    overlay: OverlayStore | None = None  # with it, /undo also reverts channel changes
+    replier: Replier | None = None  # with it, answers are split, paced and retried
     _compiled: tuple[tuple[Topic, ...], Matcher] | None = field(default=None, repr=False)
 
     def matcher(self) -> Matcher:

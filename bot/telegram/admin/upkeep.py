@@ -8,7 +8,7 @@ from bot.errors import ConfigError
 from bot.markup import escape_text
 from bot.operator.rematch import DEFAULT_HOURS, MAX_HOURS, rematch
 from bot.telegram.admin.context import AdminContext
-from bot.telegram.channels import add_channel, remove_channel
+from bot.telegram.channels import add_channel, remove_channel, undo_last_change
 from bot.telegram.guard import Op, OpHandler
 from bot.telegram.replies import (
     ArgumentError,
@@ -77,7 +77,16 @@ class UpkeepCommands:
         return audit_text(await self.ctx.live.audit(audit_count(op.args())), tz=self.ctx.tz)
 
     async def undo(self, op: Op) -> str:
-        """Revert the newest edit that is not yet reverted."""
+        """Revert the newest change still in force: a config edit or a channel change."""
+        ctx = self.ctx
+        if ctx.overlay is not None:
+            return await undo_last_change(
+                live=ctx.live,
+                overlay=ctx.overlay,
+                chat_store=ctx.chat_store,
+                actor=op.actor,
+                now=ctx.clock(),
+            )
         try:
             result = await self.ctx.live.undo(actor=op.actor)
         except ConfigError as exc:
