@@ -10,7 +10,8 @@ process reports the shared truth. Leadership comes from a callable `app` provide
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -18,10 +19,11 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
-    Gauge,
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from bot.errors import (
     ChatMigratedError,
@@ -33,7 +35,7 @@ from bot.errors import (
 )
 from bot.models import Source
 from bot.pipeline import SourceReport
-from bot.storage.status import StatusStore
+from bot.storage.status import SourceHealth, StatusStore
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Seconds from an item's first sight to its delivery: pacing keeps most under a minute.
@@ -82,27 +84,8 @@ class Metrics:
         self.pushes = Counter(
             "bot_websub_pushes", "WebSub pushes received by outcome", ["outcome"], registry=r
         )
-        self.last_success = Gauge(
-            "bot_source_last_success_timestamp_seconds",
-            "Unix time of the source's last successful poll",
-            ["source"],
-            registry=r,
-        )
-        self.failures = Gauge(
-            "bot_source_consecutive_failures",
-            "Failed polls of the source in a row",
-            ["source"],
-            registry=r,
-        )
-        self.outbox_depth = Gauge("bot_outbox_depth", "Messages waiting to be sent", registry=r)
-        self.outbox_age = Gauge(
-            "bot_outbox_oldest_age_seconds",
-            "Age of the oldest message waiting to be sent (0 when none)",
-            registry=r,
-        )
-        self.leadership = Gauge(
-            "bot_process_leader", "1 when this process holds the leadership", registry=r
-        )
+        self._gauges = _DatabaseGauges()
+        r.register(self._gauges)
 
     async def on_report(self, source: Source, report: SourceReport) -> None:
         """A scheduler report hook: count the poll and its items."""
@@ -126,17 +109,56 @@ class Metrics:
         """Read the gauges from the database, then render the exposition text."""
         sources = await self._status.sources()
         outbox = await self._status.outbox()
-        self.last_success.clear()
-        self.failures.clear()
-        for source in sources:
-            if source.last_success is not None:
-                self.last_success.labels(source.id).set(source.last_success.timestamp())
-            self.failures.labels(source.id).set(source.failures)
-        self.outbox_depth.set(outbox.depth)
         age = (self._clock() - outbox.oldest).total_seconds() if outbox.oldest else 0.0
-        self.outbox_age.set(max(0.0, age))
-        self.leadership.set(1 if self._leader() else 0)
+        # One snapshot, swapped in whole: a concurrent scrape sees this one or the last.
+        self._gauges.snapshot = _Snapshot(sources, outbox.depth, max(0.0, age), self._leader())
         return generate_latest(self.registry)
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    sources: list[SourceHealth]
+    outbox_depth: int
+    outbox_age: float
+    leader: bool
+
+
+class _DatabaseGauges(Collector):
+    """The gauges read at scrape time, as metric families (thousands of labelled gauge children
+    would cost more to update than the query)."""
+
+    def __init__(self) -> None:
+        self.snapshot = _Snapshot([], 0, 0.0, False)
+
+    def collect(self) -> Iterator[Metric]:
+        snap = self.snapshot
+        success = GaugeMetricFamily(
+            "bot_source_last_success_timestamp_seconds",
+            "Unix time of the source's last successful poll",
+            labels=["source"],
+        )
+        failures = GaugeMetricFamily(
+            "bot_source_consecutive_failures",
+            "Failed polls of the source in a row",
+            labels=["source"],
+        )
+        for source in snap.sources:
+            if source.last_success is not None:
+                success.add_metric([source.id], source.last_success.timestamp())
+            failures.add_metric([source.id], source.failures)
+        yield success
+        yield failures
+        yield GaugeMetricFamily(
+            "bot_outbox_depth", "Messages waiting to be sent", value=snap.outbox_depth
+        )
+        yield GaugeMetricFamily(
+            "bot_outbox_oldest_age_seconds",
+            "Age of the oldest message waiting to be sent (0 when none)",
+            value=snap.outbox_age,
+        )
+        yield GaugeMetricFamily(
+            "bot_process_leader", "1 when this process holds the leadership", value=int(snap.leader)
+        )
 
 
 class CountingSender:

@@ -56,7 +56,7 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
     # The webhook path is a secret: log the route's name, never the path.
     status = handler.get_status()
     name = type(handler).__name__.removesuffix("Handler").lower()
-    if status >= 500:
+    if status >= 500 and name != "health":  # /healthz says why itself, to whoever asks
         log.warning("http %s %s → %d", handler.request.method, name, status)
     else:
         log.debug("http %s %s → %d", handler.request.method, name, status)
