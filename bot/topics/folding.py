@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import NamedTuple
 
 _DIGITS = {chr(0x0660 + d): str(d) for d in range(10)} | {
@@ -59,6 +60,9 @@ _NOT_WORD = re.compile(r"[\W_]+")
 _APOSTROPHES = frozenset("'’ʼ‘`´")
 
 
+# A memo of a pure function, not state: folding a configuration of thousands of terms (each term
+# tokenized on its own, without a FoldCache) would otherwise redo unicodedata work per character.
+@lru_cache(maxsize=8192)
 def fold_char(ch: str) -> str:
     """Fold one character to its matching form (possibly empty, possibly several characters)."""
     s = unicodedata.normalize("NFKC", ch).translate(_TURKISH_I).casefold()

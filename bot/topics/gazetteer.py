@@ -88,6 +88,7 @@ def entity_checks(
         for name in states:
             if isinstance(name, str) and name not in group_names:
                 problems.append((f"{where}.state", f"names no group {name!r}"))
+        mine: set[str] = set()
         for j, form in enumerate(entry.get("forms") or ()):
             if not isinstance(form, str) or not form.strip():
                 continue
@@ -95,6 +96,7 @@ def entity_checks(
             other = forms.setdefault(key, where)
             if other != where:
                 problems.append((f"{where}.forms[{j}]", f"{form!r} is also in {other}"))
-            elif j and key in {term_key(f) for f in entry["forms"][:j] if isinstance(f, str)}:
+            elif key in mine:
                 problems.append((f"{where}.forms[{j}]", f"duplicate form {form!r}"))
+            mine.add(key)
     return problems
