@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
 import bot.storage.chat_tables
-import bot.storage.overlay_tables  # noqa: F401  (their tables join the shared metadata on import)
+import bot.storage.overlay_tables
+import bot.storage.retention_tables  # noqa: F401  (their tables join the shared metadata on import)
 from bot.errors import ConfigError, StoreError
 from bot.storage.engine import (
     alembic_config,
@@ -39,6 +40,7 @@ TABLES = {
     "subscriptions",
     "outbox",
     "config_changes",
+    "retired_keys",
 }
 
 
