@@ -130,9 +130,16 @@ class Farm:
         return f"http://127.0.0.1:{self.port}/f/{number}.xml"
 
     def get(self, path: str) -> bytes:
-        """GET a path over the kept-alive control connection."""
-        self._conn.request("GET", path)
-        response = self._conn.getresponse()
+        """GET a path over the kept-alive control connection (opened again if the farm closed it
+        while idle, e.g. during a long child run)."""
+        try:
+            self._conn.request("GET", path)
+            response = self._conn.getresponse()
+        except (ConnectionError, http.client.HTTPException):
+            self._conn.close()
+            self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            self._conn.request("GET", path)
+            response = self._conn.getresponse()
         body = response.read()
         if response.status != 200:
             raise RuntimeError(f"feed farm answered {response.status} to {path}")

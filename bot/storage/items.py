@@ -240,6 +240,7 @@ class Store:
                 "consecutive_failures": 0,
                 "last_error": None,
                 "next_poll": next_poll,
+                "last_parsed": now,
                 "items_seen": len(new),
             }
             await conn.execute(self._upsert_fetched, state)
@@ -380,6 +381,7 @@ _FETCHED_STATE = (
     "consecutive_failures",
     "last_error",
     "next_poll",
+    "last_parsed",
 )
 
 

@@ -1,4 +1,5 @@
-"""Retention: the keys of removed items, so that an item still in its feed is not new again.
+"""Retention: the keys of removed items, so that an item still in its feed is not new again,
+and when each source's body was last parsed (keys absent from it may be pruned).
 
 Revision ID: 0008
 Revises: 0003
@@ -20,7 +21,9 @@ _TIME = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    """Create the table."""
+    """Create the table; note when each source's body was last parsed."""
+    with op.batch_alter_table("source_state") as batch:
+        batch.add_column(sa.Column("last_parsed", _TIME, nullable=True))
     op.create_table(
         "retired_keys",
         sa.Column("source_id", sa.String(100), nullable=False),
@@ -37,5 +40,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the table (the keys of removed items are forgotten)."""
+    """Drop the table (the keys of removed items are forgotten) and the column."""
     op.drop_table("retired_keys")
+    with op.batch_alter_table("source_state") as batch:
+        batch.drop_column("last_parsed")
