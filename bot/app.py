@@ -32,6 +32,7 @@ from bot.storage.engine import make_engine, migrate
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
+from bot.storage.retention import Retention, RetentionPolicy
 from bot.telegram import app as telegram_app
 from bot.telegram.admin import make_admin_handlers
 from bot.telegram.commands import make_handlers
@@ -70,6 +71,7 @@ class Runtime:
     live: LiveConfig
     fetcher: Fetcher
     pipeline: Pipeline
+    retention: Retention | None = None
 
 
 @asynccontextmanager
@@ -107,7 +109,10 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
             clock=utc_now,
             max_backoff=settings.max_backoff,
         )
-        yield Runtime(store, chats, OpsStore(db, on_flagged=hooks), live, fetcher, pipeline)
+        retention = Retention(db, RetentionPolicy(settings.keep_days, settings.keep_flagged_days))
+        yield Runtime(
+            store, chats, OpsStore(db, on_flagged=hooks), live, fetcher, pipeline, retention
+        )
 
 
 class _LateMessenger:
@@ -158,6 +163,9 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
         stack.push_async_callback(scheduler.shutdown, SHUTDOWN_GRACE)
         watch = asyncio.create_task(rt.live.watch(on_error=on_config_error), name="config-watch")
         stack.callback(watch.cancel)
+        if rt.retention is not None:
+            prune = asyncio.create_task(rt.retention.daily(utc_now), name="retention")
+            stack.callback(prune.cancel)
         log.info(
             "polling %d of %d sources; announcing to %s",
             sum(1 for s in sources if s.enabled),

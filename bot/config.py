@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     )
     webhook_url: str | None = Field(default=None, validation_alias=AliasChoices("BOT_WEBHOOK_URL"))
     link_previews: bool = Field(default=False, validation_alias=AliasChoices("BOT_LINK_PREVIEWS"))
+    # Retention: unflagged items older than this go (0 keeps everything); flagged ones only when
+    # the second is set. Days, counted from when the bot first saw the item.
+    keep_days: int = Field(
+        default=180, ge=0, le=36500, validation_alias=AliasChoices("BOT_KEEP_DAYS")
+    )
+    keep_flagged_days: int | None = Field(
+        default=None, ge=1, le=36500, validation_alias=AliasChoices("BOT_KEEP_FLAGGED_DAYS")
+    )
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from typing import Any
 from sqlalchemy import Select, delete, exists, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.errors import StoreError
 from bot.storage.access import DbAccess
 from bot.storage.items import RETIRED_REFRESH
 from bot.storage.retention_tables import retired_keys as retired_t
@@ -91,6 +93,23 @@ class Retention:
             report.longest_batch,
         )
         return report
+
+    async def daily(
+        self,
+        clock: Callable[[], datetime],
+        *,
+        first_delay: float = 600.0,
+        period: float = 86400.0,
+    ) -> None:
+        """Run a pass `first_delay` seconds from now (after start-up's polls), then every `period`,
+        until cancelled; a failed pass is logged and tried again at the next."""
+        await asyncio.sleep(first_delay)
+        while True:
+            try:
+                await self.run(clock())
+            except StoreError as exc:
+                log.warning("retention pass failed (tried again in %.0fs): %s", period, exc)
+            await asyncio.sleep(period)
 
     async def _remove_items(
         self, which: Any, cutoff: datetime, now: datetime, totals: _Totals, kind: str
