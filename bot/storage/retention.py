@@ -100,13 +100,17 @@ class Retention:
         *,
         first_delay: float = 600.0,
         period: float = 86400.0,
+        on_pass: Callable[[RetentionReport], object] | None = None,
     ) -> None:
         """Run a pass `first_delay` seconds from now (after start-up's polls), then every `period`,
-        until cancelled; a failed pass is logged and tried again at the next."""
+        until cancelled; a failed pass is logged and tried again at the next. `on_pass` hears of
+        each pass that completed."""
         await asyncio.sleep(first_delay)
         while True:
             try:
-                await self.run(clock())
+                report = await self.run(clock())
+                if on_pass is not None:
+                    on_pass(report)
             except StoreError as exc:
                 log.warning("retention pass failed (tried again in %.0fs): %s", period, exc)
             await asyncio.sleep(period)

@@ -25,7 +25,7 @@ from bot.feeds.normalize import item_key
 from bot.models import Item, MatchedItem, Source, TermHit, TopicMatch, Validators
 from bot.pipeline import Pipeline
 from bot.storage.items import Store
-from bot.storage.retention import Retention, RetentionPolicy
+from bot.storage.retention import Retention, RetentionPolicy, RetentionReport
 from bot.storage.retention_tables import retired_keys
 from bot.storage.tables import item_topics, items
 from bot.topics.config import load_topics
@@ -275,3 +275,36 @@ async def test_a_feed_unchanged_for_months_keeps_its_retired_keys(
     report = await pipeline.run_source(src)
     assert report.new_items == 1
     assert [s.item.title for s in messenger.announced] == ["Azerbaijan and Iran hold talks"]
+
+
+async def test_the_daily_task_runs_a_pass_and_survives_until_cancelled(
+    store: Store, db_engine: AsyncEngine
+) -> None:
+    await store.sync_sources(SOURCES[:1], now=START)
+    await store.save_fetch(
+        "s0",
+        items=day_items(SOURCES[0], 0, 10),
+        validators=Validators(),
+        now=START,
+        next_poll=START,
+        announce=False,
+    )
+    retention = Retention(db_engine, RetentionPolicy(keep_days=30))
+    reports: list[RetentionReport] = []
+    passed = asyncio.Event()
+
+    def on_pass(report: RetentionReport) -> None:
+        reports.append(report)
+        passed.set()
+
+    later = START + timedelta(days=31)
+    task = asyncio.create_task(
+        retention.daily(lambda: later, first_delay=0, period=3600, on_pass=on_pass)
+    )
+    try:
+        await asyncio.wait_for(passed.wait(), timeout=30)
+        assert reports[0].items_removed == 9  # the flagged one stays
+        assert (await counts(db_engine))["items"] == 1
+        assert not task.done()  # asleep until the next pass
+    finally:
+        task.cancel()
