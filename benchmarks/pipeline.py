@@ -1,6 +1,7 @@
 """The whole pipeline over many feeds on loopback: throughput, CPU against bare feedparser, peak RSS.
 
 Run: .venv/bin/python benchmarks/pipeline.py [--feeds N] [--items M] [--repeat R] [--quick]
+     .venv/bin/python benchmarks/pipeline.py --fresh [--database-url URL]   (see benchmarks/fresh.py)
 
 A separate process (benchmarks/feedfarm.py) serves N synthetic RSS feeds of M items (~1 KB of HTML
 each) with ETag and Last-Modified, so its CPU is not counted here. This process runs the real
@@ -129,9 +130,16 @@ class Farm:
         return f"http://127.0.0.1:{self.port}/f/{number}.xml"
 
     def get(self, path: str) -> bytes:
-        """GET a path over the kept-alive control connection."""
-        self._conn.request("GET", path)
-        response = self._conn.getresponse()
+        """GET a path over the kept-alive control connection (opened again if the farm closed it
+        while idle, e.g. during a long child run)."""
+        try:
+            self._conn.request("GET", path)
+            response = self._conn.getresponse()
+        except (ConnectionError, http.client.HTTPException):
+            self._conn.close()
+            self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            self._conn.request("GET", path)
+            response = self._conn.getresponse()
         body = response.read()
         if response.status != 200:
             raise RuntimeError(f"feed farm answered {response.status} to {path}")
@@ -313,10 +321,42 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=3, help="new items per changed feed in (c)")
     parser.add_argument("--conns", type=int, default=4, help="fetcher and pool connections")
     parser.add_argument("--quick", action="store_true", help="a ~10 s smoke run: 150 x 20, R=2")
+    parser.add_argument(
+        "--fresh", action="store_true", help="drive `python -m bot fetch --once` as a child process"
+    )
+    parser.add_argument("--database-url", help="--fresh: PostgreSQL URL (default: temp SQLite)")
     args = parser.parse_args()
     if args.quick:
         args.feeds, args.items, args.repeat = 150, 20, 2
+    if args.fresh:
+        from benchmarks.fresh import fresh_bench
+
+        sys.exit(fresh_bench(args, Farm, bare_parse, reset_database))  # type: ignore[arg-type]
     sys.exit(asyncio.run(bench(args)))
+
+
+def reset_database(url: str) -> None:
+    """Empty the benchmark's database: remove the SQLite file, or recreate the PostgreSQL schema
+    named by the URL's `options=-csearch_path=…` (a schema of its own, never `public`)."""
+    if url.startswith("sqlite"):
+        path = Path(url.split(":///", 1)[1])
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    schema = url.rsplit("search_path%3D", 1)[-1].rsplit("search_path=", 1)[-1].split("&")[0]
+    if not schema or schema == "public" or not schema.replace("_", "").isalnum():
+        raise SystemExit("--database-url needs options=-csearch_path=<schema of its own>")
+
+    async def recreate() -> None:
+        engine = make_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                await conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        finally:
+            await engine.dispose()
+
+    asyncio.run(recreate())
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from bot.storage.engine import make_engine, migrate
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
+from bot.storage.retention import Retention, RetentionPolicy
 from bot.summaries import Summaries
 from bot.telegram import app as telegram_app
 from bot.telegram import webhook as telegram_webhook
@@ -82,6 +83,7 @@ class Runtime:
     fetcher: Fetcher
     pipeline: Pipeline
     db: DbAccess | None = None
+    retention: Retention | None = None
 
 
 @asynccontextmanager
@@ -124,12 +126,14 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
                     timeout=settings.fetch_timeout,
                     allow_private=settings.allow_private_urls,
                 ),
-                known=store,
                 limit=settings.summary_chars,
                 timeout=settings.fetch_timeout,
             ),
         )
-        yield Runtime(store, chats, OpsStore(db, on_flagged=hooks), live, fetcher, pipeline, db)
+        retention = Retention(db, RetentionPolicy(settings.keep_days, settings.keep_flagged_days))
+        yield Runtime(
+            store, chats, OpsStore(db, on_flagged=hooks), live, fetcher, pipeline, db, retention
+        )
 
 
 class _LateMessenger:
@@ -185,6 +189,9 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
         stack.callback(watch.cancel)
         stats = asyncio.create_task(log_periodically(STATS_INTERVAL), name="stats")
         stack.callback(stats.cancel)
+        if rt.retention is not None:
+            prune = asyncio.create_task(rt.retention.daily(utc_now), name="retention")
+            stack.callback(prune.cancel)
         log.info(
             "polling %d of %d sources; announcing to %s",
             sum(1 for s in sources if s.enabled),

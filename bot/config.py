@@ -104,6 +104,14 @@ class Settings(BaseSettings):
         default="127.0.0.1", min_length=1, validation_alias=AliasChoices("BOT_HTTP_HOST")
     )
     public_url: str | None = Field(default=None, validation_alias=AliasChoices("BOT_PUBLIC_URL"))
+    # Retention: unflagged items older than this go (0 keeps everything); flagged ones only when
+    # the second is set. Days, counted from when the bot first saw the item.
+    keep_days: int = Field(
+        default=180, ge=0, le=36500, validation_alias=AliasChoices("BOT_KEEP_DAYS")
+    )
+    keep_flagged_days: int | None = Field(
+        default=None, ge=1, le=36500, validation_alias=AliasChoices("BOT_KEEP_FLAGGED_DAYS")
+    )
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -3,12 +3,13 @@
 A run, in order:
 1. read the source's state (validators, failures) from the store;
 2. fetch with a conditional GET; a 304, or a body byte-identical to the last one, ends the run here;
-3. parse and match in a worker thread (feedparser is CPU-bound and must not stall the event loop);
-   an item whose texts were matched in the source's previous parse reuses that result;
-4. store new items, their matches and the new state in one transaction; items this pipeline
-   already stored for the source (at its last good run) are not sent to the store again;
-   before that, new flagged items get their review summary (`bot.summaries`: the article page
-   when the source's `fetch_article` asks for it, within the fetch timeout, else the feed text);
+3. parse and key the entries in a worker thread (feedparser is CPU-bound and must not stall the
+   event loop), ask the store once which keys it already knows (items it holds, and keys of items
+   retention removed), then normalize and match only the new entries in a worker thread: a known
+   item can change nothing, as the store keeps the first version of an item and its matches;
+4. new flagged items get their review summary (`bot.summaries`: the article page when the
+   source's `fetch_article` asks for it, within the fetch timeout, else the feed text);
+5. store new items, their matches and the new state in one transaction;
 5. hand newly flagged items to the messenger, unless this is the source's first sight (a backlog).
 A failure at 2 or 3 is counted on the source, which is then polled again after a capped exponential
 backoff that honours Retry-After; the other sources carry on.
@@ -28,17 +29,9 @@ from typing import Literal
 
 from bot.errors import FetchError, ParseError, PermanentFetchError, StoreError
 from bot.feeds.fetch import Fetcher
-from bot.feeds.parse import parse_feed
+from bot.feeds.parse import KeyedFeed, read_feed
 from bot.messengers.base import Messenger
-from bot.models import (
-    Fetched,
-    MatchedItem,
-    ParsedFeed,
-    Source,
-    SourceState,
-    TopicMatch,
-    Validators,
-)
+from bot.models import Fetched, MatchedItem, Source, SourceState, Validators
 from bot.storage.items import Store
 from bot.summaries import Summaries
 from bot.topics.matcher import Matcher
@@ -95,23 +88,6 @@ def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class _LastRun:
-    """What the last good run of a source leaves for the next one; only the last, so it stays small.
-
-    A changed feed usually repeats most of its items. Matching them again costs about a third of
-    the parse, and offering them to the store again costs about a quarter (its insert is built
-    for every row, even rows it then skips), yet neither can change the outcome: the store keeps
-    the first version of an item and its matches, and nothing deletes items.
-    """
-
-    matcher: Matcher
-    # The matches by hash of the item's texts (64 bits, salted per process): the texts
-    # themselves would cost a kilobyte an item to keep.
-    by_text: dict[int, tuple[TopicMatch, ...]]
-    stored: frozenset[str]  # keys of the items the store held after that run
-
-
 class Pipeline:
     """Runs sources through fetch → parse → match → store → announce."""
 
@@ -135,7 +111,6 @@ class Pipeline:
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 (jitter, not security)
         self._max_backoff = max_backoff
-        self._last: dict[str, _LastRun] = {}
         self._max_running = max_running
         self._summaries = summaries
 
@@ -198,16 +173,19 @@ class Pipeline:
                     source, fetched, state.validators, started, "unchanged"
                 )
             matcher = self.matcher
-            now = self._clock()
-            last = self._last.get(source.id)
-            known = last.by_text if last is not None and last.matcher is matcher else {}
-            items, by_text, feed = await asyncio.to_thread(
-                self._parse_and_match, source, fetched, matcher, now, known
-            )
+            feed = await asyncio.to_thread(self._read, source, fetched)
+            # No memory of earlier runs here: the store is asked, so a fresh process skips known
+            # items as cheaply as a long-running one, and retention cannot make them new again.
+            known = await self._store.known_keys(source.id, feed.keys, now=self._clock())
+            items = []
+            if len(known.keys) < len(feed.entries):
+                items = await asyncio.to_thread(
+                    self._normalize_and_match, feed, known.keys, matcher, self._clock()
+                )
         except (FetchError, ParseError) as exc:
             return await self._failed(source, exc, state.consecutive_failures, started)
 
-        offered = [m for m in items if m.item.key not in last.stored] if last else items
+        offered = items
         if self._summaries is not None:
             offered = await self._summaries.add(
                 source, offered, first_sight=state.first_sight, matcher=matcher
@@ -222,8 +200,8 @@ class Pipeline:
             now=now,
             next_poll=next_poll,
             announce=not state.first_sight,
+            refresh=known.refresh,
         )
-        self._last[source.id] = _LastRun(matcher, by_text, frozenset(m.item.key for m in items))
         if result.flagged:
             await self._messenger.announce(result.flagged)
         flagged = sum(1 for m in items if m.matches)
@@ -231,7 +209,7 @@ class Pipeline:
             "source=%s status=%s items=%d new=%d flagged=%d%s",
             source.id,
             fetched.status,
-            len(items),
+            len(feed.entries),
             result.new_items,
             len(result.flagged),
             " (first sight: stored, not announced)" if state.first_sight else "",
@@ -246,40 +224,33 @@ class Pipeline:
             time.perf_counter() - started,
             next_poll,
             state.first_sight,
-            len(items),
+            len(feed.entries),
             feed.hub,
             feed.self_url,
         )
 
     @staticmethod
-    def _parse_and_match(
-        source: Source,
-        fetched: Fetched,
-        matcher: Matcher,
-        now: datetime,
-        known: dict[int, tuple[TopicMatch, ...]],
-    ) -> tuple[list[MatchedItem], dict[int, tuple[TopicMatch, ...]], ParsedFeed]:
+    def _read(source: Source, fetched: Fetched) -> KeyedFeed:
         assert fetched.body is not None  # noqa: S101
-        feed = parse_feed(
+        feed = read_feed(
             fetched.body,
             source_id=source.id,
             url=fetched.url,
-            now=now,
             language=source.language,
             content_type=fetched.content_type,
         )
         if feed.warning:
             log.debug("source=%s feed is ill-formed but readable: %s", source.id, feed.warning)
-        by_text: dict[int, tuple[TopicMatch, ...]] = {}
-        out = []
-        for item in feed.items:
-            texts = hash((item.title, item.summary, item.language))
-            matches = known.get(texts)
-            if matches is None:
-                matches = matcher.match(item.title, item.summary, item.language)
-            by_text[texts] = matches
-            out.append(MatchedItem(item, matches))
-        return out, by_text, feed
+        return feed
+
+    @staticmethod
+    def _normalize_and_match(
+        feed: KeyedFeed, known: frozenset[str], matcher: Matcher, now: datetime
+    ) -> list[MatchedItem]:
+        return [
+            MatchedItem(item, matcher.match(item.title, item.summary, item.language))
+            for item in feed.items(now=now, skip=known)
+        ]
 
     async def _unchanged(
         self, source: Source, fetched: Fetched, old: Validators, started: float, outcome: Outcome

@@ -38,12 +38,6 @@ class ArticleSource(Protocol):
     async def article(self, url: str) -> Article | None: ...
 
 
-class KnownItems(Protocol):
-    """Tells which item keys of a source are already stored."""
-
-    async def known_keys(self, source_id: str, keys: Sequence[str]) -> set[str]: ...
-
-
 def wants_article(mode: str, feed_text: str) -> bool:
     """Whether a flagged item's page is fetched under `mode`, given its feed text."""
     if mode == "always":
@@ -60,12 +54,10 @@ class Summaries:
         self,
         *,
         articles: ArticleSource | None,
-        known: KnownItems,
         limit: int = 300,
         timeout: float = 20.0,
     ) -> None:
         self._articles = articles
-        self._known = known
         self._limit = limit
         self._timeout = timeout
         self._warned: set[str] = set()
@@ -78,12 +70,14 @@ class Summaries:
         first_sight: bool,
         matcher: Matcher | None = None,
     ) -> list[MatchedItem]:
-        """`items` with `review_summary` set on the flagged ones the store does not hold yet."""
-        flagged = [m for m in items if m.matches]
-        if not flagged:
+        """`items` with `review_summary` set on the flagged ones.
+
+        The pipeline hands over only items the store does not hold yet (it asks the store for
+        the feed's known keys first), so no page is fetched again after a restart.
+        """
+        fresh = [m for m in items if m.matches]
+        if not fresh:
             return list(items)
-        known = await self._known.known_keys(source.id, [m.item.key for m in flagged])
-        fresh = [m for m in flagged if m.item.key not in known]
         fetch = [
             m
             for m in fresh

@@ -178,3 +178,15 @@ def test_shipped_config_loads_whole() -> None:
     assert config.sources
     assert config.topics
     assert any(t.id == "azerbaijan-iran" for t in config.topics)
+
+
+def test_retention_settings_default_to_180_days_and_keep_flagged_items() -> None:
+    assert (load_settings({}).keep_days, load_settings({}).keep_flagged_days) == (180, None)
+    settings = load_settings({"BOT_KEEP_DAYS": "30", "BOT_KEEP_FLAGGED_DAYS": "365"})
+    assert (settings.keep_days, settings.keep_flagged_days) == (30, 365)
+    assert load_settings({"BOT_KEEP_DAYS": "0"}).keep_days == 0
+    with pytest.raises(ConfigError) as info:
+        load_settings({"BOT_KEEP_DAYS": "-1", "BOT_KEEP_FLAGGED_DAYS": "0"})
+    text = "\n".join(info.value.problems)
+    assert "BOT_KEEP_DAYS" in text
+    assert "BOT_KEEP_FLAGGED_DAYS" in text

@@ -57,7 +57,6 @@ def setup(
     fetcher = Fetcher(client)
     summaries = Summaries(
         articles=ArticleFetcher(fetcher, timeout=timeout, allow_private=allow_private),
-        known=store,
         limit=limit,
         timeout=timeout,
     )

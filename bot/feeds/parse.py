@@ -9,8 +9,11 @@ The only module that knows feedparser. Steps, in order:
    its HTML sanitizer, as step 5 reduces all markup to plain text. Anything it raises becomes
    `ParseError`.
 4. Refuse what is not a feed (an HTML page, a bot challenge, garbage): `ParseError`.
-5. Normalize each entry with the pure helpers of `bot.feeds.normalize`, drop placeholders (see
-   `_entry_to_item`), give each a key, and keep the first of items that share a key.
+5. Key each entry (`read_feed` → `KeyedFeed`): its title, GUID and link are normalized with the
+   pure helpers of `bot.feeds.normalize`, placeholders dropped (see `_head`), and of entries that
+   share a key the first is kept. Only then `KeyedFeed.items` normalizes the rest (summary, date,
+   language) of the entries a caller does not already know: for a feed seen before that is a few
+   entries of fifty, and the summary is most of the work.
 
 A bozo feed (ill-formed but readable) still yields its items; `ParsedFeed.warning` says why.
 """
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,12 +35,10 @@ from bot.feeds.normalize import (
     canonical_url,
     clean_summary,
     clean_title,
-    fix_mojibake,
     item_key,
     language_code,
     names_regional_zone,
     parse_date_text,
-    plain_text,
     to_utc,
     usable_identities,
 )
@@ -61,6 +62,33 @@ def parse_feed(
     max_bytes: int = MAX_BODY_BYTES,
 ) -> ParsedFeed:
     """Parse and normalize a feed body; raise ParseError when it holds no readable feed."""
+    feed = read_feed(
+        body,
+        source_id=source_id,
+        url=url,
+        language=language,
+        content_type=content_type,
+        max_bytes=max_bytes,
+    )
+    return ParsedFeed(
+        title=feed.title,
+        items=tuple(feed.items(now=now)),
+        warning=feed.warning,
+        hub=feed.hub,
+        self_url=feed.self_url,
+    )
+
+
+def read_feed(
+    body: bytes,
+    *,
+    source_id: str,
+    url: str,
+    language: str | None = None,
+    content_type: str | None = None,
+    max_bytes: int = MAX_BODY_BYTES,
+) -> KeyedFeed:
+    """Parse a feed body and key its entries, leaving the rest of normalization for `items`."""
     if not body.strip():
         raise ParseError("empty body")
     defused = defuse(body, max_bytes=max_bytes)
@@ -98,30 +126,79 @@ def parse_feed(
     fallback = (
         language_code(_text(feed, "language")) or _detail_language(feed) or language_code(language)
     )
-    drafts = [_draft(entry, base=url, now=now, language=fallback) for entry in entries]
-    items = _keyed(source_id, [d for d in drafts if d is not None], reject={home, url})
-    warning = "; ".join(notes)[:MAX_WARNING] or None
-    title = fix_mojibake(plain_text(_text(feed, "title")))
-    hub, self_url = _link(feed, "hub"), _link(feed, "self")
-    return ParsedFeed(title=title, items=tuple(items), warning=warning, hub=hub, self_url=self_url)
+    heads = [h for h in (_head(entry, base=url) for entry in entries) if h is not None]
+    return KeyedFeed(
+        title=clean_title(_text(feed, "title")),
+        warning="; ".join(notes)[:MAX_WARNING] or None,
+        source_id=source_id,
+        language=fallback,
+        entries=_keyed(heads, reject={home, url}),
+        hub=_link(feed, "hub"),
+        self_url=_link(feed, "self"),
+    )
 
 
-@dataclass(frozen=True, slots=True)
-class _Draft:
-    """An entry's normalized values, before its key is chosen."""
+@dataclass(slots=True)
+class _Head:
+    """What an entry's key needs: its title, GUID and link; its summary only when it must be read
+    to key the entry (no usable title, GUID or link) and is otherwise left for later."""
 
+    entry: Mapping[str, Any]
     guid: str | None
     url: str
     title: str
-    summary: str
-    published: datetime
-    language: str | None
+    summary: str | None = None
+
+    def text(self) -> str:
+        """The entry's summary, normalized once."""
+        if self.summary is None:
+            self.summary = _summary(self.entry)
+        return self.summary
 
 
-def _draft(
-    entry: Mapping[str, Any], *, base: str, now: datetime, language: str | None
-) -> _Draft | None:
-    """Normalize one entry; None for a placeholder that has nothing to read.
+@dataclass(frozen=True, slots=True)
+class KeyedFeed:
+    """A parsed feed whose entries have their keys but not yet their other normalized values.
+
+    Keys cost a fraction of normalizing an entry, so a caller can learn which entries it already
+    knows (`keys`) and normalize only the others (`items(skip=...)`).
+    """
+
+    title: str
+    warning: str | None
+    source_id: str
+    language: str | None  # the feed's language, for entries that name none
+    entries: tuple[tuple[str, _Head], ...]  # (key, head), first of each key, in feed order
+    hub: str | None = None  # the WebSub hub the feed advertises (<link rel="hub">)
+    self_url: str | None = None  # the feed's own URL as it states it (<link rel="self">)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The entries' keys, in feed order."""
+        return tuple(key for key, _ in self.entries)
+
+    def items(self, *, now: datetime, skip: Collection[str] = ()) -> list[Item]:
+        """The normalized items, in feed order, but for those whose keys are in `skip`."""
+        return [
+            Item(
+                source_id=self.source_id,
+                key=key,
+                url=head.url,
+                title=head.title,
+                summary=head.text(),
+                published=to_utc(_published(head.entry), now=now),
+                language=language_code(_text(head.entry, "language"))
+                or _detail_language(head.entry)
+                or self.language,
+                guid=head.guid,
+            )
+            for key, head in self.entries
+            if key not in skip
+        ]
+
+
+def _head(entry: Mapping[str, Any], *, base: str) -> _Head | None:
+    """An entry's identifying values; None for a placeholder that has nothing to read.
 
     A title is usable only if it has a letter: Tehran Times prints placeholders whose title is a
     bare page number. Such an item keeps its place only if its summary has text, which then
@@ -129,48 +206,37 @@ def _draft(
     neither a reader nor the topic filter could make anything of it.
     """
     title = clean_title(_text(entry, "title"))
-    summary = clean_summary(_body(entry))
+    summary = None
     if not _has_letter(title):
+        summary = _summary(entry)
         if not _has_letter(summary):
             return None
         title = _shorten(summary, FALLBACK_TITLE)
     link = canonical_url(_text(entry, "link"), base)
     guid = _text(entry, "id").strip() or None
-    return _Draft(
-        guid=guid,
-        url=link,
-        title=title,
-        summary=summary,
-        published=to_utc(_published(entry), now=now),
-        language=language_code(_text(entry, "language")) or _detail_language(entry) or language,
-    )
+    return _Head(entry=entry, guid=guid, url=link, title=title, summary=summary)
 
 
-def _keyed(source_id: str, drafts: list[_Draft], *, reject: set[str]) -> list[Item]:
-    """Items with their keys; of items that share a key, the first is kept."""
+def _summary(entry: Mapping[str, Any]) -> str:
+    return clean_summary(_body(entry))
+
+
+def _keyed(heads: list[_Head], *, reject: set[str]) -> tuple[tuple[str, _Head], ...]:
+    """Entries with their keys; of entries that share a key, the first is kept."""
     reject = {v for r in reject for v in (r, canonical_url(r)) if v}
     # A GUID that is really the home page or the feed's own address names no item.
     guids = usable_identities(
-        [None if d.guid and canonical_url(d.guid) in reject else d.guid for d in drafts],
+        [None if h.guid and canonical_url(h.guid) in reject else h.guid for h in heads],
         reject=reject,
     )
-    links = usable_identities([d.url for d in drafts], reject=reject)
-    items: dict[str, Item] = {}
-    for draft, guid, link in zip(drafts, guids, links, strict=True):
-        key = item_key(guid=guid, url=link, title=draft.title, summary=draft.summary)
-        if key in items:
-            continue
-        items[key] = Item(
-            source_id=source_id,
-            key=key,
-            url=draft.url,
-            title=draft.title,
-            summary=draft.summary,
-            published=draft.published,
-            language=draft.language,
-            guid=draft.guid,
-        )
-    return list(items.values())
+    links = usable_identities([h.url for h in heads], reject=reject)
+    keyed: dict[str, _Head] = {}
+    for head, guid, link in zip(heads, guids, links, strict=True):
+        # Only an entry with neither a usable GUID nor link is keyed by its text.
+        summary = head.text() if not (guid or link) else ""
+        key = item_key(guid=guid, url=link, title=head.title, summary=summary)
+        keyed.setdefault(key, head)
+    return tuple(keyed.items())
 
 
 def _body(entry: Mapping[str, Any]) -> str:

@@ -21,6 +21,7 @@ from bot.config import Config
 from bot.durations import parse_duration
 from bot.errors import ConfigError, FetchError, ParseError, StoreError
 from bot.feeds.fetch import Fetcher, make_client
+from bot.operator.compaction import KEEP_RECENT
 from bot.operator.edits import (
     AddMask,
     AddSource,
@@ -97,6 +98,10 @@ def register(subparsers: Any) -> None:
     audit = sub.add_parser("audit", help="the last changes: who, when, what, before and after")
     audit.add_argument("-n", type=int, default=10, metavar="N", help="how many (default 10)")
     sub.add_parser("undo", help="revert the last operator edit")
+    compact = sub.add_parser("compact", help="fold old edits into their net effect")
+    compact.add_argument(
+        "--keep", type=int, default=KEEP_RECENT, help="newest changes left as they are"
+    )
     sub.add_parser("reload", help="validate the files with the stored edits on top")
 
 
@@ -252,6 +257,16 @@ async def _undo(live: LiveConfig, config: Config, args: argparse.Namespace) -> N
     print(f"  {change(result.before, result.after)}")
 
 
+async def _compact(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
+    if not 0 <= args.keep <= 100_000:
+        raise ConfigError(["--keep must be between 0 and 100000"])
+    result = await live.compact(actor=actor(), keep_recent=args.keep)
+    if not result.remove:
+        print(f"nothing to compact: the newest {args.keep} changes are kept as they are")
+    else:
+        print(f"{result.summary}; {len(result.remove)} row(s) removed")
+
+
 async def _reload(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
     current = live.current
     enabled = sum(1 for s in current.sources if s.enabled)
@@ -292,6 +307,7 @@ _ACTIONS: dict[str, Handler] = {
     "testmatch": _testmatch,
     "audit": _audit,
     "undo": _undo,
+    "compact": _compact,
     "reload": _reload,
     **{
         name: _simple

@@ -29,6 +29,7 @@ from typing import Any
 from bot.config import sources_from_data
 from bot.errors import ConfigError, StoreError
 from bot.models import Source, Topic
+from bot.operator.compaction import AUTO_COMPACT_AT, KEEP_RECENT, Compaction, plan
 from bot.operator.edits import (
     ConfigData,
     Edit,
@@ -89,9 +90,16 @@ class LiveConfig:
     """Files plus stored edits, kept valid and current; listeners hear of every change."""
 
     def __init__(
-        self, *, config_dir: Path, overlay: OverlayStore, clock: Callable[[], datetime]
+        self,
+        *,
+        config_dir: Path,
+        overlay: OverlayStore,
+        clock: Callable[[], datetime],
+        compact_at: int = AUTO_COMPACT_AT,
+        compact_keep: int = KEEP_RECENT,
     ) -> None:
         self._dir = config_dir
+        self._compact_at, self._compact_keep = compact_at, compact_keep
         self._overlay = overlay
         self._clock = clock
         self._listeners: list[Listener] = []
@@ -185,6 +193,7 @@ class LiveConfig:
             effective = Effective(sources, topics, self._clock(), stale, len(rows) + 1)
             self._set(base, self._digest, after, change_id, effective)
         await self._notify(effective)
+        await self._compact_if_long(actor)
         return EditResult(summary, snap_before, snap_after, change_id)
 
     async def undo(self, *, actor: str) -> EditResult:
@@ -220,6 +229,51 @@ class LiveConfig:
             self._set(base, self._digest, after, change_id, effective)
         await self._notify(effective)
         return EditResult(summary, snap_before, snap_after, change_id)
+
+    async def compact(self, *, actor: str, keep_recent: int = KEEP_RECENT) -> Compaction:
+        """Fold old edits into their net effect (see `bot.operator.compaction`) and log what went.
+
+        Refused (ConfigError, nothing changes) if the compacted log would replay differently over
+        the files as they are: the rules say it cannot, and this makes sure.
+        """
+        async with self._lock:
+            base = self._require_base()
+            async with self._overlay.transaction() as tx:
+                rows = await tx.all_changes()
+                result = plan(rows, keep_recent=keep_recent)
+                if not result.remove:
+                    return result
+                gone = set(result.remove)
+                active = [r for r in rows if r.edit is not None and not r.undone]
+                kept = [r for r in active if r.id not in gone]
+                # Compared as the bot sees them: raw data may differ in keys that restate a
+                # default (a pause then a resume leaves `enabled = true` behind).
+                if _effective(base, active) != _effective(base, kept):
+                    raise ConfigError(
+                        ["compaction refused: the compacted log would replay differently"]
+                    )
+                await tx.delete(sorted(gone))
+                change_id = await tx.add(
+                    at=self._clock(),
+                    actor=actor,
+                    action="compact",
+                    target="edit log",
+                    summary=result.summary,
+                    edit=None,
+                    before=len(rows),
+                    after=len(rows) - len(gone) + 1,
+                )
+            self._version = max(self._version, change_id)
+        log.info("config edit #%d by %s: %s", change_id, actor, result.summary)
+        return result
+
+    async def _compact_if_long(self, actor: str) -> None:
+        """Compact once the log holds more than `compact_at` changes."""
+        if await self._overlay.count() > self._compact_at:
+            try:
+                await self.compact(actor=actor, keep_recent=self._compact_keep)
+            except ConfigError as exc:  # the edit itself stands; compaction waits for the next
+                log.warning("automatic compaction of the edit log skipped: %s", exc)
 
     async def record(self, *, actor: str, action: str, target: str, before: Any, after: Any) -> int:
         """Log a change made elsewhere (a channel added) in the audit trail; not undoable here."""
@@ -352,6 +406,14 @@ def _validate(
     if problems:
         raise ConfigError(problems)
     return sources, topics
+
+
+def _effective(base: ConfigData, rows: list[ChangeRow]) -> tuple[object, ...]:
+    """The sources and topics the rows replayed over the files give (or why they are invalid)."""
+    try:
+        return _validate(_replay(base, rows)[0], "", "")
+    except ConfigError as exc:
+        return tuple(exc.problems)
 
 
 def _edit_of(row: ChangeRow) -> Edit | None:

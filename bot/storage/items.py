@@ -13,10 +13,10 @@ import asyncio
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Row, Select, exists, select, update
+from sqlalchemy import BindParameter, Row, Select, bindparam, exists, null, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.errors import StoreError
@@ -28,6 +28,7 @@ from bot.models import (
     Validators,
 )
 from bot.storage.access import DbAccess
+from bot.storage.retention_tables import retired_keys as retired_t
 from bot.storage.rows import match_values, stored_items
 from bot.storage.tables import item_topics as topics_t
 from bot.storage.tables import items as items_t
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 _MAX_ERROR = 2000  # characters of a failure reason kept on the source
+_KEYS_PER_QUERY = 500  # keys per IN list: well under every backend's limit on parameters
+# A retired key still in its feed has its `last_seen` renewed at most this often (a write).
+RETIRED_REFRESH = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,16 @@ class SaveResult:
 
     new_items: int
     flagged: tuple[StoredItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class KnownKeys:
+    """Which of a feed's keys the store knows: items it holds, or keys of items it removed."""
+
+    keys: frozenset[str]
+    # Retired keys due for a new `last_seen` (pass them to `save_fetch(refresh=...)`), so that
+    # keys still in the feed outlive the window in which absent ones are pruned.
+    refresh: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -85,6 +99,35 @@ class Store:
         self._batch_size = batch_size
         self._unchanged: list[_Unchanged] = []
         self._unchanged_lock = asyncio.Lock()
+        # Built once: a statement executed for many rows is compiled once and then found in
+        # SQLAlchemy's cache, where one built per call (`.values([...])`) is compiled every time.
+        insert_items = self._db.insert(items_t).on_conflict_do_nothing(
+            index_elements=[items_t.c.source_id, items_t.c.key]
+        )
+        self._insert_items = insert_items.returning(items_t.c.id, items_t.c.key)
+        state = self._db.insert(state_t)
+        self._upsert_fetched = state.on_conflict_do_update(
+            index_elements=[state_t.c.source_id],
+            set_={
+                **{n: state.excluded[n] for n in _FETCHED_STATE},
+                "items_seen": state_t.c.items_seen + state.excluded.items_seen,
+            },
+        )
+        wanted: BindParameter[str] = bindparam("keys", expanding=True)
+        self._known = (
+            select(retired_t.c.key, retired_t.c.last_seen)
+            .where(retired_t.c.source_id == bindparam("source_id"), retired_t.c.key.in_(wanted))
+            .union_all(
+                select(items_t.c.key, null()).where(
+                    items_t.c.source_id == bindparam("source_id"), items_t.c.key.in_(wanted)
+                )
+            )
+        )
+        self._refresh_retired = (
+            update(retired_t)
+            .where(retired_t.c.source_id == bindparam("sid"), retired_t.c.key == bindparam("rkey"))
+            .values(last_seen=bindparam("seen"))
+        )
 
     async def sync_sources(
         self, configured: Sequence[Source], *, now: datetime | None = None
@@ -133,16 +176,19 @@ class Store:
             rows = (await conn.execute(select(state_t))).all()
         return {row.source_id: _state(row) for row in rows}
 
-    async def known_keys(self, source_id: str, keys: Sequence[str]) -> set[str]:
-        """Which of `keys` the store already holds for the source (to skip work on old items)."""
-        found: set[str] = set()
+    async def known_keys(self, source_id: str, keys: Sequence[str], *, now: datetime) -> KnownKeys:
+        """Which of `keys` the store already has for the source (an index-only read)."""
+        known: set[str] = set()
+        refresh: list[str] = []
+        stale = now - RETIRED_REFRESH
         async with self._db.read(f"reading the known items of {source_id}") as conn:
-            for batch in _batches(list(dict.fromkeys(keys)), self._batch_size):
-                query = select(items_t.c.key).where(
-                    items_t.c.source_id == source_id, items_t.c.key.in_(batch)
-                )
-                found.update((await conn.execute(query)).scalars())
-        return found
+            for batch in _batches(list(dict.fromkeys(keys)), _KEYS_PER_QUERY):
+                rows = await conn.execute(self._known, {"source_id": source_id, "keys": batch})
+                for key, retired_seen in rows:
+                    known.add(key)
+                    if retired_seen is not None and retired_seen < stale:
+                        refresh.append(key)
+        return KnownKeys(frozenset(known), tuple(refresh))
 
     async def save_fetch(
         self,
@@ -153,8 +199,12 @@ class Store:
         now: datetime,
         next_poll: datetime,
         announce: bool,
+        refresh: Sequence[str] = (),
     ) -> SaveResult:
-        """Store a good fetch in one transaction; `flagged`: new matched items, if `announce`."""
+        """Store a good fetch in one transaction; `flagged`: new matched items, if `announce`.
+
+        `refresh`: retired keys seen in the feed again (see `KnownKeys.refresh`).
+        """
         unique: dict[str, MatchedItem] = {}
         for matched in items:
             if matched.item.source_id != source_id:
@@ -165,57 +215,64 @@ class Store:
         async with self._db.write(f"saving the fetch of {source_id}") as conn:
             ids: dict[str, int] = {}
             for batch in _batches(ordered, self._batch_size):
-                stmt = (
-                    self._db.insert(items_t)
-                    .values([_item_row(m, now) for m in batch])
-                    .on_conflict_do_nothing(index_elements=[items_t.c.source_id, items_t.c.key])
-                    .returning(items_t.c.id, items_t.c.key)
-                )
-                ids.update({key: item_id for item_id, key in (await conn.execute(stmt)).all()})
+                rows = [_item_row(m, now) for m in batch]
+                result = await conn.execute(self._insert_items, rows)
+                ids.update({key: item_id for item_id, key in result.all()})
             new = [(ids[m.item.key], m) for m in ordered if m.item.key in ids]
             matches = [
                 match_values(item_id, m, now) for item_id, matched in new for m in matched.matches
             ]
             if matches:
                 await conn.execute(topics_t.insert(), matches)
-            await self._upsert_state(
-                conn,
-                source_id,
-                {
-                    "etag": validators.etag,
-                    "last_modified": validators.last_modified,
-                    "body_hash": validators.body_hash,
-                    "last_attempt": now,
-                    "last_success": now,
-                    "consecutive_failures": 0,
-                    "last_error": None,
-                    "next_poll": next_poll,
-                },
-                seen=len(new),
-            )
+            if refresh:
+                await conn.execute(
+                    self._refresh_retired,
+                    [{"sid": source_id, "rkey": key, "seen": now} for key in refresh],
+                )
+            state = {
+                "source_id": source_id,
+                "etag": validators.etag,
+                "last_modified": validators.last_modified,
+                "body_hash": validators.body_hash,
+                "last_attempt": now,
+                "last_success": now,
+                "consecutive_failures": 0,
+                "last_error": None,
+                "next_poll": next_poll,
+                "last_parsed": now,
+                "items_seen": len(new),
+            }
+            await conn.execute(self._upsert_fetched, state)
             flagged: tuple[StoredItem, ...] = ()
             if announce and any(m.matches for _, m in new):
-                name = await conn.scalar(
-                    select(sources_t.c.name).where(sources_t.c.id == source_id)
-                )
-                flagged = tuple(
-                    StoredItem(
-                        id=item_id,
-                        item=m.item,
-                        source_name=name or source_id,
-                        first_seen=now.astimezone(UTC),
-                        matches=m.matches,
-                        review_summary=m.review_summary,
-                    )
-                    # Oldest first, so that announcements read in the order things happened.
-                    for item_id, m in sorted(
-                        new, key=lambda pair: (pair[1].item.published, pair[0])
-                    )
-                    if m.matches
-                )
-                for hook in self._on_flagged:
-                    await hook(conn, flagged, now)
+                flagged = await self._flagged(conn, source_id, new, now)
         return SaveResult(new_items=len(new), flagged=flagged)
+
+    async def _flagged(
+        self,
+        conn: AsyncConnection,
+        source_id: str,
+        new: Sequence[tuple[int, MatchedItem]],
+        now: datetime,
+    ) -> tuple[StoredItem, ...]:
+        """The new matched items to announce, after the `on_flagged` hooks have run on them."""
+        name = await conn.scalar(select(sources_t.c.name).where(sources_t.c.id == source_id))
+        flagged = tuple(
+            StoredItem(
+                id=item_id,
+                item=m.item,
+                source_name=name or source_id,
+                first_seen=now.astimezone(UTC),
+                matches=m.matches,
+                review_summary=m.review_summary,
+            )
+            # Oldest first, so that announcements read in the order things happened.
+            for item_id, m in sorted(new, key=lambda pair: (pair[1].item.published, pair[0]))
+            if m.matches
+        )
+        for hook in self._on_flagged:
+            await hook(conn, flagged, now)
+        return flagged
 
     async def save_not_modified(
         self,
@@ -300,7 +357,7 @@ class Store:
 
     async def _upsert_unchanged(self, conn: AsyncConnection, batch: Sequence[_Unchanged]) -> None:
         # One statement per set of columns, executed for many rows: building and compiling an
-        # upsert per row cost more than the write itself. The same row as `_upsert_state(seen=0)`.
+        # upsert per row cost more than the write itself. The same row as `save_fetch`'s, with no items.
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for pending in batch:
             row = {"source_id": pending.source_id, "items_seen": 0, **pending.values}
@@ -313,17 +370,19 @@ class Store:
             )
             await conn.execute(stmt, rows)
 
-    async def _upsert_state(
-        self, conn: AsyncConnection, source_id: str, values: dict[str, Any], *, seen: int
-    ) -> None:
-        defaults = {"consecutive_failures": 0, "items_seen": seen}
-        stmt = self._db.insert(state_t).values(source_id=source_id, **{**defaults, **values})
-        await conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[state_t.c.source_id],
-                set_={**values, "items_seen": state_t.c.items_seen + seen},
-            )
-        )
+
+# The state columns a good fetch sets (and `items_seen`, which it adds to).
+_FETCHED_STATE = (
+    "etag",
+    "last_modified",
+    "body_hash",
+    "last_attempt",
+    "last_success",
+    "consecutive_failures",
+    "last_error",
+    "next_poll",
+    "last_parsed",
+)
 
 
 def _batches(rows: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:

@@ -1,4 +1,4 @@
-"""The operator edit log in the database: read it, append to it, mark an edit undone.
+"""The operator edit log in the database: read it, append to it, mark an edit undone, compact it.
 
 Edits that change the config go through `transaction()`, which serializes writers across every
 process on the database (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped advisory lock),
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, text, update
+from sqlalchemy import Row, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.storage.access import DbAccess
@@ -82,6 +82,17 @@ class OverlayTransaction:
         )
         return int(result.scalar_one())
 
+    async def all_changes(self) -> list[ChangeRow]:
+        """Every change, edits, undos and records alike, oldest first."""
+        rows = await self._conn.execute(select(changes_t).order_by(changes_t.c.id))
+        return [_row(r) for r in rows]
+
+    async def delete(self, change_ids: list[int]) -> None:
+        """Remove changes (compaction: the caller has checked that the log means the same)."""
+        for start in range(0, len(change_ids), 500):
+            batch = change_ids[start : start + 500]
+            await self._conn.execute(delete(changes_t).where(changes_t.c.id.in_(batch)))
+
     async def mark_undone(self, change_id: int) -> None:
         """Mark an edit undone: it is no longer replayed."""
         await self._conn.execute(
@@ -104,6 +115,11 @@ class OverlayStore:
         """The newest change's id (0 when none): it grows with every edit, undo and record."""
         async with self._db.read("reading the operator edit version") as conn:
             return int(await conn.scalar(select(func.coalesce(func.max(changes_t.c.id), 0))) or 0)
+
+    async def count(self) -> int:
+        """How many changes the log holds."""
+        async with self._db.read("counting operator changes") as conn:
+            return int(await conn.scalar(select(func.count()).select_from(changes_t)) or 0)
 
     async def audit(self, n: int) -> list[ChangeRow]:
         """The newest `n` changes, newest first."""

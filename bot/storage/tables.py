@@ -94,6 +94,8 @@ source_state = Table(
     Column("last_error", Text),
     Column("next_poll", UTCDateTime),
     Column("items_seen", Integer, nullable=False, default=0),
+    # The last good fetch whose body was parsed (not a 304): retired keys absent from it may go.
+    Column("last_parsed", UTCDateTime),
 )
 
 items = Table(

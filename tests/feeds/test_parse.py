@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ParseError
-from bot.feeds.parse import parse_feed
+from bot.feeds.parse import parse_feed, read_feed
 from bot.feeds.safety import MAX_MARKUP
 from bot.models import Item, ParsedFeed
 
@@ -515,3 +515,20 @@ def test_an_oversized_body_is_refused():
     with pytest.raises(ParseError, match="too large"):
         parse(body, max_bytes=1_000)
     assert parse(body, max_bytes=10_000).title == "x" * 2_000
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FEEDS.iterdir() if p.is_file()))
+def test_keyed_entries_give_the_same_items_and_skip_the_known_ones(name: str) -> None:
+    body = (FEEDS / name).read_bytes()
+    kwargs = {"source_id": "src", "url": FEED_URL}
+    if name.endswith(".html"):  # pages, not feeds
+        with pytest.raises(ParseError):
+            read_feed(body, **kwargs)
+        return
+    whole = parse_feed(body, now=NOW, **kwargs)
+    keyed = read_feed(body, **kwargs)
+    assert keyed.keys == tuple(i.key for i in whole.items)
+    assert tuple(keyed.items(now=NOW)) == whole.items
+    known = set(keyed.keys[::2])
+    rest = keyed.items(now=NOW, skip=known)
+    assert rest == [i for i in whole.items if i.key not in known]
