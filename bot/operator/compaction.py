@@ -12,6 +12,10 @@ recent edits exactly as before; the rules only look at the older rows, among the
 3. every old edit of a source goes when a newer old edit removes that source (the removal
    undoes them all, whatever the files say).
 
+Folding may move a term within its group (remove-then-add appends it; the folded log leaves it
+where the files have it): order carries no meaning to the matcher, so configs are compared with
+`unordered`, which sorts terms, masks and vetoes.
+
 Old records (changes made elsewhere, such as a channel added) stay: they are the audit trail, not
 edits. Unreadable edits stay too: nothing is known of what they set.
 """
@@ -19,8 +23,9 @@ edits. Unreadable edits stay too: nothing is known of what they set.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from bot.models import TermGroup, Topic
 from bot.operator.edits import (
     AddMask,
     AddSource,
@@ -133,3 +138,16 @@ def _slot(edit: Edit) -> tuple[str, ...] | None:
 def _fold(term: str) -> str:
     # As bot.operator.edits folds terms when it finds them in a topic.
     return normalize(term.strip().replace("*", " *"))
+
+
+def unordered(topics: Sequence[Topic]) -> tuple[Topic, ...]:
+    """The topics with terms, masks and vetoes sorted: equal when they match the same way."""
+    return tuple(
+        replace(
+            t,
+            groups=tuple(TermGroup(g.name, tuple(sorted(g.terms))) for g in t.groups),
+            masks=tuple(sorted(t.masks)),
+            vetoes=tuple(sorted(t.vetoes)),
+        )
+        for t in topics
+    )

@@ -29,7 +29,7 @@ from typing import Any
 from bot.config import sources_from_data
 from bot.errors import ConfigError, StoreError
 from bot.models import Source, Topic
-from bot.operator.compaction import AUTO_COMPACT_AT, KEEP_RECENT, Compaction, plan
+from bot.operator.compaction import AUTO_COMPACT_AT, KEEP_RECENT, Compaction, plan, unordered
 from bot.operator.edits import (
     ConfigData,
     Edit,
@@ -411,7 +411,8 @@ def _validate(
 def _effective(base: ConfigData, rows: list[ChangeRow]) -> tuple[object, ...]:
     """The sources and topics the rows replayed over the files give (or why they are invalid)."""
     try:
-        return _validate(_replay(base, rows)[0], "", "")
+        sources, topics = _validate(_replay(base, rows)[0], "", "")
+        return sources, unordered(topics)
     except ConfigError as exc:
         return tuple(exc.problems)
 
