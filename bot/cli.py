@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from bot import app
+from bot import app, review_cli
 from bot.config import Config, load_config
 from bot.errors import BotError, ConfigError
 from bot.operator import cli as config_cli
@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     latest.add_argument("--json", action="store_true", help="one JSON object a line")
     sub.add_parser("check-config", help="validate the environment, sources.toml and topics.toml")
     config_cli.register(sub)
+    review_cli.register(sub)
     return parser
 
 
@@ -198,4 +199,5 @@ _COMMANDS = {
     "latest": _cmd_latest,
     "check-config": _cmd_check_config,
     "config": config_cli.run,
+    **review_cli.COMMANDS,
 }
