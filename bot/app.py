@@ -21,10 +21,11 @@ from bot.errors import ConfigError
 from bot.feeds.fetch import Fetcher, make_client
 from bot.messengers.base import Messenger
 from bot.messengers.console import ConsoleMessenger
-from bot.models import Source, StoredItem
+from bot.models import Source, StoredItem, Story
 from bot.operator.alerts import AlertPolicy, ConfigAlerts, SourceAlerts
 from bot.operator.live import Effective, LiveConfig
 from bot.pipeline import Pipeline, SourceReport
+from bot.review.stories import Grouper, Rules
 from bot.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
@@ -32,6 +33,7 @@ from bot.storage.engine import make_engine, migrate
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
+from bot.storage.stories import StoryStore
 from bot.telegram import app as telegram_app
 from bot.telegram.admin import make_admin_handlers
 from bot.telegram.commands import make_handlers
@@ -60,6 +62,12 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
         await engine.dispose()
 
 
+def story_store(db: DbAccess, settings: Settings) -> StoryStore:
+    """Stories grouped with the bot's rules (window from BOT_STORY_WINDOW)."""
+    window = timedelta(seconds=settings.story_window)
+    return StoryStore(db, Grouper(Rules(window=window)), window=window)
+
+
 @dataclass(slots=True)
 class Runtime:
     """The long-lived parts shared by `run` and `fetch --once`."""
@@ -67,6 +75,7 @@ class Runtime:
     store: Store
     chats: ChatStore
     ops: OpsStore
+    stories: StoryStore
     live: LiveConfig
     fetcher: Fetcher
     pipeline: Pipeline
@@ -82,10 +91,11 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
         await migrate(engine)
         db = DbAccess(engine)  # one per engine: every store's SQLite writers share its lock
         chats = ChatStore(db)
-        # Flagged items enter the outbox in the transaction that stores them; without Telegram
-        # there is nobody to deliver to, so nothing is queued.
+        stories = story_store(db, settings)
+        # Matched items get their story, then flagged ones enter the outbox, in the transaction
+        # that stores them; without Telegram there is nobody to deliver to, so nothing is queued.
         hooks = [chats.enqueue] if settings.telegram_bot_token else []
-        store = Store(db, on_flagged=hooks)
+        store = Store(db, on_flagged=hooks, on_matched=[stories.assign])
         live = LiveConfig(config_dir=settings.config_dir, overlay=OverlayStore(db), clock=utc_now)
         effective = await live.load()
         await store.sync_sources(effective.sources)
@@ -107,7 +117,9 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
             clock=utc_now,
             max_backoff=settings.max_backoff,
         )
-        yield Runtime(store, chats, OpsStore(db, on_flagged=hooks), live, fetcher, pipeline)
+        yield Runtime(
+            store, chats, OpsStore(db, on_flagged=hooks), stories, live, fetcher, pipeline
+        )
 
 
 class _LateMessenger:
@@ -260,7 +272,25 @@ async def fetch_once(
         return await rt.pipeline.run_all(sources)
 
 
-async def latest(config: Config, *, n: int, topic: str | None) -> list[StoredItem]:
-    """The newest flagged items, newest first."""
-    async with open_store(config.settings) as store:
-        return await store.latest(n, topics=[topic] if topic else None)
+async def latest(config: Config, *, n: int, topic: str | None) -> list[Story]:
+    """The newest stories (each once, with its outlets), newest first."""
+    engine = make_engine(config.settings.database_url)
+    try:
+        await migrate(engine)
+        stories = story_store(DbAccess(engine), config.settings)
+        return await stories.stories(limit=n, topics=[topic] if topic else None)
+    finally:
+        await engine.dispose()
+
+
+async def review_stories(
+    config: Config, *, topic: str, since: datetime, until: datetime
+) -> list[Story]:
+    """Stories of `topic` with a report published in [since, until), for the review."""
+    engine = make_engine(config.settings.database_url)
+    try:
+        await migrate(engine)
+        stories = story_store(DbAccess(engine), config.settings)
+        return await stories.stories(since=since, until=until, topics=[topic])
+    finally:
+        await engine.dispose()

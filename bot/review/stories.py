@@ -133,8 +133,9 @@ class Grouper:
 
     def _decide(self, new: Evidence) -> Hashable | None:
         best: tuple[float, Hashable] | None = None
+        weights: dict[str, float] = {}  # stem → weight, worked out once per decision
         for entry in self._candidates(new):
-            score = self._score(new, entry)
+            score = self._score(new, entry, weights)
             if score is not None and (best is None or score > best[0]):
                 best = (score, entry.story)
         return None if best is None else best[1]
@@ -152,7 +153,7 @@ class Grouper:
         top = heapq.nlargest(self.rules.candidates, counts.items(), key=itemgetter(1))
         return [self._entries[key] for key, _ in top]
 
-    def _score(self, new: Evidence, entry: _Entry) -> float | None:
+    def _score(self, new: Evidence, entry: _Entry, weights: dict[str, float]) -> float | None:
         """The similarity if `entry` reports the same event as `new`, else None (rules 1–6)."""
         rules, old = self.rules, entry.evidence
         first = self._first.get(entry.story, old.published)
@@ -168,23 +169,23 @@ class Grouper:
             return None
         if not new.same_language(old):
             return 1.0 if self._same_day_names(new, old) else None
-        overall = self._dice(new.stems, old.stems, "s:")
-        content = self._dice(new.content, old.content, "s:")
+        overall = self._dice(new.stems, old.stems, weights)
+        content = self._dice(new.content, old.content, weights)
         near = abs(new.published - old.published) <= rules.near_gap
         if overall < (rules.threshold if near else rules.strict) or content < rules.content:
             return None
-        if not self._same_act(new, old):
+        if not self._same_act(new, old, weights):
             return None
         return overall
 
-    def _same_act(self, a: Evidence, b: Evidence) -> bool:
+    def _same_act(self, a: Evidence, b: Evidence, weights: dict[str, float]) -> bool:
         """The headlines tell of the same act: enough of one title's content words (weighted)
         stand somewhere in the other report. Two headlines with no content words pass."""
         if not a.title_content or not b.title_content:
             return True
         for title, other in ((a.title_content, b.stems), (b.title_content, a.stems)):
-            total = sum(self._weight("s:" + s) for s in title)
-            shared = sum(self._weight("s:" + s) for s in title & other)
+            total = sum(self._weight(s, weights) for s in title)
+            shared = sum(self._weight(s, weights) for s in title & other)
             if shared >= self.rules.headline * total:
                 return True
         return False
@@ -196,17 +197,21 @@ class Grouper:
         rare = [s for s in new.skeletons & old.skeletons if self._df("k:" + s) <= limit]
         return len(rare) >= 2
 
-    def _dice(self, a: frozenset[str], b: frozenset[str], prefix: str) -> float:
+    def _dice(self, a: frozenset[str], b: frozenset[str], weights: dict[str, float]) -> float:
         if not a or not b:
             return 0.0
         weight = self._weight
-        shared = sum(weight(prefix + s) for s in a & b)
-        total = sum(weight(prefix + s) for s in a) + sum(weight(prefix + s) for s in b)
+        shared = sum(weight(s, weights) for s in a & b)
+        total = sum(weight(s, weights) for s in a) + sum(weight(s, weights) for s in b)
         return 2 * shared / total
 
-    def _weight(self, key: str) -> float:
+    def _weight(self, stem: str, memo: dict[str, float]) -> float:
         # Inverse document frequency over the window: the beat's everyday words weigh little.
-        return math.log(1 + (len(self._entries) + 1) / (self._df(key) + 1))
+        found = memo.get(stem)
+        if found is None:
+            ratio = (len(self._entries) + 1) / (self._df("s:" + stem) + 1)
+            found = memo[stem] = math.log(1 + ratio)
+        return found
 
     def _df(self, key: str) -> int:
         posting = self._index.get(key)

@@ -40,6 +40,8 @@ chats = Table(
     Column("last_error", Text),
     Column("created", UTCDateTime, nullable=False),
     Column("updated", UTCDateTime, nullable=False),
+    # instant | digest | both: single messages, the daily review, or both (migration 0005)
+    Column("mode", String(10), nullable=False, server_default="instant"),
 )
 
 subscriptions = Table(

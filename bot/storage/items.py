@@ -79,10 +79,14 @@ class Store:
         db: AsyncEngine | DbAccess,
         *,
         on_flagged: Sequence[FlaggedHook] = (),
+        on_matched: Sequence[FlaggedHook] = (),
         batch_size: int = 500,
     ) -> None:
         self._db = DbAccess.of(db)
         self._on_flagged = tuple(on_flagged)
+        # Run first, with every new matched item, announced or not (a first sight's backlog
+        # still belongs to stories).
+        self._on_matched = tuple(on_matched)
         self._batch_size = batch_size
         self._unchanged: list[_Unchanged] = []
         self._unchanged_lock = asyncio.Lock()
@@ -184,7 +188,8 @@ class Store:
                 seen=len(new),
             )
             flagged: tuple[StoredItem, ...] = ()
-            if announce and any(m.matches for _, m in new):
+            wanted = announce or bool(self._on_matched)
+            if wanted and any(m.matches for _, m in new):
                 name = await conn.scalar(
                     select(sources_t.c.name).where(sources_t.c.id == source_id)
                 )
@@ -202,7 +207,11 @@ class Store:
                     )
                     if m.matches
                 )
-                for hook in self._on_flagged:
+                for hook in self._on_matched:
+                    await hook(conn, flagged, now)
+                if not announce:
+                    flagged = ()
+                for hook in self._on_flagged if flagged else ():
                     await hook(conn, flagged, now)
         return SaveResult(new_items=len(new), flagged=flagged)
 

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
 import bot.storage.chat_tables
-import bot.storage.overlay_tables  # noqa: F401  (their tables join the shared metadata on import)
+import bot.storage.overlay_tables
+import bot.storage.story_tables  # noqa: F401  (their tables join the shared metadata on import)
 from bot.errors import ConfigError, StoreError
 from bot.storage.engine import (
     alembic_config,

@@ -12,7 +12,8 @@ from alembic import context
 from sqlalchemy import Connection
 
 import bot.storage.chat_tables
-import bot.storage.overlay_tables  # noqa: F401  (their tables join the shared metadata on import)
+import bot.storage.overlay_tables
+import bot.storage.story_tables  # noqa: F401  (their tables join the shared metadata on import)
 from bot.storage.engine import WRITE_OPTIONS, make_engine
 from bot.storage.tables import metadata
 
