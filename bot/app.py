@@ -36,9 +36,11 @@ from bot.storage.overlay import OverlayStore
 from bot.storage.stories import StoryStore
 from bot.telegram import app as telegram_app
 from bot.telegram.admin import make_admin_handlers
-from bot.telegram.commands import make_handlers
+from bot.telegram.commands import COMMANDS, make_handlers
 from bot.telegram.delivery import DeliveryWorker
 from bot.telegram.messenger import TelegramMessenger, TelegramSender
+from bot.telegram.review_commands import REVIEW_COMMANDS, make_review_handlers
+from bot.telegram.review_job import ReviewJob
 from bot.topics.matcher import compile_topics
 
 log = logging.getLogger(__name__)
@@ -193,9 +195,10 @@ async def _start_telegram(
     application = telegram_app.build_application(
         token, base_url=settings.telegram_api_base_url, handlers=[]
     )
+    sender = TelegramSender(application.bot, link_previews=settings.link_previews)
     worker = DeliveryWorker(
         rt.chats,
-        TelegramSender(application.bot, link_previews=settings.link_previews),
+        sender,
         topic_names=topic_names,
         tz=settings.timezone,
         clock=utc_now,
@@ -244,10 +247,35 @@ async def _start_telegram(
             ),
         ]
     )
+    review = ReviewJob(
+        rt.chats,
+        rt.stories,
+        sender,
+        topic_names=lambda: {t.id: t.name for t in rt.live.current.topics},
+        tz=settings.timezone,
+        clock=utc_now,
+    )
+    hour, minute = settings.digest_time
+    application.add_handlers(
+        make_review_handlers(
+            chat_store=rt.chats,
+            review=review,
+            default_topics=default_topics,
+            clock=utc_now,
+            review_time=f"{hour:02d}:{minute:02d}",
+        )
+    )
     stack.push_async_callback(telegram_app.stop, application)
-    await telegram_app.start(application, webhook_url=settings.webhook_url, port=settings.port)
+    await telegram_app.start(
+        application,
+        webhook_url=settings.webhook_url,
+        port=settings.port,
+        commands=(*COMMANDS, *REVIEW_COMMANDS),
+    )
     worker.start()
     stack.push_async_callback(worker.stop)
+    review.start(hour, minute)
+    stack.push_async_callback(review.shutdown)
     return config_alerts.on_error
 
 

@@ -64,7 +64,8 @@ class OutboxStore:
     async def enqueue(
         self, conn: AsyncConnection, flagged: Sequence[StoredItem], now: datetime
     ) -> None:
-        """A FlaggedHook: one pending row per (item, active chat subscribed to its topics)."""
+        """A FlaggedHook: one pending row per (item, active chat subscribed to its topics);
+        chats in "digest" mode get the daily review instead."""
         for stored in flagged:
             if not stored.topics:
                 continue
@@ -79,7 +80,7 @@ class OutboxStore:
                 literal(0, Integer),
                 literal(now, UTCDateTime),
                 literal(now, UTCDateTime),
-            ).where(chats.c.active.is_(True), wanted)
+            ).where(chats.c.active.is_(True), chats.c.mode != "digest", wanted)
             names = ["item_id", "chat_id", "status", "attempts", "created", "updated"]
             stmt = self._db.insert(outbox).from_select(names, rows)
             await conn.execute(stmt.on_conflict_do_nothing())
