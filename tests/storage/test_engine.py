@@ -40,6 +40,8 @@ TABLES = {
     "subscriptions",
     "outbox",
     "config_changes",
+    "story_items",
+    "digests_sent",
 }
 
 

@@ -1,4 +1,4 @@
-"""The media review: stories of flagged items, each chat's delivery mode, daily reviews sent.
+"""The media review: stories of flagged items, edits in the outbox, chat modes, reviews sent.
 
 Revision ID: 0005
 Revises: 0003
@@ -52,10 +52,18 @@ def upgrade() -> None:
         "chats",
         sa.Column("mode", sa.String(10), nullable=False, server_default="instant"),
     )
+    # A later report of a story edits the chat's message instead of sending a new one.
+    op.add_column("outbox", sa.Column("kind", sa.String(10), nullable=False, server_default="send"))
+    op.add_column("outbox", sa.Column("story_id", sa.Integer(), nullable=True))
+    op.add_column("outbox", sa.Column("edited", _TIME, nullable=True))
 
 
 def downgrade() -> None:
     """Drop them again."""
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("edited")
+        batch.drop_column("story_id")
+        batch.drop_column("kind")
     with op.batch_alter_table("chats") as batch:
         batch.drop_column("mode")
     op.drop_table("digests_sent")
