@@ -90,6 +90,12 @@ class OutboxStore:
     ) -> None:
         """A FlaggedHook: one pending row per (item, active chat subscribed to its topics);
         chats in "digest" mode get the daily review instead."""
+        found = await conn.execute(
+            select(story_items.c.item_id, story_items.c.story_id).where(
+                story_items.c.item_id.in_([s.id for s in flagged])
+            )
+        )
+        stories: dict[int, int] = {item_id: story_id for item_id, story_id in found.all()}
         for stored in flagged:
             if not stored.topics:
                 continue
@@ -97,9 +103,7 @@ class OutboxStore:
                 subscriptions.c.chat_id == chats.c.chat_id,
                 subscriptions.c.topic_id.in_(list(stored.topics)),
             )
-            story = await conn.scalar(
-                select(story_items.c.story_id).where(story_items.c.item_id == stored.id)
-            )
+            story = stories.get(stored.id)
             # A chat that has (or will have) a message for the story gets an edit instead.
             posted_rows = outbox.alias("posted")
             posted = exists().where(
