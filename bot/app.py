@@ -22,10 +22,11 @@ from bot.feeds.article import ArticleFetcher
 from bot.feeds.fetch import Fetcher, make_client
 from bot.messengers.base import Messenger
 from bot.messengers.console import ConsoleMessenger
-from bot.models import Source, StoredItem
+from bot.models import Source, StoredItem, Story
 from bot.operator.alerts import AlertPolicy, ConfigAlerts, SourceAlerts
 from bot.operator.live import Effective, LiveConfig
 from bot.pipeline import Pipeline, SourceReport
+from bot.review.stories import Grouper, Rules
 from bot.runstats import log_periodically
 from bot.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
@@ -35,16 +36,19 @@ from bot.storage.items import Store
 from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
 from bot.storage.retention import Retention, RetentionPolicy
+from bot.storage.stories import StoryStore
 from bot.summaries import Summaries
 from bot.telegram import app as telegram_app
 from bot.telegram import webhook as telegram_webhook
 from bot.telegram.admin import make_admin_handlers
 from bot.telegram.article_command import make_article_handlers
-from bot.telegram.commands import make_handlers
+from bot.telegram.commands import COMMANDS, make_handlers
 from bot.telegram.delivery import DeliveryWorker, Sender
 from bot.telegram.messenger import TelegramMessenger, TelegramSender
 from bot.telegram.pacing import Pacer
 from bot.telegram.replying import Replier
+from bot.telegram.review_commands import REVIEW_COMMANDS, make_review_handlers
+from bot.telegram.review_job import ReviewJob
 from bot.topics.matcher import compile_topics
 from bot.web.handlers import TelegramWebhook
 from bot.web.metrics import CountingSender
@@ -72,6 +76,12 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
         await engine.dispose()
 
 
+def story_store(db: DbAccess, settings: Settings) -> StoryStore:
+    """Stories grouped with the bot's rules (window from BOT_STORY_WINDOW)."""
+    window = timedelta(seconds=settings.story_window)
+    return StoryStore(db, Grouper(Rules(window=window)), window=window)
+
+
 @dataclass(slots=True)
 class Runtime:
     """The long-lived parts shared by `run` and `fetch --once`."""
@@ -79,6 +89,7 @@ class Runtime:
     store: Store
     chats: ChatStore
     ops: OpsStore
+    stories: StoryStore
     live: LiveConfig
     fetcher: Fetcher
     pipeline: Pipeline
@@ -96,10 +107,11 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
         await migrate(engine)
         db = DbAccess(engine)  # one per engine: every store's SQLite writers share its lock
         chats = ChatStore(db)
-        # Flagged items enter the outbox in the transaction that stores them; without Telegram
-        # there is nobody to deliver to, so nothing is queued.
+        stories = story_store(db, settings)
+        # Matched items get their story, then flagged ones enter the outbox, in the transaction
+        # that stores them; without Telegram there is nobody to deliver to, so nothing is queued.
         hooks = [chats.enqueue] if settings.telegram_bot_token else []
-        store = Store(db, on_flagged=hooks)
+        store = Store(db, on_flagged=hooks, on_matched=[stories.assign])
         live = LiveConfig(config_dir=settings.config_dir, overlay=OverlayStore(db), clock=utc_now)
         effective = await live.load()
         await store.sync_sources(effective.sources)
@@ -132,7 +144,15 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
         )
         retention = Retention(db, RetentionPolicy(settings.keep_days, settings.keep_flagged_days))
         yield Runtime(
-            store, chats, OpsStore(db, on_flagged=hooks), live, fetcher, pipeline, db, retention
+            store,
+            chats,
+            OpsStore(db, on_flagged=hooks),
+            stories,
+            live,
+            fetcher,
+            pipeline,
+            db,
+            retention,
         )
 
 
@@ -274,8 +294,27 @@ async def _start_telegram(
                 clock=utc_now,
                 default_topics=default_topics,
                 replier=replier,
+                stories=rt.stories,
             ),
         ]
+    )
+    review = ReviewJob(
+        rt.chats,
+        rt.stories,
+        sender,
+        topic_names=lambda: {t.id: t.name for t in rt.live.current.topics},
+        tz=settings.timezone,
+        clock=utc_now,
+    )
+    hour, minute = settings.digest_time
+    application.add_handlers(
+        make_review_handlers(
+            chat_store=rt.chats,
+            review=review,
+            default_topics=default_topics,
+            clock=utc_now,
+            review_time=f"{hour:02d}:{minute:02d}",
+        )
     )
     stack.push_async_callback(telegram_app.stop, application)
     if web is not None and settings.webhook_url:
@@ -295,9 +334,12 @@ async def _start_telegram(
         webhook_url=settings.webhook_url,
         port=settings.port,
         serve_webhook=web is None,
+        commands=(*COMMANDS, *REVIEW_COMMANDS),
     )
     worker.start()
     stack.push_async_callback(worker.stop)
+    review.start(hour, minute)
+    stack.push_async_callback(review.shutdown)
     return config_alerts.on_error
 
 
@@ -355,7 +397,25 @@ async def fetch_once(
         return await rt.pipeline.run_all(sources)
 
 
-async def latest(config: Config, *, n: int, topic: str | None) -> list[StoredItem]:
-    """The newest flagged items, newest first."""
-    async with open_store(config.settings) as store:
-        return await store.latest(n, topics=[topic] if topic else None)
+async def latest(config: Config, *, n: int, topic: str | None) -> list[Story]:
+    """The newest stories (each once, with its outlets), newest first."""
+    engine = make_engine(config.settings.database_url)
+    try:
+        await migrate(engine)
+        stories = story_store(DbAccess(engine), config.settings)
+        return await stories.stories(limit=n, topics=[topic] if topic else None)
+    finally:
+        await engine.dispose()
+
+
+async def review_stories(
+    config: Config, *, topic: str, since: datetime, until: datetime
+) -> list[Story]:
+    """Stories of `topic` with a report published in [since, until), for the review."""
+    engine = make_engine(config.settings.database_url)
+    try:
+        await migrate(engine)
+        stories = story_store(DbAccess(engine), config.settings)
+        return await stories.stories(since=since, until=until, topics=[topic])
+    finally:
+        await engine.dispose()

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from bot import app, review_cli
+from bot import app, review_cli, summary_cli
 from bot.config import Config, load_config
 from bot.errors import BotError, ConfigError
 from bot.operator import cli as config_cli
@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "extract":  # reads a page, not the config files
         _setup_logging("WARNING", None)
-        return review_cli.run_extract(args)
+        return summary_cli.run_extract(args)
     try:
         config = load_config()
     except ConfigError as exc:
@@ -63,13 +63,16 @@ def _parser() -> argparse.ArgumentParser:
         "match", help="run the topic filter over JSON Lines (id, title, summary)"
     )
     match.add_argument("file", metavar="FILE", help="a JSON Lines file, or - for standard input")
-    latest = sub.add_parser("latest", help="the newest flagged items")
-    latest.add_argument("-n", type=int, default=10, metavar="N", help="how many (default 10)")
+    latest = sub.add_parser("latest", help="the newest stories, each with its outlets")
+    latest.add_argument(
+        "-n", type=int, default=10, metavar="N", help="how many stories (default 10)"
+    )
     latest.add_argument("--topic", metavar="T", help="only this topic")
     latest.add_argument("--json", action="store_true", help="one JSON object a line")
     sub.add_parser("check-config", help="validate the environment, sources.toml and topics.toml")
     config_cli.register(sub)
     review_cli.register(sub)
+    summary_cli.register(sub)
     return parser
 
 
@@ -159,30 +162,7 @@ def _match_stream(matcher: Matcher, src: TextIO, dst: TextIO) -> int:
 
 
 def _cmd_latest(config: Config, args: argparse.Namespace) -> int:
-    if not 1 <= args.n <= 1000:
-        print("-n must be between 1 and 1000", file=sys.stderr)
-        return EXIT_CONFIG
-    if args.topic and args.topic not in {t.id for t in config.topics}:
-        print(f"unknown topic {args.topic!r}; see config/topics.toml", file=sys.stderr)
-        return EXIT_CONFIG
-    items = asyncio.run(app.latest(config, n=args.n, topic=args.topic))
-    tz = config.settings.timezone
-    for stored in items:
-        if args.json:
-            record = {
-                "title": stored.item.title,
-                "url": stored.item.url,
-                "source": stored.source_name,
-                "published": stored.item.published.isoformat(),
-                "topics": list(stored.topics),
-            }
-            print(json.dumps(record, ensure_ascii=False))
-        else:
-            when = stored.item.published.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-            print(f"{when}  {stored.source_name}: {stored.item.title}\n    {stored.item.url}")
-    if not items and not args.json:
-        print("no flagged items yet")
-    return EXIT_OK
+    return review_cli.cmd_latest(config, args)
 
 
 def _cmd_check_config(config: Config, args: argparse.Namespace) -> int:
@@ -203,5 +183,6 @@ _COMMANDS = {
     "latest": _cmd_latest,
     "check-config": _cmd_check_config,
     "config": config_cli.run,
-    "summarize": review_cli.run_summarize,
+    **review_cli.COMMANDS,
+    "summarize": summary_cli.run_summarize,
 }

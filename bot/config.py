@@ -112,6 +112,12 @@ class Settings(BaseSettings):
     keep_flagged_days: int | None = Field(
         default=None, ge=1, le=36500, validation_alias=AliasChoices("BOT_KEEP_FLAGGED_DAYS")
     )
+    story_window: Annotated[int, NoDecode] = Field(
+        default=48 * 3600, validation_alias=AliasChoices("BOT_STORY_WINDOW")
+    )
+    digest_time: Annotated[tuple[int, int], NoDecode] = Field(
+        default=(9, 0), validation_alias=AliasChoices("BOT_DIGEST_TIME")
+    )
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -147,6 +153,24 @@ class Settings(BaseSettings):
         if not 3600 <= seconds <= 90 * 86400:
             raise ValueError("must be between 1h and 90d")
         return seconds
+
+    @field_validator("story_window", mode="before")
+    @classmethod
+    def _story_window(cls, value: Any) -> Any:
+        seconds = parse_duration(value) if isinstance(value, str) else int(value)
+        if not 3600 <= seconds <= 14 * 86400:
+            raise ValueError("must be between 1h and 14d")
+        return seconds
+
+    @field_validator("digest_time", mode="before")
+    @classmethod
+    def _digest_time(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            m = re.fullmatch(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*", value)
+            if m is None:
+                raise ValueError(f"{value!r} is not a time of day; write e.g. 09:00")
+            return (int(m.group(1)), int(m.group(2)))
+        return value
 
     @field_validator("max_backoff", mode="before")
     @classmethod

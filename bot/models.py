@@ -192,3 +192,29 @@ class SourceState:
     def first_sight(self) -> bool:
         """No successful fetch yet: its current items are a backlog, not news."""
         return self.last_success is None
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """Reports of one event: its first report's id, and the flagged items, earliest first."""
+
+    id: int
+    reports: tuple[StoredItem, ...]
+
+    @property
+    def first(self) -> StoredItem:
+        """The first report: its title and summary stand for the story."""
+        return self.reports[0]
+
+    @property
+    def latest(self) -> datetime:
+        """When the newest report was published."""
+        return max(r.item.published for r in self.reports)
+
+    @property
+    def outlets(self) -> tuple[StoredItem, ...]:
+        """One report per outlet (its first), in the order they reported."""
+        seen: dict[str, StoredItem] = {}
+        for report in self.reports:
+            seen.setdefault(report.item.source_id, report)
+        return tuple(seen.values())

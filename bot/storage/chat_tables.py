@@ -25,6 +25,8 @@ from bot.storage.tables import UTCDateTime, metadata
 PENDING = "pending"
 SENT = "sent"
 DROPPED = "dropped"
+SEND = "send"
+EDIT = "edit"
 
 chats = Table(
     "chats",
@@ -40,6 +42,8 @@ chats = Table(
     Column("last_error", Text),
     Column("created", UTCDateTime, nullable=False),
     Column("updated", UTCDateTime, nullable=False),
+    # instant | digest | both: single messages, the daily review, or both (migration 0005)
+    Column("mode", String(10), nullable=False, server_default="instant"),
 )
 
 subscriptions = Table(
@@ -75,6 +79,11 @@ outbox = Table(
     Column("updated", UTCDateTime, nullable=False),
     Column("message_id", BigInteger),  # Telegram's id of the delivered message
     Column("last_error", Text),
+    # Migration 0005: "send" posts the item; "edit" adds it to the message already posted for
+    # its story (the story's "send" row in this chat), whose `edited` is the last edit's time.
+    Column("kind", String(10), nullable=False, server_default="send"),
+    Column("story_id", Integer),
+    Column("edited", UTCDateTime),
     UniqueConstraint("item_id", "chat_id"),
     # The worker: a chat's pending rows in order, and which chats have any.
     Index(None, "status", "chat_id", "id"),

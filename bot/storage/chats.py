@@ -19,13 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.chat_tables import DROPPED, PENDING, chats, outbox, subscriptions
 from bot.storage.outbox import MAX_ERROR, OutboxStore, Outgoing
+from bot.storage.story_tables import digests_sent
 from bot.storage.tables import UTCDateTime, item_topics
 
-__all__ = ["KINDS", "Chat", "ChatStore", "Outgoing"]
+__all__ = ["KINDS", "MODES", "Chat", "ChatStore", "Outgoing"]
 
 log = logging.getLogger(__name__)
 
 KINDS = ("private", "group", "supergroup", "channel")
+MODES = ("instant", "digest", "both")  # single messages, the daily review, or both
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,7 @@ class Chat:
     last_error: str | None
     added_by: int | None = None  # Telegram user who subscribed / operator who added a channel
     first_failure: datetime | None = None  # when the current run of failures began
+    mode: str = "instant"  # see MODES
 
 
 class ChatStore(OutboxStore):
@@ -199,6 +202,39 @@ class ChatStore(OutboxStore):
             await conn.execute(delete(chats).where(chats.c.chat_id == old_id))
         log.info("chat %d migrated to %d", old_id, new_id)
 
+    # --- the media review ----------------------------------------------------------------------
+
+    async def set_mode(self, chat_id: int, mode: str, *, now: datetime) -> Chat | None:
+        """Instant messages, the daily review, or both; None when the chat is unknown.
+
+        Switching to "digest" drops the chat's pending instant messages (the review covers them).
+        """
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        async with self._db.write(f"setting the mode of chat {chat_id}") as conn:
+            await conn.execute(
+                update(chats).where(chats.c.chat_id == chat_id).values(mode=mode, updated=now)
+            )
+            if mode == "digest":
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.chat_id == chat_id, outbox.c.status == PENDING)
+                    .values(status=DROPPED, last_error="digest mode", updated=now)
+                )
+            return await self._chat(conn, chat_id)
+
+    async def claim_review(self, chat_id: int, day: str, *, stories: int, now: datetime) -> bool:
+        """Take the chat's review of `day` (YYYY-MM-DD): True for the one caller, in any process,
+        that inserted the row; everyone else (a second process, a restart) gets False."""
+        stmt = (
+            self._db.insert(digests_sent)
+            .values(chat_id=chat_id, day=day, stories=stories, created=now)
+            .on_conflict_do_nothing()
+            .returning(digests_sent.c.chat_id)
+        )
+        async with self._db.write(f"claiming the review of chat {chat_id} for {day}") as conn:
+            return (await conn.scalar(stmt)) is not None
+
     # --- chat failures ---------------------------------------------------------------------------
 
     async def record_unavailable(self, chat_id: int, *, error: str, now: datetime) -> Chat | None:
@@ -258,4 +294,5 @@ def _chat(row: Row[Any], topics: Sequence[str]) -> Chat:
         last_error=row.last_error,
         added_by=row.added_by,
         first_failure=row.first_failure,
+        mode=row.mode,
     )

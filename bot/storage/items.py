@@ -92,10 +92,14 @@ class Store:
         db: AsyncEngine | DbAccess,
         *,
         on_flagged: Sequence[FlaggedHook] = (),
+        on_matched: Sequence[FlaggedHook] = (),
         batch_size: int = 500,
     ) -> None:
         self._db = DbAccess.of(db)
         self._on_flagged = tuple(on_flagged)
+        # Run first, with every new matched item, announced or not (a first sight's backlog
+        # still belongs to stories).
+        self._on_matched = tuple(on_matched)
         self._batch_size = batch_size
         self._unchanged: list[_Unchanged] = []
         self._unchanged_lock = asyncio.Lock()
@@ -244,8 +248,8 @@ class Store:
             }
             await conn.execute(self._upsert_fetched, state)
             flagged: tuple[StoredItem, ...] = ()
-            if announce and any(m.matches for _, m in new):
-                flagged = await self._flagged(conn, source_id, new, now)
+            if (announce or self._on_matched) and any(m.matches for _, m in new):
+                flagged = await self._flagged(conn, source_id, new, now, announce=announce)
         return SaveResult(new_items=len(new), flagged=flagged)
 
     async def _flagged(
@@ -254,8 +258,14 @@ class Store:
         source_id: str,
         new: Sequence[tuple[int, MatchedItem]],
         now: datetime,
+        *,
+        announce: bool,
     ) -> tuple[StoredItem, ...]:
-        """The new matched items to announce, after the `on_flagged` hooks have run on them."""
+        """The new matched items to announce, after the hooks have run on them.
+
+        `on_matched` hooks (stories) see every new matched item, also a first sight's backlog;
+        `on_flagged` hooks (the outbox) only those that are announced.
+        """
         name = await conn.scalar(select(sources_t.c.name).where(sources_t.c.id == source_id))
         flagged = tuple(
             StoredItem(
@@ -270,6 +280,10 @@ class Store:
             for item_id, m in sorted(new, key=lambda pair: (pair[1].item.published, pair[0]))
             if m.matches
         )
+        for hook in self._on_matched:
+            await hook(conn, flagged, now)
+        if not announce:
+            return ()
         for hook in self._on_flagged:
             await hook(conn, flagged, now)
         return flagged

@@ -23,8 +23,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.errors import StoreError
 from bot.models import StoredItem
 from bot.storage.access import DbAccess
-from bot.storage.chat_tables import DROPPED, PENDING, SENT, chats, outbox, subscriptions
+from bot.storage.chat_tables import (
+    DROPPED,
+    EDIT,
+    PENDING,
+    SEND,
+    SENT,
+    chats,
+    outbox,
+    subscriptions,
+)
 from bot.storage.rows import item_from_row, match_from_row, review_summary
+from bot.storage.story_tables import story_items
 from bot.storage.tables import UTCDateTime, item_topics, items, sources
 
 MAX_ERROR = 1000  # characters of a failure reason kept
@@ -39,6 +49,20 @@ class Outgoing:
     thread_id: int | None
     item: StoredItem  # matches limited to the chat's topics (all of them if none overlap)
     attempts: int
+    kind: str = SEND  # SEND: a new message; EDIT: add the item to its story's message
+    story_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EditTarget:
+    """A story's message in a chat, and the later reports it should name."""
+
+    outbox_id: int  # the row that posted it
+    message_id: int
+    edited: datetime | None  # when it was last edited
+    first: StoredItem  # the report it was posted for
+    later: tuple[StoredItem, ...]  # reports to name under "Also:", in order
+    pending: tuple[int, ...]  # outbox ids of the edit rows this edit settles
 
 
 @dataclass(slots=True)
@@ -64,7 +88,14 @@ class OutboxStore:
     async def enqueue(
         self, conn: AsyncConnection, flagged: Sequence[StoredItem], now: datetime
     ) -> None:
-        """A FlaggedHook: one pending row per (item, active chat subscribed to its topics)."""
+        """A FlaggedHook: one pending row per (item, active chat subscribed to its topics);
+        chats in "digest" mode get the daily review instead."""
+        found = await conn.execute(
+            select(story_items.c.item_id, story_items.c.story_id).where(
+                story_items.c.item_id.in_([s.id for s in flagged])
+            )
+        )
+        stories: dict[int, int] = {item_id: story_id for item_id, story_id in found.all()}
         for stored in flagged:
             if not stored.topics:
                 continue
@@ -72,17 +103,32 @@ class OutboxStore:
                 subscriptions.c.chat_id == chats.c.chat_id,
                 subscriptions.c.topic_id.in_(list(stored.topics)),
             )
-            rows = select(
-                literal(stored.id, Integer),
-                chats.c.chat_id,
-                literal(PENDING, String),
-                literal(0, Integer),
-                literal(now, UTCDateTime),
-                literal(now, UTCDateTime),
-            ).where(chats.c.active.is_(True), wanted)
-            names = ["item_id", "chat_id", "status", "attempts", "created", "updated"]
-            stmt = self._db.insert(outbox).from_select(names, rows)
-            await conn.execute(stmt.on_conflict_do_nothing())
+            story = stories.get(stored.id)
+            # A chat that has (or will have) a message for the story gets an edit instead.
+            posted_rows = outbox.alias("posted")
+            posted = exists().where(
+                posted_rows.c.chat_id == chats.c.chat_id,
+                posted_rows.c.story_id == story,
+                posted_rows.c.kind == SEND,
+                posted_rows.c.status != DROPPED,
+            )
+            later = story is not None and story != stored.id
+            for kind, which in ((SEND, ~posted), (EDIT, posted)) if later else ((SEND, None),):
+                rows = select(
+                    literal(stored.id, Integer),
+                    chats.c.chat_id,
+                    literal(PENDING, String),
+                    literal(0, Integer),
+                    literal(now, UTCDateTime),
+                    literal(now, UTCDateTime),
+                    literal(kind, String),
+                    literal(story, Integer),
+                ).where(chats.c.active.is_(True), chats.c.mode != "digest", wanted)
+                if which is not None:
+                    rows = rows.where(which)
+                names = ["item_id", "chat_id", "status", "attempts", "created", "updated"]
+                stmt = self._db.insert(outbox).from_select([*names, "kind", "story_id"], rows)
+                await conn.execute(stmt.on_conflict_do_nothing())
 
     async def pending_chats(self) -> list[int]:
         """Active chats with at least one pending row."""
@@ -131,6 +177,8 @@ class OutboxStore:
                 outbox.c.id.label("outbox_id"),
                 outbox.c.chat_id,
                 outbox.c.attempts,
+                outbox.c.kind,
+                outbox.c.story_id,
                 chats.c.thread_id,
                 items,
                 sources.c.name.label("source_name"),
@@ -178,8 +226,104 @@ class OutboxStore:
                 matches=tuple(match_from_row(m) for m in chosen),
                 review_summary=review_summary(r),
             )
-            out.append(Outgoing(r.outbox_id, r.chat_id, r.thread_id, stored, r.attempts))
+            out.append(
+                Outgoing(
+                    r.outbox_id, r.chat_id, r.thread_id, stored, r.attempts, r.kind, r.story_id
+                )
+            )
         return out
+
+    # --- edits of a story's message --------------------------------------------------------------
+
+    async def edit_target(self, chat_id: int, story_id: int) -> EditTarget | None:
+        """The chat's posted message of the story and the reports to add; None if none was posted."""
+        mine = (outbox.c.chat_id == chat_id, outbox.c.story_id == story_id)
+        anchor_query = (
+            select(outbox.c.id, outbox.c.message_id, outbox.c.edited, outbox.c.item_id)
+            .where(*mine, outbox.c.kind == SEND, outbox.c.status == SENT)
+            .where(outbox.c.message_id.is_not(None))
+            .order_by(outbox.c.id)
+            .limit(1)
+        )
+        later_query = (
+            select(outbox.c.id, outbox.c.item_id, outbox.c.status)
+            .where(*mine, outbox.c.kind == EDIT, outbox.c.status.in_([PENDING, SENT]))
+            .order_by(outbox.c.id)
+        )
+        async with self._db.read(f"reading the story message of chat {chat_id}") as conn:
+            anchor = (await conn.execute(anchor_query)).first()
+            if anchor is None:
+                return None
+            later = (await conn.execute(later_query)).all()
+            ids = [anchor.item_id, *(r.item_id for r in later)]
+            reports = await self._reports(conn, chat_id, ids)
+        return EditTarget(
+            outbox_id=anchor.id,
+            message_id=anchor.message_id,
+            edited=anchor.edited,
+            first=reports[anchor.item_id],
+            later=tuple(reports[r.item_id] for r in later if r.item_id in reports),
+            pending=tuple(r.id for r in later if r.status == PENDING),
+        )
+
+    async def _reports(
+        self, conn: AsyncConnection, chat_id: int, item_ids: Sequence[int]
+    ) -> dict[int, StoredItem]:
+        rows = (
+            await conn.execute(
+                select(items, sources.c.name.label("source_name"))
+                .join(sources, sources.c.id == items.c.source_id)
+                .where(items.c.id.in_(list(item_ids)))
+            )
+        ).all()
+        found = (
+            await conn.execute(
+                select(item_topics)
+                .where(item_topics.c.item_id.in_(list(item_ids)))
+                .order_by(item_topics.c.topic_id)
+            )
+        ).all()
+        subscribed = set(
+            (
+                await conn.scalars(
+                    select(subscriptions.c.topic_id).where(subscriptions.c.chat_id == chat_id)
+                )
+            ).all()
+        )
+        out = {}
+        for r in rows:
+            matches = [m for m in found if m.item_id == r.id]
+            chosen = [m for m in matches if m.topic_id in subscribed] or matches
+            out[r.id] = StoredItem(
+                id=r.id,
+                item=item_from_row(r),
+                source_name=r.source_name,
+                first_seen=r.first_seen,
+                matches=tuple(match_from_row(m) for m in chosen),
+            )
+        return out
+
+    async def mark_edited(self, target: EditTarget, *, now: datetime) -> None:
+        """The edit was accepted: its rows are sent, and the message's last edit is now."""
+        async with self._db.write(f"marking message {target.message_id} edited") as conn:
+            await conn.execute(
+                update(outbox).where(outbox.c.id == target.outbox_id).values(edited=now)
+            )
+            if target.pending:
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(list(target.pending)), outbox.c.status == PENDING)
+                    .values(status=SENT, message_id=target.message_id, updated=now)
+                )
+
+    async def drop_rows(self, outbox_ids: Sequence[int], *, reason: str, now: datetime) -> None:
+        """Give up on several rows at once (an edit Telegram refused)."""
+        async with self._db.write(f"dropping {len(outbox_ids)} message(s)") as conn:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(list(outbox_ids)), outbox.c.status == PENDING)
+                .values(status=DROPPED, last_error=reason[:MAX_ERROR], updated=now)
+            )
 
     async def mark_sent(self, outbox_id: int, *, message_id: int | None, now: datetime) -> bool:
         """Telegram accepted the message: the row is done, the chat's failure run ends.

@@ -23,8 +23,10 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandl
 from bot.errors import StoreError
 from bot.markup import escape_text
 from bot.models import Source, Topic
+from bot.review.listing import latest_html
 from bot.storage.chats import Chat, ChatStore
 from bot.storage.items import Store
+from bot.storage.stories import StoryStore
 from bot.telegram.group_admins import AdminCache, Verdict, may_change_subscription
 from bot.telegram.replying import Replier, send_reply
 from bot.telegram.texts import (
@@ -91,8 +93,10 @@ class SubscriberCommands:
         tz: tzinfo,
         clock: Clock,
         default_topics: Callable[[], Sequence[str]] | None = None,
+        stories: StoryStore | None = None,
     ) -> None:
         self.chat_store, self.store, self.tz, self.clock = chat_store, store, tz, clock
+        self.stories = stories  # with it, /latest lists stories (each once, with its outlets)
         self._topics, self._sources, self._default_topics = topics, sources, default_topics
 
     def commands(self) -> Mapping[str, _Handler]:
@@ -158,10 +162,14 @@ class SubscriberCommands:
             return LATEST_USAGE
         _, mine = await self._followed(ask.chat_id)
         wanted = list(mine) or self._defaults()
-        items = await self.store.latest(min(n, LATEST_MAX), topics=wanted) if wanted else []
         footer = [] if mine else [NOT_SUBSCRIBED]
         if n > LATEST_MAX:
             footer.insert(0, f"(/latest shows at most {LATEST_MAX} items.)")
+        if self.stories is not None:
+            found = await self.stories.stories(limit=min(n, LATEST_MAX), topics=wanted)
+            about = names_text(wanted, self._names())
+            return latest_html(found, heading=f"Latest about {about}:", tz=self.tz, footer=footer)
+        items = await self.store.latest(min(n, LATEST_MAX), topics=wanted) if wanted else []
         return latest_text(
             items, topic_names=self._names(), topics=wanted, tz=self.tz, footer=footer
         )
@@ -241,6 +249,7 @@ def make_handlers(
     clock: Clock,
     default_topics: Callable[[], Sequence[str]] | None = None,
     replier: Replier | None = None,
+    stories: StoryStore | None = None,
 ) -> list[BaseHandler[Any, Any, Any]]:
     """The command handlers and the group-migration handler, bound to their dependencies.
 
@@ -257,6 +266,7 @@ def make_handlers(
         tz=tz,
         clock=clock,
         default_topics=default_topics,
+        stories=stories,
     )
     only_new_messages = filters.UpdateType.MESSAGE  # not edits, not channel posts
     admins = AdminCache()

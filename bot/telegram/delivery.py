@@ -12,7 +12,9 @@ Per message, in order:
 1. the chat's turn (per-chat pacing or pause), then a place in the overall rate (`Pacer`);
 2. send (HTML; after "can't parse entities", the plain-text form);
 3. on acceptance mark the row sent at once — after a crash only in-flight messages can repeat;
-4. on failure: flood control pauses the chat and resends; network errors, timeouts and 5xx are
+4. a row of kind "edit" (a later report of a story the chat already has a message for) edits
+   that message instead (`_edit`: coalesced, at most once a minute, never a new message);
+5. on failure: flood control pauses the chat and resends; network errors, timeouts and 5xx are
    resent after a capped backoff; "chat unavailable" (blocked, kicked, not found) is retried
    later and deactivates the chat only after `unavailable_after` failures in a row spanning at
    least `unavailable_span`; a migrated group moves to its supergroup; any other refusal drops
@@ -29,13 +31,14 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from bot.errors import (
     ChatMigratedError,
     ChatUnavailableError,
+    DeliveryError,
     MessageRejectedError,
     RetryLaterError,
     StoreError,
@@ -43,6 +46,9 @@ from bot.errors import (
     UnparsableMessageError,
 )
 from bot.formatting import format_plain, format_telegram
+from bot.models import StoredItem
+from bot.review.also import with_also
+from bot.storage.chat_tables import EDIT
 from bot.storage.chats import ChatStore, Outgoing
 from bot.telegram.pacing import Pacer
 
@@ -54,6 +60,10 @@ class Sender(Protocol):
 
     async def send(self, chat_id: int, text: str, *, html: bool, thread_id: int | None) -> int:
         """Send `text` to the chat (and forum thread); the id Telegram gave the message."""
+        ...
+
+    async def edit(self, chat_id: int, message_id: int, text: str, *, html: bool) -> None:
+        """Replace the text of a message sent before."""
         ...
 
 
@@ -68,6 +78,7 @@ class Policy:
     backoff_max: float = 300.0
     recheck: float = 30.0  # safety look at the outbox, besides `wake`
     max_in_flight: int = 8  # sends at once; the HTTP client's CPU is the limit, not Telegram
+    edit_gap: float = 60.0  # at most one edit of a message in this time (coalescing the rest)
 
 
 @dataclass(slots=True)
@@ -80,6 +91,11 @@ class _Attempt:
 
 
 _UNKNOWN = object()  # no row read ahead for the chat
+
+
+def _posted(out: Outgoing, first: StoredItem) -> Outgoing:
+    """An Outgoing for the story's first report, to render the message as it was posted."""
+    return replace(out, item=first)
 
 
 class DeliveryWorker:
@@ -253,6 +269,11 @@ class DeliveryWorker:
         if out is None:
             self._unschedule(chat_id)
             return
+        if out.kind == EDIT and out.story_id is not None:
+            delay = await self._edit(out, out.story_id)
+            self._hold_for(chat_id, delay)
+            self._schedule(chat_id, max(delay, self._pacer.chat_wait(chat_id, self._monotonic())))
+            return
         # The pacer says exactly how long to wait for the overall rate (ASYNC110).
         while (wait := self._pacer.acquire(chat_id, self._monotonic())) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)
@@ -337,6 +358,60 @@ class DeliveryWorker:
         if self._on_delivered is not None:
             self._on_delivered((now - out.item.first_seen).total_seconds())
         return True, more, 0.0
+
+    async def _edit(self, out: Outgoing, story_id: int) -> float:
+        """Add the story's later reports to its message; seconds before the chat's next turn.
+
+        Several pending reports of one story become one edit, and a message is edited at most
+        once per `Policy.edit_gap` (the chat waits meanwhile, and more reports may join the edit). An
+        edit Telegram refuses (message too old or deleted, not modified) sends nothing else:
+        its rows are dropped and logged.
+        """
+        chat_id = out.chat_id
+        target = await self._chats.edit_target(chat_id, story_id)
+        if target is None:
+            log.warning("delivery: chat %d: no message of story %d to edit", chat_id, story_id)
+            await self._chats.drop_rows(
+                [out.outbox_id], reason="no message to edit", now=self._clock()
+            )
+            return 0.0
+        if target.edited is not None:
+            gap = timedelta(seconds=self._policy.edit_gap)
+            wait = (target.edited + gap - self._clock()).total_seconds()
+            if wait > 0:
+                return wait
+        while (wait := self._pacer.acquire(chat_id, self._monotonic())) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(wait)
+        text = with_also(
+            self._format(_posted(out, target.first), html=True), target.first, target.later
+        )
+        pending = list(target.pending) or [out.outbox_id]
+        try:
+            try:
+                await self._sender.edit(chat_id, target.message_id, text, html=True)
+            finally:
+                self._pacer.release(self._monotonic())
+        except RetryLaterError as exc:
+            log.warning("delivery: %s; pausing it %.0f s", exc, exc.retry_after)
+            self._pacer.pause(chat_id, exc.retry_after, self._monotonic())
+            return 0.0
+        except TransientDeliveryError as exc:
+            attempt = self._attempts.setdefault(out.outbox_id, _Attempt(text))
+            attempt.errors += 1
+            await self._chats.record_attempt(out.outbox_id, error=str(exc), now=self._clock())
+            return self._backoff(attempt.errors)
+        except DeliveryError as exc:
+            log.warning(
+                "delivery: chat %d: editing message %d failed; nothing else sent: %s",
+                chat_id,
+                target.message_id,
+                exc,
+            )
+            await self._chats.drop_rows(pending, reason=f"edit failed: {exc}", now=self._clock())
+            return 0.0
+        self._attempts.pop(out.outbox_id, None)
+        await self._chats.mark_edited(target, now=self._clock())
+        return 0.0
 
     async def _unavailable(self, chat_id: int, error: str) -> bool:
         """Count the failure; True when the chat was deactivated."""

@@ -120,6 +120,17 @@ class TelegramSender:
             log.warning("chat %d: thread %d is gone; sending to the main chat", chat_id, thread_id)
             return await self._send(chat_id, text, html=html, thread_id=None)
 
+    async def edit(self, chat_id: int, message_id: int, text: str, *, html: bool) -> None:
+        """Replace the text of a message we sent (a story's message gaining outlets)."""
+        with telegram_errors(chat_id):
+            await self._bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML if html else None,
+                link_preview_options=self._previews,
+            )
+
     async def _send(self, chat_id: int, text: str, *, html: bool, thread_id: int | None) -> int:
         with telegram_errors(chat_id):
             message = await self._bot.send_message(

@@ -25,12 +25,14 @@ INTRO = (
 HELP = "\n".join(
     [
         "<b>Commands</b>",
-        "/latest [N] — the newest N items (default 5, at most 20)",
+        "/latest [N] — the newest N stories (default 5, at most 20)",
         "/topics — topics and what this chat follows",
         "/subscribe &lt;topic&gt; — follow a topic",
         "/unsubscribe &lt;topic&gt; — stop following a topic",
         "/sources — news outlets and their health",
         "/status — this chat's subscription",
+        "/mode instant|digest|both — each story as it comes, a daily review, or both",
+        "/digest — the review of the last 24 hours, now",
         "/stop — unsubscribe this chat",
         "/help — this message",
     ]

@@ -49,6 +49,8 @@ class Sender(Protocol):
         """Send one message; the id Telegram gave it."""
         ...
 
+    async def edit(self, chat_id: int, message_id: int, text: str, *, html: bool) -> None: ...
+
 
 class Metrics:
     """The app's Prometheus registry and the recorders that feed it."""
@@ -179,6 +181,17 @@ class CountingSender:
             raise
         self._metrics.sends.labels("sent").inc()
         return message_id
+
+    async def edit(self, chat_id: int, message_id: int, text: str, *, html: bool) -> None:
+        """Edit through the wrapped sender (a story's "Also: …"); counted like a send."""
+        try:
+            await self._inner.edit(chat_id, message_id, text, html=html)
+        except DeliveryError as exc:
+            self._metrics.sends.labels(_outcome(exc)).inc()
+            if isinstance(exc, RetryLaterError):
+                self._metrics.rate_limited.inc()
+            raise
+        self._metrics.sends.labels("edited").inc()
 
 
 def _outcome(exc: DeliveryError) -> str:

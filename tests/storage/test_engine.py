@@ -16,6 +16,7 @@ from sqlalchemy.pool import QueuePool
 import bot.storage.chat_tables
 import bot.storage.overlay_tables
 import bot.storage.retention_tables
+import bot.storage.story_tables
 import bot.storage.websub_tables  # noqa: F401  (their tables join the shared metadata on import)
 from bot.errors import ConfigError, StoreError
 from bot.storage.engine import (
@@ -43,6 +44,8 @@ TABLES = {
     "config_changes",
     "websub_subscriptions",
     "retired_keys",
+    "story_items",
+    "digests_sent",
 }
 
 

@@ -1,0 +1,83 @@
+"""`stories` command's record format: JSON Lines of items in, `{"id", "story"}` lines out, same order.
+
+Items are grouped in published order (ties by input order) with the bot's own `Grouper`, so a
+story's id is the id of its earliest report. A line without `published` is dated like the line
+before it (lines before the first dated one, like that one; with no dates at all, every line is
+at one moment). A line that is not a valid record prints `{"line": N, "error": …}` in its place
+and takes no part in the grouping, as for `match`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NaiveDatetime, ValidationError
+
+from bot.review.stories import Grouper, Rules
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | int
+    title: str = ""
+    summary: str = ""
+    lang: str | None = Field(default=None, max_length=35)
+    source: str | None = None
+    published: AwareDatetime | NaiveDatetime | None = None
+    url: str | None = None
+
+
+def story_lines(lines: Iterable[str], rules: Rules | None = None) -> list[dict[str, Any]]:
+    """One result per non-blank line, in input order: `{"id", "story"}` or `{"line", "error"}`."""
+    out: list[dict[str, Any]] = []
+    records: list[tuple[int, _Record]] = []  # (position in `out`, record)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = _Record.model_validate_json(line)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            out.append({"line": number, "error": f"{where + ': ' if where else ''}{first['msg']}"})
+            continue
+        records.append((len(out), record))
+        out.append({"id": record.id})
+    times = _dates([r.published for _, r in records])
+    order = sorted(range(len(records)), key=lambda n: (times[n], n))
+    grouper = Grouper(rules or Rules())
+    for n in order:
+        _, record = records[n]
+        story = grouper.add(
+            n,
+            title=record.title,
+            summary=record.summary,
+            published=times[n],
+            url=record.url,
+            lang=record.lang,
+        )
+        assert isinstance(story, int)  # noqa: S101  (keys are the positions given above)
+        out[records[n][0]]["story"] = records[story][1].id
+    return out
+
+
+def _dates(given: list[datetime | None]) -> list[datetime]:
+    """Aware UTC times, undated lines filled from the line before (see the module docstring)."""
+    known = [_utc(d) for d in given if d is not None]
+    last = known[0] if known else _EPOCH
+    out = []
+    for d in given:
+        if d is not None:
+            last = _utc(d)
+        out.append(last)
+    return out
+
+
+def _utc(moment: datetime) -> datetime:
+    # A time without a zone is read as UTC, as feeds' naive times are.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

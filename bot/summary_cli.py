@@ -1,0 +1,146 @@
+"""`python -m bot extract FILE_OR_URL` and `python -m bot summarize FILE`: the review's tools.
+
+`extract` prints what the bot takes from an article page: the title, a blank line, then the
+paragraphs separated by blank lines; exit 1 with one line on stderr when nothing can be
+extracted (or the URL cannot be fetched). A URL is fetched as the bot fetches article links
+(same client, caps and address checks; BOT_ALLOW_PRIVATE_URLS applies). It needs only the
+environment, not the config files: `cli` runs it before loading them.
+
+`summarize` reads JSON Lines (`id`, `title`, `summary`, optional `text` and `lang`) and writes one
+line per input in order, `{"id": …, "summary": TEXT}`, the summary the bot would deliver, with
+the shipped topics' matched terms and BOT_SUMMARY_CHARS; a bad line gives `{"line": N,
+"error": …}`, the rest still run, and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.config import Config, Settings, load_settings
+from bot.errors import ConfigError, FetchError
+from bot.feeds.article import ArticleFetcher
+from bot.feeds.extract import Article, decode_html, extract_article
+from bot.feeds.fetch import Fetcher, make_client
+from bot.review.summary import matched_terms, summarize
+from bot.topics.matcher import Matcher, compile_topics
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def register(subparsers: Any) -> None:
+    """Add `extract` and `summarize` to the main parser's subparsers."""
+    extract = subparsers.add_parser(
+        "extract", help="an article page's title and paragraphs, as the bot extracts them"
+    )
+    extract.add_argument(
+        "source", metavar="FILE_OR_URL", help="a saved HTML file or an http(s) URL"
+    )
+    summarize_ = subparsers.add_parser(
+        "summarize", help="extractive summaries of JSON Lines (id, title, summary, text, lang)"
+    )
+    summarize_.add_argument(
+        "file", metavar="FILE", help="a JSON Lines file, or - for standard input"
+    )
+
+
+def run_extract(args: argparse.Namespace, *, stdout: TextIO = sys.stdout) -> int:
+    """`extract`: print the article, or one line on stderr and exit 1."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"configuration error: {'; '.join(exc.problems)}", file=sys.stderr)
+        return EXIT_USAGE
+    source: str = args.source
+    try:
+        if _URL.match(source):
+            article = asyncio.run(_fetch_article(settings, source))
+        else:
+            article = extract_article(decode_html(Path(source).read_bytes()))
+    except OSError as exc:
+        print(f"cannot read {source}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except FetchError as exc:
+        print(f"cannot fetch {source}: {exc.reason}", file=sys.stderr)
+        return EXIT_FAILED
+    if article is None:
+        print(f"no article text found in {source}", file=sys.stderr)
+        return EXIT_FAILED
+    stdout.write(article.render() + "\n")
+    return EXIT_OK
+
+
+async def _fetch_article(settings: Settings, url: str) -> Article | None:
+    client = make_client(timeout=settings.fetch_timeout)
+    try:
+        fetcher = Fetcher(client, max_bytes=settings.max_body_bytes)
+        articles = ArticleFetcher(
+            fetcher, timeout=settings.fetch_timeout, allow_private=settings.allow_private_urls
+        )
+        return await articles.article(url)
+    finally:
+        await client.aclose()
+
+
+def run_summarize(config: Config, args: argparse.Namespace) -> int:
+    """`summarize`: one JSON line out per JSON line in; 1 when some lines were bad."""
+    matcher = compile_topics(config.topics)
+    limit = config.settings.summary_chars
+    try:
+        if args.file == "-":
+            return _summarize_stream(matcher, limit, sys.stdin, sys.stdout)
+        with open(args.file, encoding="utf-8") as fh:
+            return _summarize_stream(matcher, limit, fh, sys.stdout)
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | int
+    title: str = ""
+    summary: str = ""
+    text: str | None = None
+    lang: str | None = Field(default=None, max_length=35)
+
+
+def summarize_lines(matcher: Matcher, limit: int, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """One `{"id", "summary"}` per non-blank line, or `{"line", "error"}` for a bad one."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = _Record.model_validate_json(line)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            yield {"line": number, "error": f"{where + ': ' if where else ''}{first['msg']}"}
+            continue
+        # As the bot does (bot.summaries): the terms that flagged the item on its feed text,
+        # plus those the matcher finds in the article text.
+        terms = matched_terms(matcher.match(record.title, record.summary, record.lang))
+        if record.text:
+            terms += matched_terms(matcher.match(record.title, record.text, record.lang))
+        summary = summarize(
+            title=record.title, summary=record.summary, text=record.text, terms=terms, limit=limit
+        )
+        yield {"id": record.id, "summary": summary}
+
+
+def _summarize_stream(matcher: Matcher, limit: int, src: TextIO, dst: TextIO) -> int:
+    bad = 0
+    for out in summarize_lines(matcher, limit, src):
+        bad += "error" in out
+        dst.write(json.dumps(out, ensure_ascii=False) + "\n")
+    return EXIT_FAILED if bad else EXIT_OK
