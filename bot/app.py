@@ -3,6 +3,12 @@
 `run_bot` lifecycle (one event loop): store and migrations → live config (files + operator edits)
 → HTTP client → Telegram application (when a token is set) → delivery worker → scheduler → config
 watch; then wait for the stop event and shut everything down in reverse.
+
+Several processes may `run` on one PostgreSQL database: sources are claimed before each poll,
+outbox rows before each send, and one process (the leader) long-polls Telegram and sends
+(`bot.storage.leases`, `bot.telegram.leader`). On SQLite one `run` holds the file
+(`bot.storage.runlock`); its claims and lease carry a fixed name, so a restart after a crash
+takes them straight back.
 """
 
 from __future__ import annotations
@@ -30,18 +36,22 @@ from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.engine import make_engine, migrate
 from bot.storage.items import Store
+from bot.storage.leases import LeaseStore, SourceClaims, process_id
 from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
+from bot.storage.runlock import run_lock
 from bot.telegram import app as telegram_app
 from bot.telegram.admin import make_admin_handlers
 from bot.telegram.commands import make_handlers
-from bot.telegram.delivery import DeliveryWorker
+from bot.telegram.delivery import DeliveryWorker, Policy
+from bot.telegram.leader import Leadership
 from bot.telegram.messenger import TelegramMessenger, TelegramSender
 from bot.topics.matcher import compile_topics
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE = 3.0  # seconds for polls in flight; with Telegram's own stop, well within 10 s
+_HOLDER = process_id()  # computed once per process: the pid is part of it
 
 
 def utc_now() -> datetime:
@@ -70,6 +80,13 @@ class Runtime:
     live: LiveConfig
     fetcher: Fetcher
     pipeline: Pipeline
+    db: DbAccess | None = None
+
+    @property
+    def holder(self) -> str:
+        """This process's name in claims and leases. SQLite has one `run` at a time (the run
+        lock), so there it is fixed: a restart after a crash takes its claims straight back."""
+        return "sqlite-run" if self.db is not None and self.db.dialect == "sqlite" else _HOLDER
 
 
 @asynccontextmanager
@@ -107,7 +124,7 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
             clock=utc_now,
             max_backoff=settings.max_backoff,
         )
-        yield Runtime(store, chats, OpsStore(db, on_flagged=hooks), live, fetcher, pipeline)
+        yield Runtime(store, chats, OpsStore(db, on_flagged=hooks), live, fetcher, pipeline, db)
 
 
 class _LateMessenger:
@@ -126,9 +143,19 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
     settings = config.settings
     messenger = _LateMessenger()
     async with AsyncExitStack() as stack:
+        stack.enter_context(run_lock(settings.database_url, command="run"))
         rt = await stack.enter_async_context(open_runtime(config, messenger))
         topic_names = {t.id: t.name for t in rt.live.current.topics}
-        scheduler = SourceScheduler(rt.pipeline, clock=utc_now)
+        assert rt.db is not None  # noqa: S101 (open_runtime sets it)
+        scheduler = SourceScheduler(
+            rt.pipeline,
+            clock=utc_now,
+            claims=SourceClaims(rt.db),
+            holder=rt.holder,
+            claim_ttl=settings.claim_ttl,
+        )
+        # Whether this process leads (long-polls Telegram, sends): None without Telegram.
+        leadership: Leadership | None = None
 
         async def on_change(effective: Effective) -> None:
             await rt.store.sync_sources(effective.sources)
@@ -148,7 +175,7 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
             )
             where = "the console (no TELEGRAM_BOT_TOKEN)"
         else:
-            on_config_error = await _start_telegram(
+            on_config_error, leadership = await _start_telegram(
                 stack, settings, rt, scheduler, messenger, topic_names
             )
             where = "Telegram"
@@ -159,10 +186,11 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
         watch = asyncio.create_task(rt.live.watch(on_error=on_config_error), name="config-watch")
         stack.callback(watch.cancel)
         log.info(
-            "polling %d of %d sources; announcing to %s",
+            "polling %d of %d sources; announcing to %s; process %s",
             sum(1 for s in sources if s.enabled),
             len(sources),
             where,
+            leadership.holder if leadership else rt.holder,
         )
         await stop.wait()
         log.info("stopping")
@@ -175,7 +203,7 @@ async def _start_telegram(
     scheduler: SourceScheduler,
     messenger: _LateMessenger,
     topic_names: dict[str, str],
-) -> Callable[[ConfigError], Awaitable[None]]:
+) -> tuple[Callable[[ConfigError], Awaitable[None]], Leadership]:
     assert settings.telegram_bot_token is not None  # noqa: S101 (checked by the caller)
     token = settings.telegram_bot_token.get_secret_value()
     application = telegram_app.build_application(
@@ -187,6 +215,8 @@ async def _start_telegram(
         topic_names=topic_names,
         tz=settings.timezone,
         clock=utc_now,
+        holder=rt.holder,
+        policy=_delivery_policy(settings, rt),
     )
     messenger.target = TelegramMessenger(application.bot, worker)
     alerts = SourceAlerts(
@@ -233,10 +263,38 @@ async def _start_telegram(
         ]
     )
     stack.push_async_callback(telegram_app.stop, application)
-    await telegram_app.start(application, webhook_url=settings.webhook_url, port=settings.port)
-    worker.start()
-    stack.push_async_callback(worker.stop)
-    return config_alerts.on_error
+    await telegram_app.start(
+        application, webhook_url=settings.webhook_url, port=settings.port, poll=False
+    )
+
+    async def lead() -> None:
+        if not settings.webhook_url:
+            await telegram_app.start_polling(application)
+        worker.start()
+
+    async def follow() -> None:
+        await telegram_app.stop_polling(application)
+        await worker.stop()
+
+    assert rt.db is not None  # noqa: S101 (open_runtime sets it)
+    leadership = Leadership(
+        LeaseStore(rt.db),
+        holder=rt.holder,
+        ttl=settings.leader_lease,
+        clock=utc_now,
+        on_gain=lead,
+        on_lose=follow,
+    )
+    leadership.start()
+    stack.push_async_callback(leadership.stop)
+    return config_alerts.on_error, leadership
+
+
+def _delivery_policy(settings: Settings, rt: Runtime) -> Policy:
+    # On PostgreSQL other processes store items too, and their wake() does not reach the leader's
+    # worker: it looks at the outbox every 2 s instead of every 30.
+    several = rt.db is not None and rt.db.dialect == "postgresql"
+    return Policy(recheck=2.0 if several else 30.0, claim_ttl=settings.claim_ttl)
 
 
 async def _log_config_error(error: ConfigError) -> None:
@@ -251,6 +309,13 @@ async def fetch_once(
     messenger = ConsoleMessenger(
         stdout, tz=config.settings.timezone, topic_names={t.id: t.name for t in config.topics}
     )
+    with run_lock(config.settings.database_url, command="fetch --once"):
+        return await _fetch_once(config, messenger, source_id)
+
+
+async def _fetch_once(
+    config: Config, messenger: Messenger, source_id: str | None
+) -> list[SourceReport]:
     async with open_runtime(config, messenger) as rt:
         sources: list[Source] = [
             s for s in rt.live.current.sources if (s.id == source_id if source_id else s.enabled)

@@ -75,6 +75,9 @@ outbox = Table(
     Column("updated", UTCDateTime, nullable=False),
     Column("message_id", BigInteger),  # Telegram's id of the delivered message
     Column("last_error", Text),
+    # The process sending the row now, and until when (migration 0006): one sender per row.
+    Column("claimed_by", String(200)),
+    Column("claim_expires", UTCDateTime),
     UniqueConstraint("item_id", "chat_id"),
     # The worker: a chat's pending rows in order, and which chats have any.
     Index(None, "status", "chat_id", "id"),

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 _MAX_ERROR = 2000  # characters of a failure reason kept on the source
+# Every save of a poll's outcome ends the claim on the source (bot.storage.leases.SourceClaims).
+_UNCLAIMED: dict[str, Any] = {"claimed_by": None, "claim_expires": None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +182,7 @@ class Store:
                     "consecutive_failures": 0,
                     "last_error": None,
                     "next_poll": next_poll,
+                    **_UNCLAIMED,
                 },
                 seen=len(new),
             )
@@ -221,6 +224,7 @@ class Store:
             "consecutive_failures": 0,
             "last_error": None,
             "next_poll": next_poll,
+            **_UNCLAIMED,
         }
         if validators is not None:
             values.update(
@@ -253,7 +257,12 @@ class Store:
         self, source_id: str, *, error: str, now: datetime, next_poll: datetime
     ) -> int:
         """Record a failed poll; returns how many polls in a row have now failed."""
-        values = {"last_attempt": now, "last_error": error[:_MAX_ERROR], "next_poll": next_poll}
+        values = {
+            "last_attempt": now,
+            "last_error": error[:_MAX_ERROR],
+            "next_poll": next_poll,
+            **_UNCLAIMED,
+        }
         stmt = self._db.insert(state_t).values(
             source_id=source_id, consecutive_failures=1, items_seen=0, **values
         )

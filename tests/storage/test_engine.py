@@ -39,6 +39,7 @@ TABLES = {
     "subscriptions",
     "outbox",
     "config_changes",
+    "leases",
 }
 
 
