@@ -153,6 +153,7 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
             claims=SourceClaims(rt.db),
             holder=rt.holder,
             claim_ttl=settings.claim_ttl,
+            max_running=2 * settings.fetch_concurrency,  # fetch, and parse or store, overlap
         )
         # Whether this process leads (long-polls Telegram, sends): None without Telegram.
         leadership: Leadership | None = None

@@ -15,6 +15,7 @@ of the live claim (when the holder might die first): a dead process's sources ar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -51,12 +52,17 @@ class SourceScheduler:
         claims: SourceClaims | None = None,
         holder: str = "",
         claim_ttl: float = 120.0,
+        max_running: int | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._claims = claims  # None: this process polls every source itself
         self._holder = holder
         self._claim_ttl = claim_ttl
         self._pull: dict[str, datetime] = {}  # sources to make due in the database before a run
+        # Polls at once. A claim is taken only once a poll may start: a source claimed and then
+        # queued behind the fetch limit would outlive its claim, and another process would poll
+        # it too.
+        self._slots = asyncio.Semaphore(max_running) if max_running else None
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 (spreading start-up, not security)
         self.on_report = on_report  # settable: alerts are wired after the scheduler exists
@@ -166,17 +172,8 @@ class SourceScheduler:
         try:
             if source is None:
                 return
-            state = None
-            if self._claims is not None:
-                state = await self._claim(source_id)
-            if self._claims is not None and state is None:
-                # Another process polls it now, or already did: look again when that is over.
-                next_poll = await self._claims.next_look(source_id, now=self._clock())
-            else:
-                report = await self._pipeline.run_source(source, state=state)
-                next_poll = report.next_poll
-                if self.on_report is not None:
-                    await self.on_report(source, report)
+            async with self._slots or contextlib.nullcontext():
+                next_poll = await self._poll(source)
         except asyncio.CancelledError:
             # Only shutdown cancels a poll. Nothing half-stored: its transaction never committed,
             # so it is simply redone after the restart. Ending quietly keeps APScheduler from
@@ -191,6 +188,19 @@ class SourceScheduler:
             self._running.discard(task)
         if source_id in self._sources and self._scheduler.running and next_poll is not None:
             self._schedule(source_id, next_poll)
+
+    async def _poll(self, source: Source) -> datetime:
+        """Claim (with several processes) and poll the source; when to run its job next."""
+        state = None
+        if self._claims is not None:
+            state = await self._claim(source.id)
+            if state is None:
+                # Another process polls it now, or already did: look again when that is over.
+                return await self._claims.next_look(source.id, now=self._clock())
+        report = await self._pipeline.run_source(source, state=state)
+        if self.on_report is not None:
+            await self.on_report(source, report)
+        return report.next_poll
 
     async def _claim(self, source_id: str) -> SourceState | None:
         assert self._claims is not None  # noqa: S101 (checked by the caller)
