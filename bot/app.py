@@ -51,7 +51,6 @@ from bot.topics.matcher import compile_topics
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE = 3.0  # seconds for polls in flight; with Telegram's own stop, well within 10 s
-_HOLDER = process_id()  # computed once per process: the pid is part of it
 
 
 def utc_now() -> datetime:
@@ -81,12 +80,11 @@ class Runtime:
     fetcher: Fetcher
     pipeline: Pipeline
     db: DbAccess | None = None
-
-    @property
-    def holder(self) -> str:
-        """This process's name in claims and leases. SQLite has one `run` at a time (the run
-        lock), so there it is fixed: a restart after a crash takes its claims straight back."""
-        return "sqlite-run" if self.db is not None and self.db.dialect == "sqlite" else _HOLDER
+    # This process's name in claims and leases. SQLite has one `run` at a time (the run lock),
+    # so there it is fixed: a restart after a crash takes its claims straight back.
+    holder: str = "sqlite-run"
+    # Set by `run` with Telegram: `leadership.is_leader` says whether this process leads.
+    leadership: Leadership | None = None
 
 
 @asynccontextmanager
@@ -124,7 +122,16 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
             clock=utc_now,
             max_backoff=settings.max_backoff,
         )
-        yield Runtime(store, chats, OpsStore(db, on_flagged=hooks), live, fetcher, pipeline, db)
+        yield Runtime(
+            store,
+            chats,
+            OpsStore(db, on_flagged=hooks),
+            live,
+            fetcher,
+            pipeline,
+            db,
+            holder="sqlite-run" if db.dialect == "sqlite" else process_id(),
+        )
 
 
 class _LateMessenger:
@@ -155,8 +162,6 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
             claim_ttl=settings.claim_ttl,
             max_running=2 * settings.fetch_concurrency,  # fetch, and parse or store, overlap
         )
-        # Whether this process leads (long-polls Telegram, sends): None without Telegram.
-        leadership: Leadership | None = None
 
         async def on_change(effective: Effective) -> None:
             await rt.store.sync_sources(effective.sources)
@@ -176,7 +181,7 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
             )
             where = "the console (no TELEGRAM_BOT_TOKEN)"
         else:
-            on_config_error, leadership = await _start_telegram(
+            on_config_error, rt.leadership = await _start_telegram(
                 stack, settings, rt, scheduler, messenger, topic_names
             )
             where = "Telegram"
@@ -191,7 +196,7 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
             sum(1 for s in sources if s.enabled),
             len(sources),
             where,
-            leadership.holder if leadership else rt.holder,
+            rt.holder,
         )
         await stop.wait()
         log.info("stopping")

@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 # start-up is not one burst, and a small list still starts at once.
 STARTUP_SPREAD = 15.0
 SPREAD_PER_SOURCE = 0.1
+# A job that reschedules itself for "now" fires before its own run has ended; APScheduler then
+# skips it (max_instances=1) and drops the one-shot trigger, and the source is never polled
+# again. So the next run is always at least this far off.
+RESCHEDULE_GAP = timedelta(seconds=1)
 
 ReportHook = Callable[[Source, SourceReport], Awaitable[None]]
 
@@ -187,7 +191,7 @@ class SourceScheduler:
         finally:
             self._running.discard(task)
         if source_id in self._sources and self._scheduler.running and next_poll is not None:
-            self._schedule(source_id, next_poll)
+            self._schedule(source_id, max(next_poll, self._clock() + RESCHEDULE_GAP))
 
     async def _poll(self, source: Source) -> datetime:
         """Claim (with several processes) and poll the source; when to run its job next."""

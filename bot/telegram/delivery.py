@@ -8,6 +8,10 @@ must wait (its pacing, a flood-control pause, a backoff) goes back on a timer in
 a sender. One chat's pacing or errors therefore never delay another. The first rows of many
 chats are read in one query, so a fan-out to thousands of chats costs few round trips.
 
+With several processes on one database each row is claimed before it is sent (`holder` set): the
+rows read ahead are claimed in one statement, a claim is renewed when half its time has passed,
+and a chat whose next row another sender holds is left to it for `claimed_retry` seconds.
+
 Per message, in order:
 1. the chat's turn (per-chat pacing or pause), then a place in the overall rate (`Pacer`);
 2. send (HTML; after "can't parse entities", the plain-text form);
