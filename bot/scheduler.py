@@ -35,9 +35,9 @@ log = logging.getLogger(__name__)
 # start-up is not one burst, and a small list still starts at once.
 STARTUP_SPREAD = 15.0
 SPREAD_PER_SOURCE = 0.1
-# A job that reschedules itself for "now" fires before its own run has ended; APScheduler then
+# A job that reschedules itself for "now" can fire before its own run has ended; APScheduler then
 # skips it (max_instances=1) and drops the one-shot trigger, and the source is never polled
-# again. So the next run is always at least this far off.
+# again. So a run reschedules its job only after it has ended (call_soon), and never for now.
 RESCHEDULE_GAP = timedelta(seconds=1)
 
 ReportHook = Callable[[Source, SourceReport], Awaitable[None]]
@@ -190,8 +190,15 @@ class SourceScheduler:
             next_poll = self._clock() + timedelta(seconds=source.interval if source else 60)
         finally:
             self._running.discard(task)
-        if source_id in self._sources and self._scheduler.running and next_poll is not None:
-            self._schedule(source_id, max(next_poll, self._clock() + RESCHEDULE_GAP))
+        if next_poll is not None:
+            when = max(next_poll, self._clock() + RESCHEDULE_GAP)
+            # Queued before APScheduler's own callback that counts this run as ended, and run
+            # after it: whatever the loop's lag, the new run never meets this one.
+            asyncio.get_running_loop().call_soon(self._reschedule, source_id, when)
+
+    def _reschedule(self, source_id: str, when: datetime) -> None:
+        if source_id in self._sources and self._scheduler.running:
+            self._schedule(source_id, when)
 
     async def _poll(self, source: Source) -> datetime:
         """Claim (with several processes) and poll the source; when to run its job next."""
