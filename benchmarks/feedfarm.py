@@ -7,7 +7,8 @@ Last-Modified, and 304 for a matching If-None-Match (or If-Modified-Since when n
 
 Control, over the same socket: `GET /_change?start=A&count=C&new=K` adds K new items at the top of
 feeds A, A+1, ... A+C-1 (modulo N; the oldest K items scroll off, as on a real site) and answers
-with the changed feed numbers, one a line. `GET /_stats` answers the requests served so far.
+with the changed feed numbers, one a line. `GET /_stats` answers the requests served so far, and
+`GET /_counts` how often each feed was requested (space-separated, feed 0 first).
 
 An asyncio Protocol, not http.server: at a few thousand requests a second a thread per connection
 and the stdlib request parsing would cost more than the bot we are measuring, and although this
@@ -105,6 +106,7 @@ class Farm:
         for feed in self.feeds:
             feed.build()
         self.served = 0
+        self.fetches = [0] * feeds  # GETs of each feed, for /_counts
 
     def answer(self, target: str, headers: dict[str, str]) -> bytes:
         """The full HTTP response to a GET of `target`."""
@@ -115,6 +117,7 @@ class Farm:
             if not number.isdigit() or int(number) >= len(self.feeds):
                 return _response(404, b"no such feed\n")
             feed = self.feeds[int(number)]
+            self.fetches[feed.number] += 1
             extra = f"ETag: {feed.etag}\r\nLast-Modified: {feed.last_modified}\r\n"
             inm = headers.get("if-none-match")
             ims = headers.get("if-modified-since")
@@ -134,6 +137,8 @@ class Farm:
                 feed.build()
                 changed.append(str(feed.number))
             return _response(200, ("\n".join(changed) + "\n").encode())
+        if path == "/_counts":
+            return _response(200, " ".join(map(str, self.fetches)).encode() + b"\n")
         if path == "/_stats":
             return _response(200, f"{self.served}\n".encode())
         return _response(404, b"not found\n")

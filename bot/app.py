@@ -3,6 +3,12 @@
 `run_bot` lifecycle (one event loop): store and migrations → live config (files + operator edits)
 → HTTP client → Telegram application (when a token is set) → delivery worker → scheduler → config
 watch; then wait for the stop event and shut everything down in reverse.
+
+Several processes may `run` on one PostgreSQL database: sources are claimed before each poll,
+outbox rows before each send, and one process (the leader) long-polls Telegram and sends
+(`bot.storage.leases`, `bot.telegram.leader`). On SQLite one `run` holds the file
+(`bot.storage.runlock`); its claims and lease carry a fixed name, so a restart after a crash
+takes them straight back.
 """
 
 from __future__ import annotations
@@ -33,9 +39,11 @@ from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.engine import make_engine, migrate
 from bot.storage.items import Store
+from bot.storage.leases import LeaseStore, SourceClaims, process_id
 from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
 from bot.storage.retention import Retention, RetentionPolicy
+from bot.storage.runlock import run_lock
 from bot.storage.stories import StoryStore
 from bot.summaries import Summaries
 from bot.telegram import app as telegram_app
@@ -43,7 +51,8 @@ from bot.telegram import webhook as telegram_webhook
 from bot.telegram.admin import make_admin_handlers
 from bot.telegram.article_command import make_article_handlers
 from bot.telegram.commands import COMMANDS, make_handlers
-from bot.telegram.delivery import DeliveryWorker, Sender
+from bot.telegram.delivery import DeliveryWorker, Policy, Sender
+from bot.telegram.leader import Leadership
 from bot.telegram.messenger import TelegramMessenger, TelegramSender
 from bot.telegram.pacing import Pacer
 from bot.telegram.replying import Replier
@@ -95,6 +104,11 @@ class Runtime:
     pipeline: Pipeline
     db: DbAccess | None = None
     retention: Retention | None = None
+    # This process's name in claims and leases. SQLite has one `run` at a time (the run lock),
+    # so there it is fixed: a restart after a crash takes its claims straight back.
+    holder: str = "sqlite-run"
+    # Set by `run` with Telegram: `leadership.is_leader` says whether this process leads.
+    leadership: Leadership | None = None
 
 
 @asynccontextmanager
@@ -153,6 +167,7 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
             pipeline,
             db,
             retention,
+            holder="sqlite-run" if db.dialect == "sqlite" else process_id(),
         )
 
 
@@ -172,9 +187,18 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
     settings = config.settings
     messenger = _LateMessenger()
     async with AsyncExitStack() as stack:
+        stack.enter_context(run_lock(settings.database_url, command="run"))
         rt = await stack.enter_async_context(open_runtime(config, messenger))
         topic_names = {t.id: t.name for t in rt.live.current.topics}
-        scheduler = SourceScheduler(rt.pipeline, clock=utc_now)
+        assert rt.db is not None  # noqa: S101 (open_runtime sets it)
+        scheduler = SourceScheduler(
+            rt.pipeline,
+            clock=utc_now,
+            claims=SourceClaims(rt.db),
+            holder=rt.holder,
+            claim_ttl=settings.claim_ttl,
+            max_running=2 * settings.fetch_concurrency,  # fetch, and parse or store, overlap
+        )
         web = await _start_web(stack, settings, rt, scheduler)
 
         async def on_change(effective: Effective) -> None:
@@ -195,7 +219,7 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
             )
             where = "the console (no TELEGRAM_BOT_TOKEN)"
         else:
-            on_config_error = await _start_telegram(
+            on_config_error, rt.leadership = await _start_telegram(
                 stack, settings, rt, scheduler, messenger, topic_names, web
             )
             where = "Telegram"
@@ -213,10 +237,11 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
             prune = asyncio.create_task(rt.retention.daily(utc_now), name="retention")
             stack.callback(prune.cancel)
         log.info(
-            "polling %d of %d sources; announcing to %s",
+            "polling %d of %d sources; announcing to %s; process %s",
             sum(1 for s in sources if s.enabled),
             len(sources),
             where,
+            rt.holder,
         )
         await stop.wait()
         log.info("stopping")
@@ -230,7 +255,7 @@ async def _start_telegram(
     messenger: _LateMessenger,
     topic_names: dict[str, str],
     web: WebService | None = None,
-) -> Callable[[ConfigError], Awaitable[None]]:
+) -> tuple[Callable[[ConfigError], Awaitable[None]], Leadership]:
     assert settings.telegram_bot_token is not None  # noqa: S101 (checked by the caller)
     token = settings.telegram_bot_token.get_secret_value()
     application = telegram_app.build_application(
@@ -248,6 +273,8 @@ async def _start_telegram(
         clock=utc_now,
         on_delivered=web.metrics.delivered if web is not None else None,
         pacer=pacer,
+        holder=rt.holder,
+        policy=_delivery_policy(settings, rt),
     )
     messenger.target = TelegramMessenger(application.bot, worker)
     alerts = SourceAlerts(
@@ -335,12 +362,40 @@ async def _start_telegram(
         port=settings.port,
         serve_webhook=web is None,
         commands=(*COMMANDS, *REVIEW_COMMANDS),
+        poll=False,
     )
-    worker.start()
-    stack.push_async_callback(worker.stop)
+    # Every process runs the daily review job; the one row per chat and day sends it once.
     review.start(hour, minute)
     stack.push_async_callback(review.shutdown)
-    return config_alerts.on_error
+
+    async def lead() -> None:
+        if not settings.webhook_url:
+            await telegram_app.start_polling(application)
+        worker.start()
+
+    async def follow() -> None:
+        await telegram_app.stop_polling(application)
+        await worker.stop()
+
+    assert rt.db is not None  # noqa: S101 (open_runtime sets it)
+    leadership = Leadership(
+        LeaseStore(rt.db),
+        holder=rt.holder,
+        ttl=settings.leader_lease,
+        clock=utc_now,
+        on_gain=lead,
+        on_lose=follow,
+    )
+    leadership.start()
+    stack.push_async_callback(leadership.stop)
+    return config_alerts.on_error, leadership
+
+
+def _delivery_policy(settings: Settings, rt: Runtime) -> Policy:
+    # On PostgreSQL other processes store items too, and their wake() does not reach the leader's
+    # worker: it looks at the outbox every 2 s instead of every 30.
+    several = rt.db is not None and rt.db.dialect == "postgresql"
+    return Policy(recheck=2.0 if several else 30.0, claim_ttl=settings.claim_ttl)
 
 
 async def _start_web(
@@ -366,6 +421,8 @@ async def _start_web(
             public_url=settings.public_url,
             tz=settings.timezone,
             clock=utc_now,
+            # Without Telegram there is no lease: a lone console process leads itself.
+            leader=lambda: rt.leadership is None or rt.leadership.is_leader,
         )
     except OSError as exc:
         where = ", ".join(f"{host or '*'}:{port}" for host, port in binds)
@@ -388,6 +445,13 @@ async def fetch_once(
     messenger = ConsoleMessenger(
         stdout, tz=config.settings.timezone, topic_names={t.id: t.name for t in config.topics}
     )
+    with run_lock(config.settings.database_url, command="fetch --once"):
+        return await _fetch_once(config, messenger, source_id)
+
+
+async def _fetch_once(
+    config: Config, messenger: Messenger, source_id: str | None
+) -> list[SourceReport]:
     async with open_runtime(config, messenger) as rt:
         sources: list[Source] = [
             s for s in rt.live.current.sources if (s.id == source_id if source_id else s.enabled)

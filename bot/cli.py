@@ -118,6 +118,9 @@ def _cmd_fetch(config: Config, args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_CONFIG
+    except BotError as exc:  # e.g. a `run` holds the SQLite file
+        print(f"cannot fetch: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     print(format_reports(reports))
     return EXIT_OK
 

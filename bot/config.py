@@ -118,6 +118,13 @@ class Settings(BaseSettings):
     digest_time: Annotated[tuple[int, int], NoDecode] = Field(
         default=(9, 0), validation_alias=AliasChoices("BOT_DIGEST_TIME")
     )
+    # Several processes on one PostgreSQL (bot.storage.leases, bot.telegram.leader).
+    leader_lease: Annotated[int, NoDecode] = Field(
+        default=30, validation_alias=AliasChoices("BOT_LEADER_LEASE")
+    )
+    claim_ttl: Annotated[int, NoDecode] = Field(
+        default=30, validation_alias=AliasChoices("BOT_CLAIM_TTL")
+    )
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -178,6 +185,15 @@ class Settings(BaseSettings):
         seconds = parse_duration(value) if isinstance(value, str) else int(value)
         if not 60 <= seconds <= 7 * 86400:
             raise ValueError("must be between 1m and 7d")
+        return seconds
+
+    @field_validator("leader_lease", "claim_ttl", mode="before")
+    @classmethod
+    def _lease(cls, value: Any) -> Any:
+        bare = isinstance(value, str) and value.strip().isdigit()  # plain seconds
+        seconds = parse_duration(value) if isinstance(value, str) and not bare else int(value)
+        if not 2 <= seconds <= 3600:
+            raise ValueError("must be between 2s and 1h")
         return seconds
 
     @field_validator("database_url")

@@ -4,11 +4,18 @@ Each enabled source has one job whose trigger is the next poll the pipeline work
 jitter after a success, capped backoff after a failure), so a source never runs twice at once and a
 failing one is polled less often. `sync` applies source edits while the bot runs: a new source is
 polled at once, a disabled or removed one stops, a changed interval applies from the next run.
+
+Several processes on one database (`claims` given): every process keeps a job per source, and
+APScheduler stays each one's clock, but a job polls only after claiming the source in the database
+(`bot.storage.leases.SourceClaims`), where its state lives, so one process polls it per interval.
+A process that loses the claim reschedules the job at the source's stored next poll, or at the end
+of the live claim (when the holder might die first): a dead process's sources are taken over.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -17,8 +24,10 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
+from bot.errors import StoreError
 from bot.models import Source, SourceState
 from bot.pipeline import Pipeline, SourceReport
+from bot.storage.leases import SourceClaims
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +35,10 @@ log = logging.getLogger(__name__)
 # start-up is not one burst, and a small list still starts at once.
 STARTUP_SPREAD = 15.0
 SPREAD_PER_SOURCE = 0.1
+# A job that reschedules itself for "now" can fire before its own run has ended; APScheduler then
+# skips it (max_instances=1) and drops the one-shot trigger, and the source is never polled
+# again. So a run reschedules its job only after it has ended (call_soon), and never for now.
+RESCHEDULE_GAP = timedelta(seconds=1)
 
 ReportHook = Callable[[Source, SourceReport], Awaitable[None]]
 
@@ -40,8 +53,20 @@ class SourceScheduler:
         clock: Callable[[], datetime],
         rng: random.Random | None = None,
         on_report: ReportHook | None = None,
+        claims: SourceClaims | None = None,
+        holder: str = "",
+        claim_ttl: float = 120.0,
+        max_running: int | None = None,
     ) -> None:
         self._pipeline = pipeline
+        self._claims = claims  # None: this process polls every source itself
+        self._holder = holder
+        self._claim_ttl = claim_ttl
+        self._pull: dict[str, datetime] = {}  # sources to make due in the database before a run
+        # Polls at once. A claim is taken only once a poll may start: a source claimed and then
+        # queued behind the fetch limit would outlive its claim, and another process would poll
+        # it too.
+        self._slots = asyncio.Semaphore(max_running) if max_running else None
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 (spreading start-up, not security)
         self.on_report = on_report  # settable: alerts are wired after the scheduler exists
@@ -87,15 +112,18 @@ class SourceScheduler:
         for source_id, source in wanted.items():
             old = self._sources.get(source_id)
             self._sources[source_id] = source
-            if old is None or old.url != source.url:
+            if old is None:
                 log.info("source=%s scheduled now", source_id)
                 self._schedule(source_id, now)
+            elif old.url != source.url:
+                log.info("source=%s scheduled now", source_id)
+                self._schedule(source_id, now, pull=True)
             elif source.interval < old.interval:
                 # A shorter interval applies now, not after the longer wait already planned.
                 planned = self.next_poll(source_id)
                 sooner = now + timedelta(seconds=source.interval)
                 if planned is None or sooner < planned:
-                    self._schedule(source_id, sooner)
+                    self._schedule(source_id, sooner, pull=True)
 
     @property
     def running(self) -> bool:
@@ -108,8 +136,9 @@ class SourceScheduler:
             # Its job is gone until the run reschedules it; a job added now would be skipped
             # (max_instances) and the request lost. The fetch may already be past.
             self._again.add(source_id)
+            self._pull[source_id] = self._clock()
         elif source_id in self._sources:
-            self._schedule(source_id, self._clock())
+            self._schedule(source_id, self._clock(), pull=True)
 
     def next_poll(self, source_id: str) -> datetime | None:
         """When the source is next polled, or None when it is not scheduled."""
@@ -130,12 +159,17 @@ class SourceScheduler:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
+        if self._claims is not None:
+            # Hand back the sources whose polls were cut short, so another process takes them
+            # now rather than when the claims expire.
+            try:
+                await self._claims.release(self._holder)
+            except StoreError as exc:
+                log.warning("could not release source claims (they expire by themselves): %s", exc)
 
-    def _poll_again(self, source_id: str) -> None:
-        if source_id in self._sources and self._scheduler.running:
-            self._schedule(source_id, self._clock())
-
-    def _schedule(self, source_id: str, when: datetime) -> None:
+    def _schedule(self, source_id: str, when: datetime, *, pull: bool = False) -> None:
+        if pull:
+            self._pull[source_id] = when
         self._scheduler.add_job(
             self._run,
             trigger=DateTrigger(run_date=when, timezone=UTC),
@@ -155,10 +189,8 @@ class SourceScheduler:
         try:
             if source is None:
                 return
-            report = await self._pipeline.run_source(source)
-            next_poll = report.next_poll
-            if self.on_report is not None:
-                await self.on_report(source, report)
+            async with self._slots or contextlib.nullcontext():
+                next_poll = await self._poll(source)
         except asyncio.CancelledError:
             # Only shutdown cancels a poll. Nothing half-stored: its transaction never committed,
             # so it is simply redone after the restart. Ending quietly keeps APScheduler from
@@ -173,10 +205,37 @@ class SourceScheduler:
             self._running.discard(task)
             self._polling.discard(source_id)
             if source_id in self._again:
+                # A push or an operator asked for a poll while this one ran: poll again now.
                 self._again.discard(source_id)
-                # Once this task is done: until then APScheduler counts it as running and would
-                # skip a job due now (max_instances).
-                task.add_done_callback(lambda _task: self._poll_again(source_id))
-                next_poll = None
-        if source_id in self._sources and self._scheduler.running and next_poll is not None:
-            self._schedule(source_id, next_poll)
+                next_poll = self._clock()
+        if next_poll is not None:
+            when = max(next_poll, self._clock() + RESCHEDULE_GAP)
+            # Queued before APScheduler's own callback that counts this run as ended, and run
+            # after it: whatever the loop's lag, the new run never meets this one.
+            asyncio.get_running_loop().call_soon(self._reschedule, source_id, when)
+
+    def _reschedule(self, source_id: str, when: datetime) -> None:
+        if source_id in self._sources and self._scheduler.running:
+            self._schedule(source_id, when)
+
+    async def _poll(self, source: Source) -> datetime:
+        """Claim (with several processes) and poll the source; when to run its job next."""
+        state = None
+        if self._claims is not None:
+            state = await self._claim(source.id)
+            if state is None:
+                # Another process polls it now, or already did: look again when that is over.
+                return await self._claims.next_look(source.id, now=self._clock())
+        report = await self._pipeline.run_source(source, state=state)
+        if self.on_report is not None:
+            await self.on_report(source, report)
+        return report.next_poll
+
+    async def _claim(self, source_id: str) -> SourceState | None:
+        assert self._claims is not None  # noqa: S101 (checked by the caller)
+        pull = self._pull.pop(source_id, None)
+        if pull is not None:
+            await self._claims.pull_forward(source_id, pull)
+        return await self._claims.claim(
+            source_id, self._holder, now=self._clock(), ttl=self._claim_ttl
+        )

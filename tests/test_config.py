@@ -190,3 +190,14 @@ def test_retention_settings_default_to_180_days_and_keep_flagged_items() -> None
     text = "\n".join(info.value.problems)
     assert "BOT_KEEP_DAYS" in text
     assert "BOT_KEEP_FLAGGED_DAYS" in text
+
+
+def test_the_leader_lease_and_claim_expiry_take_durations_or_seconds() -> None:
+    settings = load_settings({"BOT_LEADER_LEASE": "2s", "BOT_CLAIM_TTL": "90"})
+    assert (settings.leader_lease, settings.claim_ttl) == (2, 90)
+    defaults = load_settings({})
+    assert (defaults.leader_lease, defaults.claim_ttl) == (30, 30)
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"BOT_LEADER_LEASE": "1s", "BOT_CLAIM_TTL": "2h"})
+    assert any("BOT_LEADER_LEASE" in p and "between 2s and 1h" in p for p in refused.value.problems)
+    assert any("BOT_CLAIM_TTL" in p for p in refused.value.problems)

@@ -84,6 +84,9 @@ outbox = Table(
     Column("kind", String(10), nullable=False, server_default="send"),
     Column("story_id", Integer),
     Column("edited", UTCDateTime),
+    # The process sending the row now, and until when (migration 0006): one sender per row.
+    Column("claimed_by", String(200)),
+    Column("claim_expires", UTCDateTime),
     UniqueConstraint("item_id", "chat_id"),
     # The worker: a chat's pending rows in order, and which chats have any.
     Index(None, "status", "chat_id", "id"),

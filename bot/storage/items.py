@@ -42,6 +42,8 @@ _MAX_ERROR = 2000  # characters of a failure reason kept on the source
 _KEYS_PER_QUERY = 500  # keys per IN list: well under every backend's limit on parameters
 # A retired key still in its feed has its `last_seen` renewed at most this often (a write).
 RETIRED_REFRESH = timedelta(days=1)
+# Every save of a poll's outcome ends the claim on the source (bot.storage.leases.SourceClaims).
+_UNCLAIMED: dict[str, Any] = {"claimed_by": None, "claim_expires": None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +247,7 @@ class Store:
                 "next_poll": next_poll,
                 "last_parsed": now,
                 "items_seen": len(new),
+                **_UNCLAIMED,
             }
             await conn.execute(self._upsert_fetched, state)
             flagged: tuple[StoredItem, ...] = ()
@@ -303,6 +306,7 @@ class Store:
             "consecutive_failures": 0,
             "last_error": None,
             "next_poll": next_poll,
+            **_UNCLAIMED,
         }
         if validators is not None:
             values.update(
@@ -335,7 +339,12 @@ class Store:
         self, source_id: str, *, error: str, now: datetime, next_poll: datetime
     ) -> int:
         """Record a failed poll; returns how many polls in a row have now failed."""
-        values = {"last_attempt": now, "last_error": error[:_MAX_ERROR], "next_poll": next_poll}
+        values = {
+            "last_attempt": now,
+            "last_error": error[:_MAX_ERROR],
+            "next_poll": next_poll,
+            **_UNCLAIMED,
+        }
         stmt = self._db.insert(state_t).values(
             source_id=source_id, consecutive_failures=1, items_seen=0, **values
         )
@@ -396,6 +405,8 @@ _FETCHED_STATE = (
     "last_error",
     "next_poll",
     "last_parsed",
+    "claimed_by",
+    "claim_expires",
 )
 
 

@@ -5,7 +5,9 @@ Same edge as `bot.storage.items` (SQLAlchemy async; rows and errors stay here, c
 transaction and adds one outbox row per (flagged item, active chat subscribed to one of its
 topics), so an item is never stored without its deliveries. The delivery worker then reads a
 chat's pending rows in order and marks each one sent, retried or dropped. UNIQUE(item_id, chat_id)
-keeps a chat from getting an item twice. `bot.storage.chats.ChatStore` extends `OutboxStore` with
+keeps a chat from getting an item twice. With several processes, a sender `claim`s rows before
+sending them (claimed_by / claim_expires, migration 0006): one sender per row, and an expired
+claim is taken over. `bot.storage.chats.ChatStore` extends `OutboxStore` with
 chats and subscriptions, so callers keep using one store.
 """
 
@@ -14,10 +16,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Row, String, bindparam, exists, func, literal, select, update
+from sqlalchemy import (
+    Integer,
+    Row,
+    String,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.errors import StoreError
@@ -383,6 +396,42 @@ class OutboxStore:
                 ).all()
             )
         return {oid: owners.get(oid) in busy for oid in ids}
+
+    async def claim(
+        self, outbox_ids: Sequence[int], holder: str, *, now: datetime, ttl: float
+    ) -> set[int]:
+        """Claim pending rows for `holder` for `ttl` seconds; the ids it now holds.
+
+        A row is free when unclaimed, when its claim expired (its sender died: the row is taken
+        over, so at most the messages in flight then repeat) or when `holder` already has it.
+        Rows of every kind are claimed alike; one sender per row whatever the processes.
+        """
+        if not outbox_ids:
+            return set()
+        free = or_(
+            outbox.c.claim_expires.is_(None),
+            outbox.c.claim_expires <= now,
+            outbox.c.claimed_by == holder,
+        )
+        async with self._db.write(f"claiming {len(outbox_ids)} message(s)") as conn:
+            result = await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(list(outbox_ids)), outbox.c.status == PENDING, free)
+                .values(claimed_by=holder, claim_expires=now + timedelta(seconds=ttl))
+                .returning(outbox.c.id)
+            )
+            return set(result.scalars().all())
+
+    async def release_claims(self, holder: str) -> int:
+        """Drop the claims `holder` still has on pending rows (a clean stop); how many."""
+        async with self._db.write("releasing message claims") as conn:
+            result = await conn.execute(
+                update(outbox)
+                .where(outbox.c.claimed_by == holder, outbox.c.status == PENDING)
+                .values(claimed_by=None, claim_expires=None)
+                .returning(outbox.c.id)
+            )
+            return len(result.all())
 
     async def record_attempt(self, outbox_id: int, *, error: str, now: datetime) -> None:
         """A failed attempt that will be retried: count it and keep the reason."""

@@ -96,6 +96,18 @@ source_state = Table(
     Column("items_seen", Integer, nullable=False, default=0),
     # The last good fetch whose body was parsed (not a 304): retired keys absent from it may go.
     Column("last_parsed", UTCDateTime),
+    # The process polling the source now, and until when (migration 0006; see storage/leases.py).
+    Column("claimed_by", String(200)),
+    Column("claim_expires", UTCDateTime),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(100), primary_key=True),  # e.g. "telegram-leader"
+    Column("holder", String(200), nullable=False),
+    Column("expires", UTCDateTime, nullable=False),
+    Column("acquired", UTCDateTime, nullable=False),
 )
 
 items = Table(

@@ -185,8 +185,13 @@ async def start(
     commands: Sequence[tuple[str, str]] = COMMANDS,
     allowed_updates: Sequence[str] = ALLOWED_UPDATES,
     serve_webhook: bool = True,
+    poll: bool = True,
 ) -> None:
     """Initialize, register the commands, start, then poll or serve the webhook on `port`.
+
+    With `poll=False` and no webhook, the bot is started without polling: a process that is not
+    the leader (see `bot.telegram.leader`) sends replies but leaves `getUpdates` to the leader,
+    which calls `start_polling` on taking the lead and `stop_polling` on losing it.
 
     With `webhook_url` (the public base URL) Telegram posts to `<webhook_url>/<secret path>`
     and sends `secret_token` (derived from the token when not given) in a header that PTB checks.
@@ -228,19 +233,39 @@ async def start(
                 bootstrap_retries=BOOTSTRAP_RETRIES,
             )
             log.info("serving the Telegram webhook on port %s", port)
-        else:
-            await app.updater.start_polling(
-                timeout=POLL_TIMEOUT,
-                allowed_updates=list(allowed_updates),
-                drop_pending_updates=False,
-                bootstrap_retries=BOOTSTRAP_RETRIES,
-                error_callback=lambda exc: _polling_error(exc, token),
-            )
-            log.info("polling Telegram for updates as @%s", app.bot.username)
+        elif poll:
+            await start_polling(app, allowed_updates=allowed_updates)
     except (TelegramError, OSError) as exc:
         await stop(app)
         # `from None`: PTB's own message for a rejected token quotes the token itself.
         raise _start_error(exc, token) from None
+
+
+async def start_polling(app: BotApp, *, allowed_updates: Sequence[str] = ALLOWED_UPDATES) -> None:
+    """Long-poll Telegram for updates (on a started Application); no-op when already polling."""
+    if app.updater is None or app.updater.running:
+        return
+    token = app.bot.token
+    await app.updater.start_polling(
+        timeout=POLL_TIMEOUT,
+        allowed_updates=list(allowed_updates),
+        drop_pending_updates=False,
+        bootstrap_retries=BOOTSTRAP_RETRIES,
+        error_callback=lambda exc: _polling_error(exc, token),
+    )
+    log.info("polling Telegram for updates as @%s", app.bot.username)
+
+
+async def stop_polling(app: BotApp, *, timeout: float = STOP_TIMEOUT) -> None:  # noqa: ASYNC109
+    """Stop long polling (the last updates fetched are still handled); the bot keeps running."""
+    if app.updater is None or not app.updater.running:
+        return
+    try:
+        async with asyncio.timeout(timeout):
+            await app.updater.stop()
+    except TimeoutError:
+        log.warning("polling did not stop within %.0f s", timeout)
+    log.info("stopped polling Telegram for updates")
 
 
 def _start_error(exc: BaseException, token: str) -> Exception:

@@ -8,6 +8,10 @@ must wait (its pacing, a flood-control pause, a backoff) goes back on a timer in
 a sender. One chat's pacing or errors therefore never delay another. The first rows of many
 chats are read in one query, so a fan-out to thousands of chats costs few round trips.
 
+With several processes on one database each row is claimed before it is sent (`holder` set): the
+rows read ahead are claimed in one statement, a claim is renewed when half its time has passed,
+and a chat whose next row another sender holds is left to it for `claimed_retry` seconds.
+
 Per message, in order:
 1. the chat's turn (per-chat pacing or pause), then a place in the overall rate (`Pacer`);
 2. send (HTML; after "can't parse entities", the plain-text form);
@@ -79,6 +83,8 @@ class Policy:
     recheck: float = 30.0  # safety look at the outbox, besides `wake`
     max_in_flight: int = 8  # sends at once; the HTTP client's CPU is the limit, not Telegram
     edit_gap: float = 60.0  # at most one edit of a message in this time (coalescing the rest)
+    claim_ttl: float = 120.0  # a row claimed by a sender that died is taken over after this
+    claimed_retry: float = 5.0  # wait before looking again at a chat another sender is serving
 
 
 @dataclass(slots=True)
@@ -115,6 +121,7 @@ class DeliveryWorker:
         summary_limit: int = 300,
         read_ahead: int = 100,
         on_delivered: Callable[[float], None] | None = None,
+        holder: str | None = None,
     ) -> None:
         self._chats = chats
         self._sender = sender
@@ -127,6 +134,8 @@ class DeliveryWorker:
         self._summary_limit = summary_limit
         self._read_ahead = read_ahead
         self._on_delivered = on_delivered  # seconds from first sight to delivery (metrics)
+        self._holder = holder  # None: the only sender, rows are not claimed
+        self._claimed: dict[int, float] = {}  # outbox id -> monotonic time we claimed it
         self._wakeup = asyncio.Event()  # the dispatcher: look at the outbox
         self._work = asyncio.Event()  # the senders: a chat became ready
         self._scheduled: set[int] = set()  # chats ready, on a timer, or being served
@@ -180,6 +189,15 @@ class DeliveryWorker:
         self._ahead.clear()
         self._attempts.clear()
         self._turns.clear()
+        self._claimed.clear()
+        if self._holder is not None:
+            # Unsent rows read ahead go back to the pool now rather than when the claims expire.
+            try:
+                await self._chats.release_claims(self._holder)
+            except StoreError as exc:
+                log.warning(
+                    "delivery: could not release claims (they expire by themselves): %s", exc
+                )
 
     # --- scheduling ----------------------------------------------------------------------------
 
@@ -269,8 +287,15 @@ class DeliveryWorker:
         if out is None:
             self._unschedule(chat_id)
             return
+        if not await self._hold_claim(out):
+            # Another process is sending this chat's next row: leave the chat to it a while.
+            self._ahead.pop(chat_id, None)
+            self._hold_for(chat_id, self._policy.claimed_retry)
+            self._schedule(chat_id, self._policy.claimed_retry)
+            return
         if out.kind == EDIT and out.story_id is not None:
             delay = await self._edit(out, out.story_id)
+            self._claimed.pop(out.outbox_id, None)
             self._hold_for(chat_id, delay)
             self._schedule(chat_id, max(delay, self._pacer.chat_wait(chat_id, self._monotonic())))
             return
@@ -285,6 +310,7 @@ class DeliveryWorker:
             self._schedule(chat_id, delay)
             return
         self._attempts.pop(out.outbox_id, None)
+        self._claimed.pop(out.outbox_id, None)
         if not more:
             self._unschedule(chat_id)
             return
@@ -293,6 +319,28 @@ class DeliveryWorker:
             self._poked.discard(chat_id)
             self._ahead[chat_id] = (await self._chats.first_pending([chat_id])).get(chat_id)
         self._schedule(chat_id, self._pacer.chat_wait(chat_id, self._monotonic()))
+
+    async def _hold_claim(self, out: Outgoing) -> bool:
+        """Whether this worker may send the row: it holds a claim on it, fresh or renewed now."""
+        if self._holder is None:
+            return True
+        claimed = self._claimed.get(out.outbox_id)
+        if claimed is not None and self._monotonic() - claimed < self._policy.claim_ttl / 2:
+            return True
+        return bool(await self._claim([out.outbox_id]))
+
+    async def _claim(self, outbox_ids: list[int]) -> set[int]:
+        assert self._holder is not None  # noqa: S101 (checked by the callers)
+        now = self._monotonic()
+        ids = await self._chats.claim(
+            outbox_ids, self._holder, now=self._clock(), ttl=self._policy.claim_ttl
+        )
+        for outbox_id in outbox_ids:
+            if outbox_id in ids:
+                self._claimed[outbox_id] = now
+            else:
+                self._claimed.pop(outbox_id, None)
+        return ids
 
     async def _row(self, chat_id: int) -> Outgoing | None:
         """The chat's next row: read ahead with other ready chats', or read now."""
@@ -308,6 +356,12 @@ class DeliveryWorker:
         self._poked.difference_update(batch)  # anything enqueued from now on is seen below
         turns = {other: self._turns.get(other) for other in batch}
         found = await self._chats.first_pending(batch)
+        if self._holder is not None and found:
+            # One claim for the batch; rows another sender holds are not read ahead.
+            mine = await self._claim([out.outbox_id for out in found.values()])
+            found = {chat: out for chat, out in found.items() if out.outbox_id in mine} | (
+                {chat_id: found[chat_id]} if chat_id in found else {}
+            )
         for other in batch[1:]:
             # Another sender may have served that chat while we read: then ours is stale.
             if other not in self._ahead and self._turns.get(other) == turns[other]:

@@ -46,6 +46,7 @@ TABLES = {
     "retired_keys",
     "story_items",
     "digests_sent",
+    "leases",
 }
 
 
