@@ -53,6 +53,20 @@ def test_windows_1251_page_is_decoded_by_its_meta_charset() -> None:
         # No label at all: Cyrillic high bytes read as Windows-1251, others as Windows-1252.
         ("<p>Новости дня".encode("cp1251"), None, "<p>Новости дня"),
         ("<p>café".encode("cp1252"), None, "<p>café"),
+        (
+            "<p>Le président a rencontré à Bakou ses homologues, déjà là-bas où il a évoqué.".encode(
+                "cp1252"
+            ),
+            None,
+            "<p>Le président a rencontré à Bakou ses homologues, déjà là-bas où il a évoqué.",
+        ),
+        (
+            "<p>رئيس جمهور ايران به باكو سفر كرد. دو كشور درباره كريدور ارس گفتگو كردند.".encode(
+                "cp1256"
+            ),
+            None,
+            "<p>رئيس جمهور ايران به باكو سفر كرد. دو كشور درباره كريدور ارس گفتگو كردند.",
+        ),
         (b"\xef\xbb\xbf<p>x", "text/html; charset=latin-1", "<p>x"),
         ("<p>é".encode("cp1252"), "text/html; charset=nonsense", "<p>é"),
     ],
