@@ -11,6 +11,10 @@ handled as the delivery worker does: 429 pauses the chat in the pacer for `retry
 the part is sent again; 5xx, timeouts and network errors are retried after 1, 2, 4… seconds
 (`attempts` in all); "can't parse entities" sends the part's plain text instead; anything else
 (blocked, chat not found, …) is raised as the `DeliveryError` for the caller to log.
+
+A reply may wait (a chat's pacing, a 429's `retry_after`): handlers that use it should be
+registered with `block=False`, so that PTB, which otherwise runs updates one at a time, keeps
+answering other chats meanwhile.
 """
 
 from __future__ import annotations
