@@ -5,31 +5,27 @@ source and key, `INSERT … ON CONFLICT DO NOTHING`), their topic matches and th
 then runs the `on_flagged` hooks inside the same transaction, so that a later table (an outbox)
 is filled atomically with the items it refers to. SQLAlchemy rows and errors never leave this
 module: callers get the records of `bot.models` and `StoreError`.
+
+The reads of the sources' polling state and the saves of polls that add no items (unchanged or
+failed) live in `bot.storage.source_state`, a mixin of `Store`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import BindParameter, Row, Select, bindparam, exists, null, select, update
+from sqlalchemy import BindParameter, Select, bindparam, exists, null, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.errors import StoreError
-from bot.models import (
-    MatchedItem,
-    Source,
-    SourceState,
-    StoredItem,
-    Validators,
-)
+from bot.models import MatchedItem, Source, StoredItem, Validators
 from bot.storage.access import DbAccess
 from bot.storage.retention_tables import retired_keys as retired_t
 from bot.storage.rows import match_values, stored_items
+from bot.storage.source_state import UNCLAIMED, SourceStates
 from bot.storage.tables import item_topics as topics_t
 from bot.storage.tables import items as items_t
 from bot.storage.tables import source_state as state_t
@@ -38,12 +34,9 @@ from bot.storage.tables import sources as sources_t
 log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
-_MAX_ERROR = 2000  # characters of a failure reason kept on the source
 _KEYS_PER_QUERY = 500  # keys per IN list: well under every backend's limit on parameters
 # A retired key still in its feed has its `last_seen` renewed at most this often (a write).
 RETIRED_REFRESH = timedelta(days=1)
-# Every save of a poll's outcome ends the claim on the source (bot.storage.leases.SourceClaims).
-_UNCLAIMED: dict[str, Any] = {"claimed_by": None, "claim_expires": None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,16 +57,6 @@ class KnownKeys:
     refresh: tuple[str, ...] = ()
 
 
-@dataclass(slots=True)
-class _Unchanged:
-    """A source-state update waiting for the next group commit."""
-
-    source_id: str
-    values: dict[str, Any]
-    done: bool = False
-    error: StoreError | None = None
-
-
 class FlaggedHook(Protocol):
     """Runs inside `save_fetch`'s transaction with the items it flagged (e.g. to fill an outbox)."""
 
@@ -82,7 +65,7 @@ class FlaggedHook(Protocol):
     ) -> None: ...
 
 
-class Store:
+class Store(SourceStates):
     """Reads and writes the bot's tables through an injected engine (which it does not dispose).
 
     Pass the app's shared `DbAccess` so that writers of every store queue on one SQLite lock;
@@ -103,8 +86,7 @@ class Store:
         # still belongs to stories).
         self._on_matched = tuple(on_matched)
         self._batch_size = batch_size
-        self._unchanged: list[_Unchanged] = []
-        self._unchanged_lock = asyncio.Lock()
+        self._init_source_states()
         # Built once: a statement executed for many rows is compiled once and then found in
         # SQLAlchemy's cache, where one built per call (`.values([...])`) is compiled every time.
         insert_items = self._db.insert(items_t).on_conflict_do_nothing(
@@ -167,20 +149,6 @@ class Store:
                 .where(sources_t.c.id.not_in(list(rows)), sources_t.c.enabled.is_(True))
                 .values(enabled=False, updated=now)
             )
-
-    async def source_state(self, source_id: str) -> SourceState:
-        """What is known of a source; a default state when it was never polled."""
-        async with self._db.read(f"reading the state of {source_id}") as conn:
-            row = (
-                await conn.execute(select(state_t).where(state_t.c.source_id == source_id))
-            ).first()
-        return _state(row) if row is not None else SourceState(source_id=source_id)
-
-    async def source_states(self) -> dict[str, SourceState]:
-        """The state of every source polled at least once, by source id."""
-        async with self._db.read("reading source states") as conn:
-            rows = (await conn.execute(select(state_t))).all()
-        return {row.source_id: _state(row) for row in rows}
 
     async def known_keys(self, source_id: str, keys: Sequence[str], *, now: datetime) -> KnownKeys:
         """Which of `keys` the store already has for the source (an index-only read)."""
@@ -247,7 +215,7 @@ class Store:
                 "next_poll": next_poll,
                 "last_parsed": now,
                 "items_seen": len(new),
-                **_UNCLAIMED,
+                **UNCLAIMED,
             }
             await conn.execute(self._upsert_fetched, state)
             flagged: tuple[StoredItem, ...] = ()
@@ -291,71 +259,6 @@ class Store:
             await hook(conn, flagged, now)
         return flagged
 
-    async def save_not_modified(
-        self,
-        source_id: str,
-        *,
-        now: datetime,
-        next_poll: datetime,
-        validators: Validators | None = None,
-    ) -> None:
-        """Record an unchanged feed (304, or the same body): a success that adds nothing."""
-        values: dict[str, Any] = {
-            "last_attempt": now,
-            "last_success": now,
-            "consecutive_failures": 0,
-            "last_error": None,
-            "next_poll": next_poll,
-            **_UNCLAIMED,
-        }
-        if validators is not None:
-            values.update(
-                etag=validators.etag,
-                last_modified=validators.last_modified,
-                body_hash=validators.body_hash,
-            )
-        # Group commit: unchanged feeds are most polls, and one transaction each costs more than
-        # the poll itself; concurrent calls share one, each returning once its row is committed.
-        entry = _Unchanged(source_id, values)
-        self._unchanged.append(entry)
-        async with self._unchanged_lock:
-            if not entry.done:
-                batch, self._unchanged = self._unchanged, []
-                try:
-                    action = f"saving the state of {len(batch)} unchanged source(s)"
-                    async with self._db.write(action) as conn:
-                        await self._upsert_unchanged(conn, batch)
-                except BaseException as exc:
-                    error = exc if isinstance(exc, StoreError) else StoreError(repr(exc))
-                    for pending in batch:
-                        pending.done, pending.error = True, error
-                    raise
-                for pending in batch:
-                    pending.done = True
-        if entry.error is not None:
-            raise entry.error
-
-    async def save_failure(
-        self, source_id: str, *, error: str, now: datetime, next_poll: datetime
-    ) -> int:
-        """Record a failed poll; returns how many polls in a row have now failed."""
-        values = {
-            "last_attempt": now,
-            "last_error": error[:_MAX_ERROR],
-            "next_poll": next_poll,
-            **_UNCLAIMED,
-        }
-        stmt = self._db.insert(state_t).values(
-            source_id=source_id, consecutive_failures=1, items_seen=0, **values
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[state_t.c.source_id],
-            set_={**values, "consecutive_failures": state_t.c.consecutive_failures + 1},
-        )
-        async with self._db.write(f"saving the failure of {source_id}") as conn:
-            failures = await conn.scalar(stmt.returning(state_t.c.consecutive_failures))
-        return int(failures or 0)
-
     async def latest(self, n: int, *, topics: Sequence[str] | None = None) -> list[StoredItem]:
         """The newest `n` flagged items (by published, then first seen), of `topics` if given."""
         if n <= 0 or (topics is not None and not topics):
@@ -377,21 +280,6 @@ class Store:
                 found = found.where(topics_t.c.topic_id.in_(list(topics)))
             match_rows = (await conn.execute(found.order_by(topics_t.c.topic_id))).all()
         return stored_items(rows, match_rows)
-
-    async def _upsert_unchanged(self, conn: AsyncConnection, batch: Sequence[_Unchanged]) -> None:
-        # One statement per set of columns, executed for many rows: building and compiling an
-        # upsert per row cost more than the write itself. The same row as `save_fetch`'s, with no items.
-        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for pending in batch:
-            row = {"source_id": pending.source_id, "items_seen": 0, **pending.values}
-            by_columns.setdefault(tuple(pending.values), []).append(row)
-        for columns, rows in by_columns.items():
-            stmt = self._db.insert(state_t)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[state_t.c.source_id],
-                set_={name: stmt.excluded[name] for name in columns},
-            )
-            await conn.execute(stmt, rows)
 
 
 # The state columns a good fetch sets (and `items_seen`, which it adds to).
@@ -429,18 +317,3 @@ def _item_row(matched: MatchedItem, now: datetime) -> dict[str, Any]:
         "guid": item.guid,
         "review_summary": matched.review_summary,
     }
-
-
-def _state(row: Row[Any]) -> SourceState:
-    return SourceState(
-        source_id=row.source_id,
-        validators=Validators(
-            etag=row.etag, last_modified=row.last_modified, body_hash=row.body_hash
-        ),
-        last_attempt=row.last_attempt,
-        last_success=row.last_success,
-        consecutive_failures=row.consecutive_failures,
-        last_error=row.last_error,
-        next_poll=row.next_poll,
-        items_seen=row.items_seen,
-    )

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.models import SourceState
 from bot.storage.access import DbAccess
-from bot.storage.items import _state as state_from_row  # one row → SourceState mapping
+from bot.storage.source_state import state_from_row
 from bot.storage.tables import leases
 from bot.storage.tables import source_state as state_t
 
