@@ -7,8 +7,9 @@ topics), so an item is never stored without its deliveries. The delivery worker 
 chat's pending rows in order and marks each one sent, retried or dropped. UNIQUE(item_id, chat_id)
 keeps a chat from getting an item twice. With several processes, a sender `claim`s rows before
 sending them (claimed_by / claim_expires, migration 0006): one sender per row, and an expired
-claim is taken over. `bot.storage.chats.ChatStore` extends `OutboxStore` with
-chats and subscriptions, so callers keep using one store.
+claim is taken over. The queries of a story's edit (`edit_target`, `mark_edited`, `drop_rows`)
+live in `bot.storage.outbox_edits`, a mixin of `OutboxStore`. `bot.storage.chats.ChatStore`
+extends `OutboxStore` with chats and subscriptions, so callers keep using one store.
 """
 
 from __future__ import annotations
@@ -46,11 +47,13 @@ from bot.storage.chat_tables import (
     outbox,
     subscriptions,
 )
+from bot.storage.outbox_edits import MAX_ERROR, EditTarget, OutboxEdits
 from bot.storage.rows import item_from_row, match_from_row, review_summary
 from bot.storage.story_tables import story_items
 from bot.storage.tables import UTCDateTime, item_topics, items, sources
 
-MAX_ERROR = 1000  # characters of a failure reason kept
+# MAX_ERROR and EditTarget live in bot.storage.outbox_edits; importable from here as before.
+__all__ = ["MAX_ERROR", "EditTarget", "OutboxStore", "Outgoing"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +69,6 @@ class Outgoing:
     story_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class EditTarget:
-    """A story's message in a chat, and the later reports it should name."""
-
-    outbox_id: int  # the row that posted it
-    message_id: int
-    edited: datetime | None  # when it was last edited
-    first: StoredItem  # the report it was posted for
-    later: tuple[StoredItem, ...]  # reports to name under "Also:", in order
-    pending: tuple[int, ...]  # outbox ids of the edit rows this edit settles
-
-
 @dataclass(slots=True)
 class _Mark:
     """One mark_sent call in a group commit, and its outcome."""
@@ -90,7 +81,7 @@ class _Mark:
     error: StoreError | None = None
 
 
-class OutboxStore:
+class OutboxStore(OutboxEdits):
     """Fills, reads and settles the outbox through an injected engine."""
 
     def __init__(self, db: AsyncEngine | DbAccess) -> None:
@@ -245,98 +236,6 @@ class OutboxStore:
                 )
             )
         return out
-
-    # --- edits of a story's message --------------------------------------------------------------
-
-    async def edit_target(self, chat_id: int, story_id: int) -> EditTarget | None:
-        """The chat's posted message of the story and the reports to add; None if none was posted."""
-        mine = (outbox.c.chat_id == chat_id, outbox.c.story_id == story_id)
-        anchor_query = (
-            select(outbox.c.id, outbox.c.message_id, outbox.c.edited, outbox.c.item_id)
-            .where(*mine, outbox.c.kind == SEND, outbox.c.status == SENT)
-            .where(outbox.c.message_id.is_not(None))
-            .order_by(outbox.c.id)
-            .limit(1)
-        )
-        later_query = (
-            select(outbox.c.id, outbox.c.item_id, outbox.c.status)
-            .where(*mine, outbox.c.kind == EDIT, outbox.c.status.in_([PENDING, SENT]))
-            .order_by(outbox.c.id)
-        )
-        async with self._db.read(f"reading the story message of chat {chat_id}") as conn:
-            anchor = (await conn.execute(anchor_query)).first()
-            if anchor is None:
-                return None
-            later = (await conn.execute(later_query)).all()
-            ids = [anchor.item_id, *(r.item_id for r in later)]
-            reports = await self._reports(conn, chat_id, ids)
-        return EditTarget(
-            outbox_id=anchor.id,
-            message_id=anchor.message_id,
-            edited=anchor.edited,
-            first=reports[anchor.item_id],
-            later=tuple(reports[r.item_id] for r in later if r.item_id in reports),
-            pending=tuple(r.id for r in later if r.status == PENDING),
-        )
-
-    async def _reports(
-        self, conn: AsyncConnection, chat_id: int, item_ids: Sequence[int]
-    ) -> dict[int, StoredItem]:
-        rows = (
-            await conn.execute(
-                select(items, sources.c.name.label("source_name"))
-                .join(sources, sources.c.id == items.c.source_id)
-                .where(items.c.id.in_(list(item_ids)))
-            )
-        ).all()
-        found = (
-            await conn.execute(
-                select(item_topics)
-                .where(item_topics.c.item_id.in_(list(item_ids)))
-                .order_by(item_topics.c.topic_id)
-            )
-        ).all()
-        subscribed = set(
-            (
-                await conn.scalars(
-                    select(subscriptions.c.topic_id).where(subscriptions.c.chat_id == chat_id)
-                )
-            ).all()
-        )
-        out = {}
-        for r in rows:
-            matches = [m for m in found if m.item_id == r.id]
-            chosen = [m for m in matches if m.topic_id in subscribed] or matches
-            out[r.id] = StoredItem(
-                id=r.id,
-                item=item_from_row(r),
-                source_name=r.source_name,
-                first_seen=r.first_seen,
-                matches=tuple(match_from_row(m) for m in chosen),
-            )
-        return out
-
-    async def mark_edited(self, target: EditTarget, *, now: datetime) -> None:
-        """The edit was accepted: its rows are sent, and the message's last edit is now."""
-        async with self._db.write(f"marking message {target.message_id} edited") as conn:
-            await conn.execute(
-                update(outbox).where(outbox.c.id == target.outbox_id).values(edited=now)
-            )
-            if target.pending:
-                await conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id.in_(list(target.pending)), outbox.c.status == PENDING)
-                    .values(status=SENT, message_id=target.message_id, updated=now)
-                )
-
-    async def drop_rows(self, outbox_ids: Sequence[int], *, reason: str, now: datetime) -> None:
-        """Give up on several rows at once (an edit Telegram refused)."""
-        async with self._db.write(f"dropping {len(outbox_ids)} message(s)") as conn:
-            await conn.execute(
-                update(outbox)
-                .where(outbox.c.id.in_(list(outbox_ids)), outbox.c.status == PENDING)
-                .values(status=DROPPED, last_error=reason[:MAX_ERROR], updated=now)
-            )
 
     async def mark_sent(self, outbox_id: int, *, message_id: int | None, now: datetime) -> bool:
         """Telegram accepted the message: the row is done, the chat's failure run ends.
