@@ -12,41 +12,44 @@ or from replay, passes the validation the files pass (`sources_from_data`, `topi
 The log is also the audit trail; `undo` marks the newest active edit undone (and logs the undo).
 `watch` polls the files' content hash and the log's newest id, so edits made by another process on
 the same database (the CLI) go live too.
+
+Replay and validation themselves live in `bot.operator.replay` (pure); reading and hashing the
+files in `bot.operator.files`. This module holds the state and the order of operations around them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import tomllib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.config import sources_from_data
 from bot.errors import ConfigError, StoreError
 from bot.models import Source, Topic
-from bot.operator.compaction import AUTO_COMPACT_AT, KEEP_RECENT, Compaction, plan, unordered
-from bot.operator.edits import (
-    ConfigData,
-    Edit,
-    action,
-    apply_edit,
-    describe,
-    from_json,
-    snapshot,
-    target,
-)
+from bot.operator import files
+from bot.operator.compaction import AUTO_COMPACT_AT, KEEP_RECENT, Compaction, plan
+from bot.operator.edits import ConfigData, Edit, action, apply_edit, describe, snapshot, target
 from bot.operator.edits import to_json as edit_to_json
-from bot.storage.overlay import ChangeRow, OverlayStore
-from bot.topics.config import topics_from_data
+from bot.operator.files import SOURCES_FILE, TOPICS_FILE
+from bot.operator.replay import comparable, edit_of, replay, validate
+from bot.storage.overlay import OverlayStore
 
 log = logging.getLogger(__name__)
 
-SOURCES_FILE, TOPICS_FILE = "sources.toml", "topics.toml"
+# SOURCES_FILE and TOPICS_FILE were defined here before `files` existed; still importable from here.
+__all__ = [
+    "SOURCES_FILE",
+    "TOPICS_FILE",
+    "AuditEntry",
+    "EditResult",
+    "Effective",
+    "Listener",
+    "LiveConfig",
+]
+
 Listener = Callable[["Effective"], Awaitable[None]]
 
 
@@ -141,8 +144,8 @@ class LiveConfig:
     async def load(self) -> Effective:
         """Read the files and replay the stored edits; ConfigError (nothing changes) on problems."""
         async with self._lock:
-            base, digest = self._read_files()
-            _validate(base, str(self._dir / SOURCES_FILE), str(self._dir / TOPICS_FILE))
+            base, digest = files.read_files(self._dir)
+            validate(base, str(self._dir / SOURCES_FILE), str(self._dir / TOPICS_FILE))
             await self._replay_and_publish(base, digest)
         return self.current
 
@@ -166,7 +169,7 @@ class LiveConfig:
 
     async def check(self, edit: Edit) -> None:
         """Raise ConfigError, as `apply` would, if the edit would be refused now; writes nothing."""
-        _validate(apply_edit(self.data, edit), "operator edit", "operator edit")
+        validate(apply_edit(self.data, edit), "operator edit", "operator edit")
 
     async def apply(self, edit: Edit, *, actor: str) -> EditResult:
         """Validate, store and put in force one edit; ConfigError (nothing changes) if refused."""
@@ -174,9 +177,9 @@ class LiveConfig:
             base = self._require_base()
             async with self._overlay.transaction() as tx:
                 rows = await tx.edits()  # the log as it is now, other processes' edits included
-                before, stale = _replay(base, rows)
+                before, stale = replay(base, rows)
                 after = apply_edit(before, edit)
-                sources, topics = _validate(after, "operator edit", "operator edit")
+                sources, topics = validate(after, "operator edit", "operator edit")
                 summary = describe(edit)
                 snap_before, snap_after = snapshot(before, edit), snapshot(after, edit)
                 change_id = await tx.add(
@@ -205,10 +208,10 @@ class LiveConfig:
                 if not rows:
                     raise ConfigError(["nothing to undo: no operator edit is in force"])
                 last = rows[-1]
-                before, _ = _replay(base, rows)
-                after, stale = _replay(base, rows[:-1])
-                sources, topics = _validate(after, "undo", "undo")
-                edit = _edit_of(last)
+                before, _ = replay(base, rows)
+                after, stale = replay(base, rows[:-1])
+                sources, topics = validate(after, "undo", "undo")
+                edit = edit_of(last)
                 snap_before = snapshot(before, edit) if edit else last.after
                 snap_after = snapshot(after, edit) if edit else last.before
                 summary = f"undo #{last.id} ({last.summary})"
@@ -248,7 +251,7 @@ class LiveConfig:
                 kept = [r for r in active if r.id not in gone]
                 # Compared as the bot sees them: raw data may differ in keys that restate a
                 # default (a pause then a resume leaves `enabled = true` behind).
-                if _effective(base, active) != _effective(base, kept):
+                if comparable(base, active) != comparable(base, kept):
                     raise ConfigError(
                         ["compaction refused: the compacted log would replay differently"]
                     )
@@ -312,7 +315,7 @@ class LiveConfig:
         broken: str | None = None
         while True:
             await asyncio.sleep(interval)
-            digest = _digest(self._dir)
+            digest = files.digest(self._dir)
             try:
                 version = await self._overlay.version()
             except StoreError as exc:  # a database hiccup must not end the watch
@@ -334,32 +337,13 @@ class LiveConfig:
             raise RuntimeError("LiveConfig.load() has not succeeded yet")
         return self._base
 
-    def _read_files(self) -> tuple[ConfigData, str]:
-        raw = [_read_bytes(self._dir / name) for name in (SOURCES_FILE, TOPICS_FILE)]
-        problems: list[str] = []
-        parsed: list[dict[str, Any]] = []
-        for name, body in zip((SOURCES_FILE, TOPICS_FILE), raw, strict=True):
-            path = self._dir / name
-            if isinstance(body, str):
-                problems.append(f"{path}: {body}")
-                continue
-            try:
-                parsed.append(tomllib.loads(body.decode("utf-8")))
-            except UnicodeDecodeError as exc:
-                problems.append(f"{path}: not UTF-8: {exc.reason} at byte {exc.start}")
-            except tomllib.TOMLDecodeError as exc:
-                problems.append(f"{path}: TOML syntax error: {exc}")
-        if problems:
-            raise ConfigError(problems)
-        return ConfigData(sources=parsed[0], topics=parsed[1]), _hash(raw)
-
     async def _replay_and_publish(self, base: ConfigData, digest: str | None) -> None:
         version = (
             await self._overlay.version()
         )  # first: an edit landing meanwhile is seen next time
         rows = await self._overlay.edits()
-        data, stale = _replay(base, rows)
-        sources, topics = _validate(data, "operator edits", "operator edits")
+        data, stale = replay(base, rows)
+        sources, topics = validate(data, "operator edits", "operator edits")
         for reason in stale:
             log.warning("stored operator edit skipped: %s", reason)
         effective = Effective(sources, topics, self._clock(), stale, len(rows))
@@ -386,93 +370,3 @@ class LiveConfig:
             # undo it nor keep the others from hearing of it.
             except Exception:
                 log.exception("config listener %r failed", listener)
-
-
-def _validate(
-    data: ConfigData, sources_origin: str, topics_origin: str
-) -> tuple[tuple[Source, ...], tuple[Topic, ...]]:
-    """The records the files' own rules make of `data`; one ConfigError lists every problem."""
-    problems: list[str] = []
-    sources: tuple[Source, ...] = ()
-    topics: tuple[Topic, ...] = ()
-    try:
-        sources = sources_from_data(data.sources, sources_origin)
-    except ConfigError as exc:
-        problems += exc.problems
-    try:
-        topics = topics_from_data(data.topics, topics_origin)
-    except ConfigError as exc:
-        problems += exc.problems
-    if problems:
-        raise ConfigError(problems)
-    return sources, topics
-
-
-def _effective(base: ConfigData, rows: list[ChangeRow]) -> tuple[object, ...]:
-    """The sources and topics the rows replayed over the files give (or why they are invalid)."""
-    try:
-        sources, topics = _validate(_replay(base, rows)[0], "", "")
-        return sources, unordered(topics)
-    except ConfigError as exc:
-        return tuple(exc.problems)
-
-
-def _edit_of(row: ChangeRow) -> Edit | None:
-    try:
-        return from_json(row.edit) if row.edit is not None else None
-    except ValueError:
-        return None
-
-
-def _replay(base: ConfigData, rows: list[ChangeRow]) -> tuple[ConfigData, tuple[str, ...]]:
-    """The files with the stored edits applied leniently; edits that cannot apply are skipped."""
-    data, stale = _replay_each(base, rows, check=False)
-    try:
-        _validate(data, "", "")
-    except ConfigError:
-        # Some edit clashes with the files as they are now: find which, one edit at a time.
-        data, stale = _replay_each(base, rows, check=True)
-    return data, stale
-
-
-def _replay_each(
-    base: ConfigData, rows: list[ChangeRow], *, check: bool
-) -> tuple[ConfigData, tuple[str, ...]]:
-    data, stale = base, []
-    for row in rows:
-        edit = _edit_of(row)
-        if edit is None:
-            stale.append(f"#{row.id} {row.summary}: not a readable edit")
-            continue
-        try:
-            candidate = apply_edit(data, edit, strict=False)
-            if check:
-                _validate(candidate, "", "")
-        except ConfigError as exc:
-            reasons = "; ".join(p.removeprefix(": ") for p in exc.problems)
-            stale.append(f"#{row.id} {row.summary}: {reasons}")
-            continue
-        data = candidate
-    return data, tuple(stale)
-
-
-def _read_bytes(path: Path) -> bytes | str:
-    """The file's bytes, or why it cannot be read."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return "file not found"
-    except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
-
-
-def _hash(raw: list[bytes | str]) -> str:
-    h = hashlib.sha256()
-    for body in raw:
-        h.update(body if isinstance(body, bytes) else b"\0" + body.encode())
-        h.update(b"\0\0")
-    return h.hexdigest()
-
-
-def _digest(config_dir: Path) -> str:
-    return _hash([_read_bytes(config_dir / name) for name in (SOURCES_FILE, TOPICS_FILE)])
