@@ -2,7 +2,8 @@
 
 `engine` builds SQLite (WAL) or PostgreSQL engines from DATABASE_URL and migrates at start-up;
 `access` is the shared transaction and error-translation helper; `tables`, `chat_tables`,
-`overlay_tables` define the schema; `items` (sources, items, flags), `chats` and `outbox`
+`overlay_tables` define the schema; `items` (sources, items, flags; source state in
+`source_state`), `chats` and `outbox`
 (subscriptions and what waits to be sent), `ops` (operator reads such as rematch) and `overlay`
 (the operator edit log) are the stores; `rows` maps rows to `bot.models` values.
 
