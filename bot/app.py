@@ -2,7 +2,8 @@
 
 `run_bot` lifecycle (one event loop): store and migrations → live config (files + operator edits)
 → HTTP client → Telegram application (when a token is set) → delivery worker → scheduler → config
-watch; then wait for the stop event and shut everything down in reverse.
+watch; then wait for the stop event and shut everything down in reverse. The Telegram wiring
+lives in `bot.app_telegram`, the HTTP wing's in `bot.app_web`.
 
 Several processes may `run` on one PostgreSQL database: sources are claimed before each poll,
 outbox rows before each send, and one process (the leader) long-polls Telegram and sends
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
+from bot.app_telegram import start_telegram
+from bot.app_web import start_web
 from bot.config import Config, Settings
 from bot.errors import ConfigError
 from bot.feeds.article import ArticleFetcher
@@ -29,7 +32,6 @@ from bot.feeds.fetch import Fetcher, make_client
 from bot.messengers.base import Messenger
 from bot.messengers.console import ConsoleMessenger
 from bot.models import Source, StoredItem, Story
-from bot.operator.alerts import AlertPolicy, ConfigAlerts, SourceAlerts
 from bot.operator.live import Effective, LiveConfig
 from bot.pipeline import Pipeline, SourceReport
 from bot.review.stories import Grouper, Rules
@@ -39,29 +41,15 @@ from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.engine import make_engine, migrate
 from bot.storage.items import Store
-from bot.storage.leases import LeaseStore, SourceClaims, process_id
+from bot.storage.leases import SourceClaims, process_id
 from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
 from bot.storage.retention import Retention, RetentionPolicy
 from bot.storage.runlock import run_lock
 from bot.storage.stories import StoryStore
 from bot.summaries import Summaries
-from bot.telegram import app as telegram_app
-from bot.telegram import webhook as telegram_webhook
-from bot.telegram.admin import make_admin_handlers
-from bot.telegram.article_command import make_article_handlers
-from bot.telegram.commands import COMMANDS, make_handlers
-from bot.telegram.delivery import DeliveryWorker, Policy, Sender
 from bot.telegram.leader import Leadership
-from bot.telegram.messenger import TelegramMessenger, TelegramSender
-from bot.telegram.pacing import Pacer
-from bot.telegram.replying import Replier
-from bot.telegram.review_commands import REVIEW_COMMANDS, make_review_handlers
-from bot.telegram.review_job import ReviewJob
 from bot.topics.matcher import compile_topics
-from bot.web.handlers import TelegramWebhook
-from bot.web.metrics import CountingSender
-from bot.web.service import WebService, open_web
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +187,17 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
             claim_ttl=settings.claim_ttl,
             max_running=2 * settings.fetch_concurrency,  # fetch, and parse or store, overlap
         )
-        web = await _start_web(stack, settings, rt, scheduler)
+        web = await start_web(
+            stack,
+            settings,
+            db=rt.db,
+            store=rt.store,
+            live=rt.live,
+            scheduler=scheduler,
+            clock=utc_now,
+            # Without Telegram there is no lease: a lone console process leads itself.
+            leader=lambda: rt.leadership is None or rt.leadership.is_leader,
+        )
 
         async def on_change(effective: Effective) -> None:
             await rt.store.sync_sources(effective.sources)
@@ -219,8 +217,8 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
             )
             where = "the console (no TELEGRAM_BOT_TOKEN)"
         else:
-            on_config_error, rt.leadership = await _start_telegram(
-                stack, settings, rt, scheduler, messenger, topic_names, web
+            on_config_error, rt.leadership = await start_telegram(
+                stack, settings, rt, scheduler, messenger, topic_names, web, clock=utc_now
             )
             where = "Telegram"
         if web is not None:
@@ -245,192 +243,6 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
         )
         await stop.wait()
         log.info("stopping")
-
-
-async def _start_telegram(
-    stack: AsyncExitStack,
-    settings: Settings,
-    rt: Runtime,
-    scheduler: SourceScheduler,
-    messenger: _LateMessenger,
-    topic_names: dict[str, str],
-    web: WebService | None = None,
-) -> tuple[Callable[[ConfigError], Awaitable[None]], Leadership]:
-    assert settings.telegram_bot_token is not None  # noqa: S101 (checked by the caller)
-    token = settings.telegram_bot_token.get_secret_value()
-    application = telegram_app.build_application(
-        token, base_url=settings.telegram_api_base_url, handlers=[]
-    )
-    sender: Sender = TelegramSender(application.bot, link_previews=settings.link_previews)
-    # One pacer for announcements and command answers: they share each chat's budget.
-    pacer = Pacer()
-    replier = Replier(application.bot, pacer)
-    worker = DeliveryWorker(
-        rt.chats,
-        CountingSender(sender, web.metrics) if web is not None else sender,
-        topic_names=topic_names,
-        tz=settings.timezone,
-        clock=utc_now,
-        on_delivered=web.metrics.delivered if web is not None else None,
-        pacer=pacer,
-        holder=rt.holder,
-        policy=_delivery_policy(settings, rt),
-    )
-    messenger.target = TelegramMessenger(application.bot, worker)
-    alerts = SourceAlerts(
-        bot=application.bot,
-        admin_ids=settings.admin_ids,
-        clock=utc_now,
-        tz=settings.timezone,
-        policy=AlertPolicy(
-            failures=settings.alert_failures, silence=timedelta(seconds=settings.alert_silence)
-        ),
-    )
-    alerts.prime(await rt.store.source_states(), await rt.ops.newest_items())
-    scheduler.on_report = alerts.on_report
-    config_alerts = ConfigAlerts(bot=application.bot, admin_ids=settings.admin_ids)
-    rt.live.subscribe(config_alerts.on_change)
-
-    def default_topics() -> list[str]:
-        return [t.id for t in rt.live.current.topics if t.default]
-
-    # Operators' handlers come first: they answer operators and let everyone else fall through.
-    application.add_handlers(
-        [
-            *make_admin_handlers(
-                admin_ids=settings.admin_ids,
-                live=rt.live,
-                store=rt.store,
-                chat_store=rt.chats,
-                ops=rt.ops,
-                fetcher=rt.fetcher,
-                tz=settings.timezone,
-                clock=utc_now,
-                next_poll=scheduler.next_poll,
-                wake=worker.wake,
-                overlay=rt.live.overlay,
-                replier=replier,
-            ),
-            *make_article_handlers(admin_ids=settings.admin_ids, live=rt.live),
-            *make_handlers(
-                chat_store=rt.chats,
-                store=rt.store,
-                topics=lambda: rt.live.current.topics,
-                sources=lambda: rt.live.current.sources,
-                tz=settings.timezone,
-                clock=utc_now,
-                default_topics=default_topics,
-                replier=replier,
-                stories=rt.stories,
-            ),
-        ]
-    )
-    review = ReviewJob(
-        rt.chats,
-        rt.stories,
-        sender,
-        topic_names=lambda: {t.id: t.name for t in rt.live.current.topics},
-        tz=settings.timezone,
-        clock=utc_now,
-    )
-    hour, minute = settings.digest_time
-    application.add_handlers(
-        make_review_handlers(
-            chat_store=rt.chats,
-            review=review,
-            default_topics=default_topics,
-            clock=utc_now,
-            review_time=f"{hour:02d}:{minute:02d}",
-        )
-    )
-    stack.push_async_callback(telegram_app.stop, application)
-    if web is not None and settings.webhook_url:
-        # Our HTTP server holds PORT; Telegram's posts are forwarded to PTB (bot.web.server).
-        path, _ = telegram_webhook.route(
-            settings.webhook_url, telegram_app.webhook_secret(token, "webhook-path")
-        )
-        web.set_webhook(
-            TelegramWebhook(
-                path,
-                telegram_app.webhook_secret(token, "webhook-secret"),
-                lambda data: telegram_webhook.feed_update(application, data),
-            )
-        )
-    await telegram_app.start(
-        application,
-        webhook_url=settings.webhook_url,
-        port=settings.port,
-        serve_webhook=web is None,
-        commands=(*COMMANDS, *REVIEW_COMMANDS),
-        poll=False,
-    )
-    # Every process runs the daily review job; the one row per chat and day sends it once.
-    review.start(hour, minute)
-    stack.push_async_callback(review.shutdown)
-
-    async def lead() -> None:
-        if not settings.webhook_url:
-            await telegram_app.start_polling(application)
-        worker.start()
-
-    async def follow() -> None:
-        await telegram_app.stop_polling(application)
-        await worker.stop()
-
-    assert rt.db is not None  # noqa: S101 (open_runtime sets it)
-    leadership = Leadership(
-        LeaseStore(rt.db),
-        holder=rt.holder,
-        ttl=settings.leader_lease,
-        clock=utc_now,
-        on_gain=lead,
-        on_lose=follow,
-    )
-    leadership.start()
-    stack.push_async_callback(leadership.stop)
-    return config_alerts.on_error, leadership
-
-
-def _delivery_policy(settings: Settings, rt: Runtime) -> Policy:
-    # On PostgreSQL other processes store items too, and their wake() does not reach the leader's
-    # worker: it looks at the outbox every 2 s instead of every 30.
-    several = rt.db is not None and rt.db.dialect == "postgresql"
-    return Policy(recheck=2.0 if several else 30.0, claim_ttl=settings.claim_ttl)
-
-
-async def _start_web(
-    stack: AsyncExitStack, settings: Settings, rt: Runtime, scheduler: SourceScheduler
-) -> WebService | None:
-    """The HTTP wing on BOT_HTTP_PORT, and on PORT in webhook mode; None when neither is set."""
-    binds: list[tuple[str, int]] = []
-    webhook = settings.webhook_url and settings.telegram_bot_token and settings.port is not None
-    if webhook and settings.port is not None:
-        binds.append(("", settings.port))  # every interface: the platform routes to PORT
-    if settings.http_port is not None and not (webhook and settings.http_port == settings.port):
-        binds.append((settings.http_host, settings.http_port))
-    if not binds or rt.db is None:
-        return None
-    try:
-        web = await open_web(
-            db=rt.db,
-            store=rt.store,
-            scheduler=scheduler,
-            topics=lambda: rt.live.current.topics,
-            sources=lambda: rt.live.current.sources,
-            binds=binds,
-            public_url=settings.public_url,
-            tz=settings.timezone,
-            clock=utc_now,
-            # Without Telegram there is no lease: a lone console process leads itself.
-            leader=lambda: rt.leadership is None or rt.leadership.is_leader,
-        )
-    except OSError as exc:
-        where = ", ".join(f"{host or '*'}:{port}" for host, port in binds)
-        raise ConfigError(
-            [f"environment: BOT_HTTP_PORT/PORT: cannot listen on {where} ({exc.strerror or exc})"]
-        ) from exc
-    stack.push_async_callback(web.close)
-    return web
 
 
 async def _log_config_error(error: ConfigError) -> None:
