@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import signal
 import sys
 from collections.abc import Sequence
-from typing import TextIO
 
 from bot import app, review_cli, summary_cli
 from bot.config import Config, load_config
 from bot.errors import BotError, ConfigError
+from bot.jsonlines import run_file
 from bot.operator import cli as config_cli
 from bot.pipeline import SourceReport
 from bot.telegram.app import TokenRedactor
 from bot.topics.jsonl import match_lines
-from bot.topics.matcher import Matcher, compile_topics
+from bot.topics.matcher import compile_topics
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_CONFIG = 0, 1, 2
 EXIT_FAILED = 1  # `run` could not start (Telegram or the database unreachable)
@@ -146,22 +145,7 @@ def format_reports(reports: Sequence[SourceReport]) -> str:
 
 def _cmd_match(config: Config, args: argparse.Namespace) -> int:
     matcher = compile_topics(config.topics)
-    if args.file == "-":
-        return _match_stream(matcher, sys.stdin, sys.stdout)
-    try:
-        with open(args.file, encoding="utf-8") as fh:
-            return _match_stream(matcher, fh, sys.stdout)
-    except OSError as exc:
-        print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return EXIT_CONFIG
-
-
-def _match_stream(matcher: Matcher, src: TextIO, dst: TextIO) -> int:
-    bad = 0
-    for out in match_lines(matcher, src):
-        bad += "error" in out
-        dst.write(json.dumps(out, ensure_ascii=False) + "\n")
-    return EXIT_BAD_INPUT if bad else EXIT_OK
+    return run_file(args.file, lambda lines: match_lines(matcher, lines))
 
 
 def _cmd_latest(config: Config, args: argparse.Namespace) -> int:

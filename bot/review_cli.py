@@ -12,10 +12,11 @@ import asyncio
 import json
 import sys
 from datetime import timedelta
-from typing import Any, TextIO
+from typing import Any
 
 from bot import app
 from bot.config import Config
+from bot.jsonlines import run_file
 from bot.review.digest import FORMATS, review_messages
 from bot.review.jsonl import story_lines
 from bot.review.listing import latest_console, latest_record
@@ -45,22 +46,7 @@ def register(sub: Any) -> None:
 
 def cmd_stories(config: Config, args: argparse.Namespace) -> int:
     """`python -m bot stories FILE`: one `{"id", "story"}` line per input line."""
-    if args.file == "-":
-        return _stories(config, sys.stdin, sys.stdout)
-    try:
-        with open(args.file, encoding="utf-8") as fh:
-            return _stories(config, fh, sys.stdout)
-    except OSError as exc:
-        print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return EXIT_USAGE
-
-
-def _stories(config: Config, src: TextIO, dst: TextIO) -> int:
-    bad = 0
-    for out in story_lines(src, rules(config)):
-        bad += "error" in out
-        dst.write(json.dumps(out, ensure_ascii=False) + "\n")
-    return EXIT_BAD_INPUT if bad else EXIT_OK
+    return run_file(args.file, lambda lines: story_lines(lines, rules(config)))
 
 
 def cmd_latest(config: Config, args: argparse.Namespace) -> int:

@@ -16,20 +16,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.config import Config, Settings, load_settings
 from bot.errors import ConfigError, FetchError
 from bot.feeds.article import ArticleFetcher
 from bot.feeds.extract import Article, decode_html, extract_article
 from bot.feeds.fetch import Fetcher, make_client
+from bot.jsonlines import BadLine, records, run_file
 from bot.review.summary import matched_terms, summarize
 from bot.topics.matcher import Matcher, compile_topics
 
@@ -95,14 +95,7 @@ def run_summarize(config: Config, args: argparse.Namespace) -> int:
     """`summarize`: one JSON line out per JSON line in; 1 when some lines were bad."""
     matcher = compile_topics(config.topics)
     limit = config.settings.summary_chars
-    try:
-        if args.file == "-":
-            return _summarize_stream(matcher, limit, sys.stdin, sys.stdout)
-        with open(args.file, encoding="utf-8") as fh:
-            return _summarize_stream(matcher, limit, fh, sys.stdout)
-    except OSError as exc:
-        print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return EXIT_USAGE
+    return run_file(args.file, lambda lines: summarize_lines(matcher, limit, lines))
 
 
 class _Record(BaseModel):
@@ -117,15 +110,9 @@ class _Record(BaseModel):
 
 def summarize_lines(matcher: Matcher, limit: int, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
     """One `{"id", "summary"}` per non-blank line, or `{"line", "error"}` for a bad one."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = _Record.model_validate_json(line)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            yield {"line": number, "error": f"{where + ': ' if where else ''}{first['msg']}"}
+    for record in records(lines, _Record):
+        if isinstance(record, BadLine):
+            yield record.as_json()
             continue
         # As the bot does (bot.summaries): the terms that flagged the item on its feed text,
         # plus those the matcher finds in the article text.
@@ -136,11 +123,3 @@ def summarize_lines(matcher: Matcher, limit: int, lines: Iterable[str]) -> Itera
             title=record.title, summary=record.summary, text=record.text, terms=terms, limit=limit
         )
         yield {"id": record.id, "summary": summary}
-
-
-def _summarize_stream(matcher: Matcher, limit: int, src: TextIO, dst: TextIO) -> int:
-    bad = 0
-    for out in summarize_lines(matcher, limit, src):
-        bad += "error" in out
-        dst.write(json.dumps(out, ensure_ascii=False) + "\n")
-    return EXIT_FAILED if bad else EXIT_OK

@@ -13,8 +13,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NaiveDatetime, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NaiveDatetime
 
+from bot.jsonlines import BadLine
+from bot.jsonlines import records as read_records
 from bot.review.stories import Grouper, Rules
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -36,15 +38,9 @@ def story_lines(lines: Iterable[str], rules: Rules | None = None) -> list[dict[s
     """One result per non-blank line, in input order: `{"id", "story"}` or `{"line", "error"}`."""
     out: list[dict[str, Any]] = []
     records: list[tuple[int, _Record]] = []  # (position in `out`, record)
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = _Record.model_validate_json(line)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            out.append({"line": number, "error": f"{where + ': ' if where else ''}{first['msg']}"})
+    for record in read_records(lines, _Record):
+        if isinstance(record, BadLine):
+            out.append(record.as_json())
             continue
         records.append((len(out), record))
         out.append({"id": record.id})

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from bot.jsonlines import BadLine, records
 from bot.textclean import clean_summary, clean_title
 from bot.topics.matcher import Matcher
 
@@ -28,15 +29,9 @@ class _Record(BaseModel):
 def match_lines(matcher: Matcher, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
     """One verdict per non-blank line: `{"id", "topics", "terms"}`, or `{"line", "error"}` for a
     line that is not a valid record (it is reported, and the lines after it still run)."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = _Record.model_validate_json(line)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            yield {"line": number, "error": f"{where + ': ' if where else ''}{first['msg']}"}
+    for record in records(lines, _Record):
+        if isinstance(record, BadLine):
+            yield record.as_json()
             continue
         title, summary = clean_title(record.title), clean_summary(record.summary)
         matches = matcher.match(title, summary, record.lang)
