@@ -19,7 +19,6 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
@@ -36,6 +35,7 @@ from bot.operator.live import Effective, LiveConfig
 from bot.pipeline import Pipeline, SourceReport
 from bot.review.stories import Grouper, Rules
 from bot.runstats import log_periodically
+from bot.runtime import Runtime
 from bot.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
@@ -48,7 +48,6 @@ from bot.storage.retention import Retention, RetentionPolicy
 from bot.storage.runlock import run_lock
 from bot.storage.stories import StoryStore
 from bot.summaries import Summaries
-from bot.telegram.leader import Leadership
 from bot.topics.matcher import compile_topics
 
 log = logging.getLogger(__name__)
@@ -77,26 +76,6 @@ def story_store(db: DbAccess, settings: Settings) -> StoryStore:
     """Stories grouped with the bot's rules (window from BOT_STORY_WINDOW)."""
     window = timedelta(seconds=settings.story_window)
     return StoryStore(db, Grouper(Rules(window=window)), window=window)
-
-
-@dataclass(slots=True)
-class Runtime:
-    """The long-lived parts shared by `run` and `fetch --once`."""
-
-    store: Store
-    chats: ChatStore
-    ops: OpsStore
-    stories: StoryStore
-    live: LiveConfig
-    fetcher: Fetcher
-    pipeline: Pipeline
-    db: DbAccess | None = None
-    retention: Retention | None = None
-    # This process's name in claims and leases. SQLite has one `run` at a time (the run lock),
-    # so there it is fixed: a restart after a crash takes its claims straight back.
-    holder: str = "sqlite-run"
-    # Set by `run` with Telegram: `leadership.is_leader` says whether this process leads.
-    leadership: Leadership | None = None
 
 
 @asynccontextmanager

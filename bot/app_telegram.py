@@ -2,7 +2,7 @@
 review job, the webhook route and the leader lease, built from the settings and the runtime parts.
 
 Only `bot.app` imports this module; it does not import `bot.app` back: the runtime arrives as
-`RuntimeParts` (which `bot.app.Runtime` satisfies) and the clock as an argument.
+`bot.runtime.Runtime` and the clock as an argument.
 """
 
 from __future__ import annotations
@@ -16,17 +16,11 @@ from telegram.ext import BaseHandler
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.feeds.fetch import Fetcher
 from bot.messengers.base import Messenger
 from bot.operator.alerts import AlertPolicy, ConfigAlerts, SourceAlerts
-from bot.operator.live import LiveConfig
+from bot.runtime import Runtime
 from bot.scheduler import SourceScheduler
-from bot.storage.access import DbAccess
-from bot.storage.chats import ChatStore
-from bot.storage.items import Store
 from bot.storage.leases import LeaseStore
-from bot.storage.ops import OpsStore
-from bot.storage.stories import StoryStore
 from bot.telegram import app as telegram_app
 from bot.telegram import webhook as telegram_webhook
 from bot.telegram.admin import make_admin_handlers
@@ -46,19 +40,6 @@ from bot.web.service import WebService
 Clock = Callable[[], datetime]
 
 
-class RuntimeParts(Protocol):
-    """The long-lived parts the Telegram wiring uses (`bot.app.Runtime` has them)."""
-
-    store: Store
-    chats: ChatStore
-    ops: OpsStore
-    stories: StoryStore
-    live: LiveConfig
-    fetcher: Fetcher
-    db: DbAccess | None
-    holder: str
-
-
 class MessengerSlot(Protocol):
     """Where the pipeline's announcements go; set here once the delivery worker exists."""
 
@@ -68,7 +49,7 @@ class MessengerSlot(Protocol):
 async def start_telegram(
     stack: AsyncExitStack,
     settings: Settings,
-    rt: RuntimeParts,
+    rt: Runtime,
     scheduler: SourceScheduler,
     messenger: MessengerSlot,
     topic_names: dict[str, str],
@@ -131,7 +112,7 @@ async def start_telegram(
 
 def _build_worker(
     settings: Settings,
-    rt: RuntimeParts,
+    rt: Runtime,
     sender: Sender,
     pacer: Pacer,
     topic_names: dict[str, str],
@@ -152,7 +133,7 @@ def _build_worker(
     )
 
 
-def _delivery_policy(settings: Settings, rt: RuntimeParts) -> Policy:
+def _delivery_policy(settings: Settings, rt: Runtime) -> Policy:
     # On PostgreSQL other processes store items too, and their wake() does not reach the leader's
     # worker: it looks at the outbox every 2 s instead of every 30.
     several = rt.db is not None and rt.db.dialect == "postgresql"
@@ -162,7 +143,7 @@ def _delivery_policy(settings: Settings, rt: RuntimeParts) -> Policy:
 async def _start_alerts(
     application: telegram_app.BotApp,
     settings: Settings,
-    rt: RuntimeParts,
+    rt: Runtime,
     scheduler: SourceScheduler,
     clock: Clock,
 ) -> ConfigAlerts:
@@ -185,7 +166,7 @@ async def _start_alerts(
 
 def _command_handlers(
     settings: Settings,
-    rt: RuntimeParts,
+    rt: Runtime,
     scheduler: SourceScheduler,
     worker: DeliveryWorker,
     replier: Replier,
@@ -252,7 +233,7 @@ async def _start_application(
 def _leadership(
     application: telegram_app.BotApp,
     settings: Settings,
-    rt: RuntimeParts,
+    rt: Runtime,
     worker: DeliveryWorker,
     clock: Clock,
 ) -> Leadership:
