@@ -5,14 +5,20 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 # PTB 22 warns (an error under filterwarnings=error) when RetryAfter carries seconds as an int;
 # opting in to its timedelta values, as the bot does, keeps the suite on the future behaviour.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
+from bot.feeds.fetch import make_client
+from bot.topics.config import load_topics
+from bot.topics.matcher import Matcher, compile_topics
 from tests.db import database_url, db_engine_fixture, store_fixture  # noqa: F401  (fixtures)
 from tests.emulator.server import telegram_api  # noqa: F401  (fixture)
 from tests.servers import feed_server  # noqa: F401  (fixture)
@@ -55,3 +61,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "network" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    """The shipped topics (config/topics.toml), compiled."""
+    return compile_topics(
+        load_topics(Path(__file__).resolve().parents[1] / "config" / "topics.toml")
+    )
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    """A feed client as the bot makes it, with short timeouts."""
+    async with make_client(timeout=5.0) as c:
+        yield c

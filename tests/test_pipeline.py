@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from bot.feeds.fetch import Fetcher, make_client
+from bot.feeds.fetch import Fetcher
 from bot.models import Source, StoredItem
 from bot.pipeline import Pipeline, backoff_delay
 from bot.storage.items import Store
-from bot.topics.config import load_topics
-from bot.topics.matcher import Matcher, compile_topics
+from bot.topics.matcher import Matcher
 from tests.feeds.build import FeedItem, item, rss
 from tests.servers import FeedServer
 
@@ -41,17 +40,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture(scope="module")
-def matcher() -> Matcher:
-    return compile_topics(load_topics(REPO / "config" / "topics.toml"))
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client(timeout=5.0) as c:
-        yield c
 
 
 def make_pipeline(

@@ -23,14 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage.chats import ChatStore
-from bot.storage.engine import make_engine, migrate
+from bot.storage.engine import make_engine
 from bot.storage.leases import LeaseStore
 from bot.telegram.leader import LEADER_LEASE
 from tests.emulator.server import TelegramEmulator
 from tests.feeds.build import item, rss
 from tests.servers import FeedServer
-from tests.telegram.test_e2e import ADMIN, FLAGGED, REPO, environment, write_config
+from tests.telegram.test_e2e import ADMIN, FLAGGED, REPO, environment, subscribe, write_config
 
 pytestmark = pytest.mark.postgres
 POSTGRES = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -111,25 +110,6 @@ async def watching(server: FeedServer, paths: list[str]) -> AsyncIterator[Arriva
         yield arrivals
     finally:
         task.cancel()
-
-
-async def subscribe(database_url: str, chats: list[int]) -> None:
-    """Subscribers straight into the store, to keep the test short (/start is tested elsewhere)."""
-    engine = make_engine(database_url)
-    try:
-        await migrate(engine)
-        store = ChatStore(engine)
-        for chat in chats:
-            await store.subscribe(
-                chat,
-                kind="private",
-                title=None,
-                topics=["azerbaijan-iran"],
-                thread_id=None,
-                now=datetime.now(UTC),
-            )
-    finally:
-        await engine.dispose()
 
 
 async def leader_pid(database_url: str) -> int:

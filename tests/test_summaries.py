@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -15,32 +14,20 @@ import httpx
 import pytest
 
 from bot.feeds.article import ArticleFetcher
-from bot.feeds.fetch import Fetcher, make_client
+from bot.feeds.fetch import Fetcher
 from bot.formatting import format_console, format_telegram
 from bot.models import Source
 from bot.pipeline import Pipeline
 from bot.storage.items import Store
 from bot.summaries import Summaries, wants_article
-from bot.topics.config import load_topics
-from bot.topics.matcher import Matcher, compile_topics
+from bot.topics.matcher import Matcher
 from tests.feeds.build import item, rss
 from tests.servers import FeedServer
-from tests.test_pipeline import REPO, Clock, RecordingMessenger
+from tests.test_pipeline import Clock, RecordingMessenger
 
 PAGES = Path(__file__).parent / "fixtures" / "articles"
 TEASER = "Azerbaijan and Iran sign a bridge deal."
 LEAD = "BAKU, Nov 27 (Reuters) - Azerbaijan and Iran signed an agreement on Thursday"
-
-
-@pytest.fixture(scope="module")
-def matcher() -> Matcher:
-    return compile_topics(load_topics(REPO / "config" / "topics.toml"))
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client(timeout=5.0) as c:
-        yield c
 
 
 def setup(

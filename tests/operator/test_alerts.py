@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
 
 from bot.errors import ConfigError
-from bot.feeds.fetch import Fetcher, make_client
+from bot.feeds.fetch import Fetcher
 from bot.markup import utf16_len, visible_text
 from bot.models import Source, SourceState, StoredItem, TermGroup, Topic
 from bot.operator.alerts import (
@@ -199,12 +199,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client(timeout=5.0) as c:
-        yield c
 
 
 async def test_a_failing_source_alerts_the_operators_once_then_once_on_recovery(

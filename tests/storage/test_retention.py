@@ -9,30 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.feeds.fetch import Fetcher, make_client
 from bot.feeds.normalize import item_key
 from bot.models import Item, MatchedItem, Source, TermHit, TopicMatch, Validators
-from bot.pipeline import Pipeline
 from bot.storage.items import Store
 from bot.storage.retention import Retention, RetentionPolicy, RetentionReport
 from bot.storage.retention_tables import retired_keys
 from bot.storage.tables import item_topics, items
-from bot.topics.config import load_topics
-from bot.topics.matcher import Matcher, compile_topics
+from bot.topics.matcher import Matcher
 from tests.feeds.build import item, rss
 from tests.servers import FeedServer
-from tests.test_pipeline import FLAGGED, Clock, RecordingMessenger
+from tests.test_pipeline import FLAGGED, Clock, make_pipeline
 
 REPO = Path(__file__).resolve().parents[2]
 START = datetime(2025, 11, 1, 6, 0, tzinfo=UTC)
@@ -164,30 +158,6 @@ async def test_small_batches_and_a_window_of_zero_keeps_everything(
     assert (await counts(db_engine))["items"] == 250 - report.items_removed
 
 
-@pytest.fixture(scope="module")
-def matcher() -> Matcher:
-    return compile_topics(load_topics(REPO / "config" / "topics.toml"))
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client(timeout=5.0) as c:
-        yield c
-
-
-def pipeline_of(store: Store, client: httpx.AsyncClient, matcher: Matcher, clock: Clock) -> tuple[Pipeline, RecordingMessenger]:  # fmt: skip
-    messenger = RecordingMessenger()
-    pipeline = Pipeline(
-        fetcher=Fetcher(client),
-        store=store,
-        matcher=matcher,
-        messenger=messenger,
-        clock=clock,
-        rng=random.Random(3),
-    )
-    return pipeline, messenger
-
-
 async def test_an_item_removed_while_still_in_its_feed_is_not_announced_again(
     feed_server: FeedServer,
     store: Store,
@@ -198,7 +168,7 @@ async def test_an_item_removed_while_still_in_its_feed_is_not_announced_again(
     clock = Clock()
     src = Source(id="s1", name="Outlet", url=feed_server.url("/f.xml"), interval=60)
     await store.sync_sources([src])
-    pipeline, messenger = pipeline_of(store, client, matcher, clock)
+    pipeline, messenger = make_pipeline(store, client, matcher, clock)
     old = [item(1, title="Weather in Baku"), item(2, title="Football results")]
     feed_server.put("/f.xml", rss(old))
     await pipeline.run_source(src)  # first sight: stored, not announced
@@ -220,7 +190,7 @@ async def test_an_item_removed_while_still_in_its_feed_is_not_announced_again(
     feed_server.put("/f.xml", rss([new, flagged_old, *old]))
     report_same = await pipeline.run_source(src)
     assert report_same.new_items == 1
-    restarted, fresh_messenger = pipeline_of(store, client, matcher, clock)
+    restarted, fresh_messenger = make_pipeline(store, client, matcher, clock)
     feed_server.put("/f.xml", rss([item(5, title="Tennis"), new, flagged_old, *old]))
     report_fresh = await restarted.run_source(src)
     assert report_fresh.new_items == 1
@@ -262,7 +232,7 @@ async def test_a_feed_unchanged_for_months_keeps_its_retired_keys(
     clock = Clock()
     src = Source(id="s1", name="Outlet", url=feed_server.url("/f.xml"), interval=60)
     await store.sync_sources([src])
-    pipeline, messenger = pipeline_of(store, client, matcher, clock)
+    pipeline, messenger = make_pipeline(store, client, matcher, clock)
     feed_server.put("/f.xml", rss([item(1, title=FLAGGED)]))
     await pipeline.run_source(src)
     # The feed answers 304 for a year and a half; retention runs throughout.

@@ -60,6 +60,25 @@ def environment(config_dir: Path, database_url: str, emu: TelegramEmulator) -> d
     }
 
 
+async def subscribe(database_url: str, chats: list[int]) -> None:
+    """Subscribers straight into the store, to keep a test short (/start is tested below)."""
+    engine = make_engine(database_url)
+    try:
+        await migrate(engine)
+        store = ChatStore(engine)
+        for chat in chats:
+            await store.subscribe(
+                chat,
+                kind="private",
+                title=None,
+                topics=["azerbaijan-iran"],
+                thread_id=None,
+                now=datetime.now(UTC),
+            )
+    finally:
+        await engine.dispose()
+
+
 @asynccontextmanager
 async def running(config: Config) -> AsyncIterator[None]:
     stop = asyncio.Event()
@@ -226,22 +245,7 @@ async def test_a_crash_in_the_middle_of_a_fan_out_loses_nothing(
     config_dir = write_config(tmp_path, feed_server, {"f": "/f.xml"})
     env = {**os.environ, **environment(config_dir, database_url, emu), "PTB_TIMEDELTA": "1"}
     chats = list(range(9001, 9061))
-    # Subscribers are set up directly in the store to keep the test short; /start is tested above.
-    engine = make_engine(database_url)
-    try:
-        await migrate(engine)
-        store = ChatStore(engine)
-        for chat in chats:
-            await store.subscribe(
-                chat,
-                kind="private",
-                title=None,
-                topics=["azerbaijan-iran"],
-                thread_id=None,
-                now=datetime.now(UTC),
-            )
-    finally:
-        await engine.dispose()
+    await subscribe(database_url, chats)
 
     # The bot paces itself under 30 messages/s overall, so 60 chats take about two seconds:
     # the kill after the tenth delivery lands mid fan-out.
