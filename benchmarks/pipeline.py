@@ -145,6 +145,10 @@ class Farm:
             raise RuntimeError(f"feed farm answered {response.status} to {path}")
         return body
 
+    def counts(self) -> list[int]:
+        """GETs of each feed so far."""
+        return [int(n) for n in self.get("/_counts").split()]
+
     def change(self, start: int, count: int, new: int) -> list[int]:
         """Add `new` items to `count` feeds from `start`; the feed numbers changed."""
         body = self.get(f"/_change?start={start}&count={count}&new={new}")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
 import os
 import shutil
 import signal
@@ -36,40 +35,11 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from benchmarks.pipeline import Farm
 from bot.storage.engine import async_url, make_engine, migrate
 
 REPO = Path(__file__).resolve().parents[1]
-FARM = Path(__file__).with_name("feedfarm.py")
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-class Farm:
-    """The feed farm process and a kept-alive connection for its counters."""
-
-    def __init__(self, feeds: int, items: int) -> None:
-        self.proc = subprocess.Popen(  # noqa: S603 (our own script, fixed arguments)
-            [sys.executable, str(FARM), "--feeds", str(feeds), "--items", str(items)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line.startswith("PORT "):
-            raise RuntimeError(f"feed farm did not start: {line!r}")
-        self.port = int(line.split()[1])
-        self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-
-    def counts(self) -> list[int]:
-        """GETs of each feed so far."""
-        self._conn.request("GET", "/_counts")
-        return [int(n) for n in self._conn.getresponse().read().split()]
-
-    def close(self) -> None:
-        self._conn.close()
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        self.proc.wait(timeout=10)
 
 
 def start_bot(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
