@@ -22,10 +22,12 @@ import httpx
 
 from bot.models import Item, MatchedItem, Source, TermHit, TopicMatch, Validators
 from bot.pipeline import Pipeline
+from bot.review.stories import Grouper, Rules
 from bot.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
 from bot.storage.engine import make_engine, migrate
 from bot.storage.items import Store
+from bot.storage.stories import StoryStore
 from bot.topics.config import load_topics
 from bot.topics.matcher import compile_topics
 from bot.web.service import open_web
@@ -85,8 +87,11 @@ async def run(args: argparse.Namespace) -> None:
                 messenger=_Quiet(), clock=lambda: datetime.now(UTC),
             )  # fmt: skip
             scheduler = SourceScheduler(pipeline, clock=lambda: datetime.now(UTC))
+            # Filled without the story hook: each item is a story of its own, as before stories.
+            window = timedelta(hours=48)
+            stories = StoryStore(db, Grouper(Rules(window=window)), window=window)
             web = await open_web(
-                db=db, store=store, scheduler=scheduler, topics=lambda: topics,
+                db=db, store=store, stories=stories, scheduler=scheduler, topics=lambda: topics,
                 sources=lambda: sources, binds=[("127.0.0.1", 0)], public_url=None,
                 tz=ZoneInfo("Asia/Baku"), clock=lambda: datetime.now(UTC),
             )  # fmt: skip

@@ -171,6 +171,7 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
             settings,
             db=rt.db,
             store=rt.store,
+            stories=rt.stories,
             live=rt.live,
             scheduler=scheduler,
             clock=utc_now,

@@ -17,6 +17,7 @@ from bot.operator.live import LiveConfig
 from bot.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
 from bot.storage.items import Store
+from bot.storage.stories import StoryStore
 from bot.web.service import WebService, open_web
 
 
@@ -26,6 +27,7 @@ async def start_web(
     *,
     db: DbAccess | None,
     store: Store,
+    stories: StoryStore,
     live: LiveConfig,
     scheduler: SourceScheduler,
     clock: Callable[[], datetime],
@@ -47,6 +49,7 @@ async def start_web(
         web = await open_web(
             db=db,
             store=store,
+            stories=stories,
             scheduler=scheduler,
             topics=lambda: live.current.topics,
             sources=lambda: live.current.sources,

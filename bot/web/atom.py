@@ -1,10 +1,18 @@
-"""Atom (RFC 4287) feeds of a topic's newest flagged items. Pure: records in, bytes out.
+"""Atom (RFC 4287) feeds of a topic's newest flagged stories. Pure: records in, bytes out.
 
-`entries_from_items` turns stored items into `FeedEntry`s; it is the one place that decides what
-an entry is made of, so that stories can replace items without touching the rendering.
+`entries_from_stories` turns stories into `FeedEntry`s, one per story; it is the one place that
+decides what an entry is made of. The first report (earliest published) gives the title, the
+alternate link, the summary (its review summary when it has one) and `published`; every outlet
+is an author, in the order they reported, and each other outlet's report a `related` link;
+`updated` is the newest report's time, so a reader sees the entry change when an outlet joins.
+
 `render_atom` builds the document with ElementTree (which escapes text and attributes) after
-removing characters XML 1.0 cannot carry at all. Ids are `urn:uuid:` names derived from the
-source and item key (uuid5), so an entry keeps its id across restarts and databases.
+removing characters XML 1.0 cannot carry at all. Ids are `urn:uuid:` names derived from a
+report's source and key (uuid5), so an entry keeps its id across restarts and databases. An
+entry's id is that of the report that started the story (the one whose item id is the story's
+id), not of the earliest published one: a late outlet whose report carries an earlier time
+changes the title but not the id. When that report is not among those read (it matched another
+topic), the first report stands in.
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
-from bot.models import StoredItem
+from bot.models import Story
+from bot.review.listing import outlet_name
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 CONTENT_TYPE = "application/atom+xml; charset=utf-8"
@@ -28,16 +37,25 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
+class Related:
+    """Another outlet's report of the same story: `<link rel="related">`."""
+
+    outlet: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class FeedEntry:
     """One Atom entry: what a reader shows, with a stable id."""
 
     id: str
     title: str
     link: str
-    outlets: tuple[str, ...]
+    outlets: tuple[str, ...]  # author names, in the order the outlets reported
     summary: str
     published: datetime
     updated: datetime
+    related: tuple[Related, ...] = ()  # the other outlets' reports
 
 
 def entry_id(source_id: str, key: str) -> str:
@@ -50,20 +68,25 @@ def feed_id(topic_id: str) -> str:
     return f"urn:uuid:{uuid.uuid5(ID_NAMESPACE, f'topic/{topic_id}')}"
 
 
-def entries_from_items(items: Sequence[StoredItem]) -> list[FeedEntry]:
-    """Entries of flagged items, in the order given (newest first)."""
-    return [
-        FeedEntry(
-            id=entry_id(s.item.source_id, s.item.key),
-            title=s.item.title,
-            link=s.item.url,
-            outlets=(s.source_name,),
-            summary=s.item.summary,
-            published=s.item.published,
-            updated=s.item.published,  # an item never changes once stored
-        )
-        for s in items
-    ]
+def entries_from_stories(stories: Sequence[Story]) -> list[FeedEntry]:
+    """One entry per story, in the order given (newest report first)."""
+    return [_entry(story) for story in stories]
+
+
+def _entry(story: Story) -> FeedEntry:
+    first = story.first
+    founder = next((r for r in story.reports if r.id == story.id), first)
+    outlets = story.outlets
+    return FeedEntry(
+        id=entry_id(founder.item.source_id, founder.item.key),
+        title=first.item.title,
+        link=first.item.url,
+        outlets=tuple(outlet_name(r) for r in outlets),
+        summary=first.review_summary or first.item.summary,
+        published=first.item.published,
+        updated=story.latest,
+        related=tuple(Related(outlet_name(r), r.item.url) for r in outlets[1:] if r.item.url),
+    )
 
 
 def render_atom(
@@ -92,6 +115,10 @@ def render_atom(
         _text(node, "title", entry.title).set("type", "text")
         if entry.link:
             ET.SubElement(node, "link", rel="alternate", href=_clean(entry.link))
+        for other in entry.related:
+            ET.SubElement(
+                node, "link", rel="related", href=_clean(other.url), title=_clean(other.outlet)
+            )
         for outlet in entry.outlets:
             _text(ET.SubElement(node, "author"), "name", outlet)
         _text(node, "published", _when(entry.published))

@@ -17,7 +17,7 @@ from typing import Any
 import tornado.web
 
 from bot.errors import StoreError
-from bot.models import StoredItem, Topic
+from bot.models import Story, Topic
 from bot.web import atom
 from bot.web.health import Health
 from bot.web.metrics import CONTENT_TYPE as METRICS_TYPE
@@ -29,7 +29,7 @@ from bot.web.websub import WebSub
 log = logging.getLogger(__name__)
 
 ATOM_ENTRIES = 50
-TopicItems = Callable[[str, int], Awaitable[list[StoredItem]]]
+TopicStories = Callable[[str, int], Awaitable[list[Story]]]
 
 
 @dataclass(slots=True)
@@ -49,7 +49,7 @@ class Routes:
     metrics: Metrics
     status: StatusPage
     topics: Callable[[], Sequence[Topic]]
-    topic_items: TopicItems  # newest flagged items of a topic; stories may replace it
+    topic_stories: TopicStories  # a topic's newest flagged stories, newest report first
     websub: WebSub | None = None
     webhook: TelegramWebhook | None = field(default=None)
 
@@ -103,14 +103,14 @@ class AtomHandler(_Base):
         if topic is None:
             raise tornado.web.HTTPError(404)
         try:
-            items = await self.routes.topic_items(topic.id, ATOM_ENTRIES)
+            stories = await self.routes.topic_stories(topic.id, ATOM_ENTRIES)
         except StoreError as exc:
             log.warning("atom feed of %s: %s", topic.id, exc)
             raise tornado.web.HTTPError(503) from None
         body = atom.render_atom(
             topic_id=topic.id,
             title=topic.name,
-            entries=atom.entries_from_items(items),
+            entries=atom.entries_from_stories(stories),
             self_url=self.request.full_url(),
             home_url=f"{self.request.protocol}://{self.request.host}/",
         )

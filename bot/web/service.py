@@ -17,12 +17,13 @@ from datetime import datetime, tzinfo
 
 import httpx
 
-from bot.models import Source, StoredItem, Topic
+from bot.models import Source, StoredItem, Story, Topic
 from bot.pipeline import SourceReport
 from bot.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
 from bot.storage.items import Store
 from bot.storage.status import StatusStore
+from bot.storage.stories import StoryStore
 from bot.storage.websub import WebSubStore
 from bot.web.handlers import Routes, TelegramWebhook
 from bot.web.health import Health
@@ -87,6 +88,7 @@ async def open_web(
     *,
     db: DbAccess,
     store: Store,
+    stories: StoryStore,
     scheduler: SourceScheduler,
     topics: Callable[[], Sequence[Topic]],
     sources: Callable[[], Sequence[Source]],
@@ -107,8 +109,8 @@ async def open_web(
         stale_after=stale_after(sources()),
     )
 
-    async def topic_items(topic_id: str, n: int) -> list[StoredItem]:
-        return await store.latest(n, topics=[topic_id])
+    async def topic_stories(topic_id: str, n: int) -> list[Story]:
+        return await stories.stories(limit=n, topics=[topic_id])
 
     async def latest(n: int) -> list[StoredItem]:
         return await store.latest(n)
@@ -116,7 +118,7 @@ async def open_web(
     page = StatusPage(
         status, latest=latest, topics=topics, next_poll=scheduler.next_poll, tz=tz, clock=clock
     )
-    routes = Routes(health, metrics, page, topics, topic_items)
+    routes = Routes(health, metrics, page, topics, topic_stories)
     client: httpx.AsyncClient | None = None
     websub: WebSub | None = None
     if public_url:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,16 +21,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.feeds.fetch import Fetcher, make_client
 from bot.models import Source, StoredItem, Topic
 from bot.pipeline import Pipeline
+from bot.review.stories import Grouper, Rules
 from bot.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
+from bot.storage.stories import StoryStore
 from bot.topics.config import load_topics
 from bot.topics.matcher import compile_topics
 from bot.web.service import WebService, open_web
 
 REPO = Path(__file__).resolve().parents[2]
 TOPICS = load_topics(REPO / "config" / "topics.toml")
+WINDOW = timedelta(hours=48)
 
 
 class Messenger:
@@ -65,6 +68,7 @@ class WebRig:
 
     db: DbAccess
     store: Store
+    stories: StoryStore
     chats: ChatStore
     pipeline: Pipeline
     scheduler: SourceScheduler
@@ -98,7 +102,9 @@ async def start_rig(
 ) -> WebRig:
     db = DbAccess(engine)
     chats = ChatStore(db)
-    store = Store(db, on_flagged=[chats.enqueue])
+    # As the bot wires it: a flagged item gets its story in the transaction that stores it.
+    stories = StoryStore(db, Grouper(Rules(window=WINDOW)), window=WINDOW)
+    store = Store(db, on_flagged=[chats.enqueue], on_matched=[stories.assign])
     await store.sync_sources(sources)
     fetch_client = make_client(timeout=5.0)
     messenger = Messenger()
@@ -116,6 +122,7 @@ async def start_rig(
     web = await open_web(
         db=db,
         store=store,
+        stories=stories,
         scheduler=scheduler,
         topics=lambda: TOPICS,
         sources=lambda: sources,
@@ -130,5 +137,6 @@ async def start_rig(
         scheduler.start(sources, await store.source_states())
     http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{web.ports[0]}", timeout=5.0)
     return WebRig(
-        db, store, chats, pipeline, scheduler, web, http, fetch_client, messenger, sources, TOPICS
-    )
+        db, store, stories, chats, pipeline, scheduler, web, http, fetch_client, messenger,
+        sources, TOPICS,
+    )  # fmt: skip

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import feedparser
 import httpx
 
 from bot import app
@@ -101,6 +102,10 @@ async def test_run_serves_http_on_bot_http_port_and_a_websub_push_is_announced_a
             assert await hub.publish(topic, body) == [202]
             await feed_server.wait_for_requests_async("/app/feed.xml", 2, timeout=10)
             await until(lambda: _contains(stdout, FLAGGED), timeout=10)
+            # Announced after it was stored with its story: the topic's feed, read through the
+            # story reader app hands the web wing, carries it.
+            feed = feedparser.parse((await http.get("/topics/azerbaijan-iran.atom")).content)
+            assert [(e.title, e.author) for e in feed.entries] == [(FLAGGED, "News Outlet")]
     finally:
         await hub.stop()
 

@@ -22,6 +22,7 @@ from bot.storage.engine import make_engine, migrate
 from bot.web.handlers import TelegramWebhook
 from tests.feeds.build import item, rss
 from tests.servers import FeedServer
+from tests.storage.test_stories import CALL
 from tests.web.rig import WebRig, start_rig
 
 FLAGGED = "Azerbaijan and Iran sign a new transit deal"
@@ -207,6 +208,7 @@ async def test_the_atom_feed_holds_the_topics_flagged_items_and_feedparser_reads
     assert newest.link == "https://example.com/news/3"
     assert newest.id.startswith("urn:uuid:")
     assert [a.name for a in newest.authors] == ["Good Outlet"]
+    assert [link.rel for link in newest.links] == ["alternate"]  # one outlet: nothing related
     assert newest.updated_parsed is not None
     assert newest.summary == "Aliyev & Pezeshkian met in Tehran"
     assert "tariffs &lt; 5%" in answer.text  # escaped in the document, exact once parsed
@@ -236,6 +238,53 @@ async def test_the_atom_etag_changes_when_a_new_item_is_flagged(
     assert answer.status_code == 200
     assert answer.headers["etag"] != tag
     assert len(feedparser.parse(answer.content).entries) == 3
+
+
+async def test_a_story_two_outlets_carry_is_one_atom_entry_that_updates_when_the_second_joins(
+    db_engine: AsyncEngine, feed_server: FeedServer
+):
+    def report(n: int, source: str, hours: int) -> bytes:
+        title, text = CALL[source]
+        link = f"https://{source}.example/news/{n}"
+        when = NOW - timedelta(hours=hours)
+        return rss([item(n, title=title, description=text, link=link, guid=link, pub_date=when)])
+
+    feed_server.put("/web/apa.xml", report(1, "apa", 3))
+    feed_server.put("/web/trend.xml", rss([item(2, title="Weather in Paris", pub_date=NOW)]))
+    rig = await start_rig(
+        db_engine,
+        [
+            Source("apa", "APA", feed_server.url("/web/apa.xml"), 600.0),
+            Source("trend", "Trend", feed_server.url("/web/trend.xml"), 600.0),
+        ],
+    )
+    try:
+        await polled(rig)
+        path = "/topics/azerbaijan-iran.atom"
+        before = await rig.http.get(path)
+        [alone] = feedparser.parse(before.content).entries
+        assert [a.name for a in alone.authors] == ["APA"]
+
+        feed_server.put("/web/trend.xml", report(3, "trend", 1))
+        rig.scheduler.poll_now("trend")
+        await polled(rig, 3)
+        after = await rig.http.get(path, headers={"If-None-Match": before.headers["etag"]})
+        assert after.status_code == 200  # the feed changed: a new ETag
+        [joined] = feedparser.parse(after.content).entries
+        assert joined.id == alone.id
+        assert joined.title == CALL["apa"][0]
+        assert joined.link == "https://apa.example/news/1"
+        assert [a.name for a in joined.authors] == ["APA", "Trend"]
+        related = [(x.href, x.title) for x in joined.links if x.rel == "related"]
+        assert related == [("https://trend.example/news/3", "Trend")]
+        assert joined.published == alone.published == _atom_time(NOW - timedelta(hours=3))
+        assert joined.updated == _atom_time(NOW - timedelta(hours=1))
+    finally:
+        await rig.close()
+
+
+def _atom_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 async def test_an_unknown_topic_is_404(rig: WebRig):
