@@ -91,7 +91,7 @@ async def run(args: argparse.Namespace) -> None:
             window = timedelta(hours=48)
             stories = StoryStore(db, Grouper(Rules(window=window)), window=window)
             web = await open_web(
-                db=db, store=store, stories=stories, scheduler=scheduler, topics=lambda: topics,
+                db=db, stories=stories, scheduler=scheduler, topics=lambda: topics,
                 sources=lambda: sources, binds=[("127.0.0.1", 0)], public_url=None,
                 tz=ZoneInfo("Asia/Baku"), clock=lambda: datetime.now(UTC),
             )  # fmt: skip

@@ -170,7 +170,6 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
             stack,
             settings,
             db=rt.db,
-            store=rt.store,
             stories=rt.stories,
             live=rt.live,
             scheduler=scheduler,

@@ -16,7 +16,6 @@ from bot.errors import ConfigError
 from bot.operator.live import LiveConfig
 from bot.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
-from bot.storage.items import Store
 from bot.storage.stories import StoryStore
 from bot.web.service import WebService, open_web
 
@@ -26,7 +25,6 @@ async def start_web(
     settings: Settings,
     *,
     db: DbAccess | None,
-    store: Store,
     stories: StoryStore,
     live: LiveConfig,
     scheduler: SourceScheduler,
@@ -48,7 +46,6 @@ async def start_web(
     try:
         web = await open_web(
             db=db,
-            store=store,
             stories=stories,
             scheduler=scheduler,
             topics=lambda: live.current.topics,

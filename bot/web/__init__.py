@@ -7,7 +7,8 @@ pure), `GET /` (`status`, Jinja2 templates in `templates/`), `GET|POST /websub/{
 (`websub`), and the webhook path when `app` hands one over (`handlers.TelegramWebhook`).
 
 What it may import: `bot.models`, `bot.errors`, `bot.storage`, `bot.pipeline`, `bot.scheduler`
-(records and stores), never `bot.config` (settings arrive as arguments from `bot.app`) and never
+(records and stores), `bot.review.listing` and `bot.markup` (how a story is named and linked,
+as /latest shows it), never `bot.config` (settings arrive as arguments from `bot.app`) and never
 its sibling `bot.telegram` (the webhook sink and the delivery recorder are plain callables).
 
 Entry points: `bot.app` builds `Metrics`, `Health`, `StatusPage`, `WebSub` and a `WebServer` from

@@ -17,11 +17,10 @@ from datetime import datetime, tzinfo
 
 import httpx
 
-from bot.models import Source, StoredItem, Story, Topic
+from bot.models import Source, Story, Topic
 from bot.pipeline import SourceReport
 from bot.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
-from bot.storage.items import Store
 from bot.storage.status import StatusStore
 from bot.storage.stories import StoryStore
 from bot.storage.websub import WebSubStore
@@ -87,7 +86,6 @@ def stale_after(sources: Sequence[Source]) -> float:
 async def open_web(
     *,
     db: DbAccess,
-    store: Store,
     stories: StoryStore,
     scheduler: SourceScheduler,
     topics: Callable[[], Sequence[Topic]],
@@ -112,8 +110,8 @@ async def open_web(
     async def topic_stories(topic_id: str, n: int) -> list[Story]:
         return await stories.stories(limit=n, topics=[topic_id])
 
-    async def latest(n: int) -> list[StoredItem]:
-        return await store.latest(n)
+    async def latest(n: int) -> list[Story]:
+        return await stories.stories(limit=n)
 
     page = StatusPage(
         status, latest=latest, topics=topics, next_poll=scheduler.next_poll, tz=tz, clock=clock

@@ -1,8 +1,10 @@
 """`GET /`: the status page, server-rendered with Jinja2 (autoescaping on, no JavaScript).
 
 It shows each polled source's health (last success, failures in a row, last error, next poll),
-the newest flagged items, the outbox depth and links to the topics' Atom feeds. Times are shown
-in the configured time zone. Nothing operator-only is passed to the template: no chat ids, no
+the newest flagged stories (each once: its first report's title linked to that report, every
+outlet that carried it linked to its own report, the time of its newest report, its topics), the
+outbox depth and links to the topics' Atom feeds. Times are shown in the configured time zone;
+only http(s) links become hrefs. Nothing operator-only is passed to the template: no chat ids, no
 admin ids, no token; only what `/sources` and `/latest` already show subscribers.
 """
 
@@ -14,13 +16,15 @@ from datetime import datetime, tzinfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from bot.models import StoredItem, Topic
+from bot.markup import safe_href
+from bot.models import Story, Topic
+from bot.review.listing import outlet_name, story_title
 from bot.storage.status import SourceHealth, StatusStore
 
 CONTENT_TYPE = "text/html; charset=utf-8"
-NEWEST = 20  # flagged items on the page
+NEWEST = 20  # flagged stories on the page
 
-LatestItems = Callable[[int], Awaitable[list[StoredItem]]]
+LatestStories = Callable[[int], Awaitable[list[Story]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,25 @@ class SourceRow:
     next_poll: str
 
 
+@dataclass(frozen=True, slots=True)
+class OutletLink:
+    """An outlet that carried a story, linked to its own report ("" when it has no http(s) URL)."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRow:
+    """One story of the newest-stories list, ready to print."""
+
+    title: str
+    url: str
+    outlets: tuple[OutletLink, ...]
+    latest: str  # when its newest report was published
+    topics: str
+
+
 class StatusPage:
     """Renders the status page from the database and the live config."""
 
@@ -43,7 +66,7 @@ class StatusPage:
         self,
         status: StatusStore,
         *,
-        latest: LatestItems,
+        latest: LatestStories,
         topics: Callable[[], Sequence[Topic]],
         next_poll: Callable[[str], datetime | None],
         tz: tzinfo,
@@ -66,7 +89,7 @@ class StatusPage:
         """The page's HTML."""
         sources = await self._status.sources()
         outbox = await self._status.outbox()
-        items = await self._latest(NEWEST)
+        stories = await self._latest(NEWEST)
         topics = list(self._topics())
         names = {t.id: t.name for t in topics}
         template = self._env.get_template("status.html")
@@ -74,18 +97,19 @@ class StatusPage:
             now=self._when(self._clock()),
             sources=[self._row(s) for s in sources],
             failing=sum(1 for s in sources if s.failures),
-            items=[
-                {
-                    "title": s.item.title,
-                    "url": s.item.url if s.item.url.startswith(("http://", "https://")) else "",
-                    "outlet": s.source_name,
-                    "published": self._when(s.item.published),
-                    "topics": ", ".join(names.get(t, t) for t in s.topics),
-                }
-                for s in items
-            ],
+            stories=[self._story(s, names) for s in stories],
             outbox=outbox.depth,
             topics=[{"id": t.id, "name": t.name} for t in topics],
+        )
+
+    def _story(self, story: Story, names: dict[str, str]) -> StoryRow:
+        topic_ids = dict.fromkeys(t for r in story.reports for t in r.topics)
+        return StoryRow(
+            title=story_title(story),
+            url=_href(story.first.item.url),
+            outlets=tuple(OutletLink(outlet_name(r), _href(r.item.url)) for r in story.outlets),
+            latest=self._when(story.latest),
+            topics=", ".join(names.get(t, t) for t in topic_ids),
         )
 
     def _row(self, source: SourceHealth) -> SourceRow:
@@ -98,7 +122,7 @@ class StatusPage:
         planned = self._next_poll(source.id) or source.next_poll
         return SourceRow(
             name=source.name,
-            url=source.url if source.url.startswith(("http://", "https://")) else "",
+            url=_href(source.url),
             health=health,
             last_success=self._when(source.last_success),
             failures=source.failures,
@@ -110,3 +134,8 @@ class StatusPage:
         if moment is None:
             return "—"
         return moment.astimezone(self._tz).strftime("%d %b %Y, %H:%M %Z")
+
+
+def _href(url: str) -> str:
+    """The URL when it is a plain absolute http(s) link, else "" (shown without a link)."""
+    return safe_href(url) or ""

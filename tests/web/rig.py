@@ -121,7 +121,6 @@ async def start_rig(
     scheduler = SourceScheduler(pipeline, clock=utc_now)
     web = await open_web(
         db=db,
-        store=store,
         stories=stories,
         scheduler=scheduler,
         topics=lambda: TOPICS,

@@ -106,6 +106,7 @@ async def test_run_serves_http_on_bot_http_port_and_a_websub_push_is_announced_a
             # story reader app hands the web wing, carries it.
             feed = feedparser.parse((await http.get("/topics/azerbaijan-iran.atom")).content)
             assert [(e.title, e.author) for e in feed.entries] == [(FLAGGED, "News Outlet")]
+            assert FLAGGED in (await http.get("/")).text  # and so do the page's newest stories
     finally:
         await hub.stop()
 

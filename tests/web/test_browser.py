@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import struct
 import uuid
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.models import Source
 from tests.feeds.build import item, rss
 from tests.servers import FeedServer
+from tests.storage.test_stories import CALL
 from tests.web.rig import WebRig, start_rig
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,6 +41,7 @@ FLAGS = [
     "--hide-scrollbars",
 ]
 PHONE = (390, 844)
+CALLED = {"apa": 95, "trend": 80}  # minutes ago: APA reported the phone call first, then Trend
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 pytestmark = pytest.mark.skipif(
@@ -80,15 +83,18 @@ async def rig(db_engine: AsyncEngine, feed_server: FeedServer) -> AsyncIterator[
     ]
     sources = []
     for n, (sid, name, titles) in enumerate(outlets):
-        feed_server.put(
-            f"/b/{sid}.xml",
-            rss(
-                [
-                    item(10 * n + k, title=t, pub_date=NOW - timedelta(minutes=37 * n + k))
-                    for k, t in enumerate(titles)
-                ]
-            ),
-        )
+        entries = [
+            item(10 * n + k, title=t, pub_date=NOW - timedelta(minutes=37 * n + k))
+            for k, t in enumerate(titles)
+        ]
+        if sid in CALLED:  # both report the presidents' phone call: one story
+            link = f"https://{sid}.example/call"
+            title, text = CALL[sid]
+            when = NOW - timedelta(minutes=CALLED[sid])
+            entries.append(
+                item(10 * n + 9, title=title, description=text, link=link, guid=link, pub_date=when)
+            )
+        feed_server.put(f"/b/{sid}.xml", rss(entries))
         sources.append(Source(sid, name, feed_server.url(f"/b/{sid}.xml"), 600.0))
     feed_server.fail("/b/caspian.xml", 503)
     sources.append(Source("caspian", "Caspian News", feed_server.url("/b/caspian.xml"), 600.0))
@@ -99,7 +105,7 @@ async def rig(db_engine: AsyncEngine, feed_server: FeedServer) -> AsyncIterator[
         await rig.close()
 
 
-async def test_chromium_renders_the_status_page_with_sources_items_and_outbox(
+async def test_chromium_renders_the_status_page_with_sources_stories_and_outbox(
     rig: WebRig, tmp_path: Path
 ):
     dom = (await chromium(tmp_path, "--dump-dom", f"{rig.base}/")).decode()
@@ -114,6 +120,17 @@ async def test_chromium_renders_the_status_page_with_sources_items_and_outbox(
     ):
         assert title in dom
     assert "Weather in Isfahan" not in dom  # not flagged
+    # The call, reported by APA and then Trend, is one story: APA's title, both outlets linked.
+    assert dom.count(CALL["apa"][0]) == 1
+    assert CALL["trend"][0] not in dom
+    [story] = re.findall(
+        r"<li>(?:(?!</li>).)*?" + re.escape(CALL["apa"][0]) + r".*?</li>", dom, re.S
+    )
+    assert '<a href="https://apa.example/call" rel="noopener noreferrer">APA English</a>' in story
+    assert (
+        '<a href="https://trend.example/call" rel="noopener noreferrer">Trend News Agency</a>'
+        in story
+    )
     assert "HTTP 503" in dom  # Caspian News' last error
     assert '<td data-label="Health" class="failing">failing</td>' in dom
     assert dom.count('class="ok">ok</td>') == 4

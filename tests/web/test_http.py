@@ -11,6 +11,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
@@ -240,16 +241,18 @@ async def test_the_atom_etag_changes_when_a_new_item_is_flagged(
     assert len(feedparser.parse(answer.content).entries) == 3
 
 
-async def test_a_story_two_outlets_carry_is_one_atom_entry_that_updates_when_the_second_joins(
-    db_engine: AsyncEngine, feed_server: FeedServer
-):
-    def report(n: int, source: str, hours: int) -> bytes:
-        title, text = CALL[source]
-        link = f"https://{source}.example/news/{n}"
-        when = NOW - timedelta(hours=hours)
-        return rss([item(n, title=title, description=text, link=link, guid=link, pub_date=when)])
+def call_report(n: int, source: str, hours: int) -> bytes:
+    """A feed holding `source`'s report of the presidents' phone call, `hours` ago."""
+    title, text = CALL[source]
+    link = f"https://{source}.example/news/{n}"
+    when = NOW - timedelta(hours=hours)
+    return rss([item(n, title=title, description=text, link=link, guid=link, pub_date=when)])
 
-    feed_server.put("/web/apa.xml", report(1, "apa", 3))
+
+@pytest.fixture
+async def pair(db_engine: AsyncEngine, feed_server: FeedServer) -> AsyncIterator[WebRig]:
+    """APA reports the call; Trend has nothing on it yet (`join` makes it report the call)."""
+    feed_server.put("/web/apa.xml", call_report(1, "apa", 3))
     feed_server.put("/web/trend.xml", rss([item(2, title="Weather in Paris", pub_date=NOW)]))
     rig = await start_rig(
         db_engine,
@@ -260,31 +263,57 @@ async def test_a_story_two_outlets_carry_is_one_atom_entry_that_updates_when_the
     )
     try:
         await polled(rig)
-        path = "/topics/azerbaijan-iran.atom"
-        before = await rig.http.get(path)
-        [alone] = feedparser.parse(before.content).entries
-        assert [a.name for a in alone.authors] == ["APA"]
-
-        feed_server.put("/web/trend.xml", report(3, "trend", 1))
-        rig.scheduler.poll_now("trend")
-        await polled(rig, 3)
-        after = await rig.http.get(path, headers={"If-None-Match": before.headers["etag"]})
-        assert after.status_code == 200  # the feed changed: a new ETag
-        [joined] = feedparser.parse(after.content).entries
-        assert joined.id == alone.id
-        assert joined.title == CALL["apa"][0]
-        assert joined.link == "https://apa.example/news/1"
-        assert [a.name for a in joined.authors] == ["APA", "Trend"]
-        related = [(x.href, x.title) for x in joined.links if x.rel == "related"]
-        assert related == [("https://trend.example/news/3", "Trend")]
-        assert joined.published == alone.published == _atom_time(NOW - timedelta(hours=3))
-        assert joined.updated == _atom_time(NOW - timedelta(hours=1))
+        yield rig
     finally:
         await rig.close()
 
 
+async def join(rig: WebRig, feed_server: FeedServer) -> None:
+    """Trend reports the call too, an hour ago; returns once that poll is done."""
+    feed_server.put("/web/trend.xml", call_report(3, "trend", 1))
+    rig.scheduler.poll_now("trend")
+    await polled(rig, 3)
+
+
+async def test_a_story_two_outlets_carry_is_one_atom_entry_that_updates_when_the_second_joins(
+    pair: WebRig, feed_server: FeedServer
+):
+    path = "/topics/azerbaijan-iran.atom"
+    before = await pair.http.get(path)
+    [alone] = feedparser.parse(before.content).entries
+    assert [a.name for a in alone.authors] == ["APA"]
+
+    await join(pair, feed_server)
+    after = await pair.http.get(path, headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200  # the feed changed: a new ETag
+    [joined] = feedparser.parse(after.content).entries
+    assert joined.id == alone.id
+    assert joined.title == CALL["apa"][0]
+    assert joined.link == "https://apa.example/news/1"
+    assert [a.name for a in joined.authors] == ["APA", "Trend"]
+    related = [(x.href, x.title) for x in joined.links if x.rel == "related"]
+    assert related == [("https://trend.example/news/3", "Trend")]
+    assert joined.published == alone.published == _atom_time(NOW - timedelta(hours=3))
+    assert joined.updated == _atom_time(NOW - timedelta(hours=1))
+
+
 def _atom_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+async def test_the_status_page_shows_a_story_two_outlets_carry_once_with_both_outlets(
+    pair: WebRig, feed_server: FeedServer
+):
+    await join(pair, feed_server)
+    page = (await pair.http.get("/")).text
+    assert page.count(CALL["apa"][0]) == 1
+    assert CALL["trend"][0] not in page  # the story is named by its first report
+    assert '<a href="https://apa.example/news/1" rel="noopener noreferrer">APA</a>' in page
+    assert '<a href="https://trend.example/news/3" rel="noopener noreferrer">Trend</a>' in page
+    # The time shown is the newest report's, in the configured zone (Asia/Baku).
+    newest = (NOW - timedelta(hours=1)).astimezone(ZoneInfo("Asia/Baku"))
+    assert newest.strftime("%d %b %Y, %H:%M") in page
+    assert "Azerbaijan–Iran relations" in page
 
 
 async def test_an_unknown_topic_is_404(rig: WebRig):
@@ -293,7 +322,7 @@ async def test_an_unknown_topic_is_404(rig: WebRig):
         assert answer.status_code == 404, path
 
 
-async def test_the_status_page_is_html_with_sources_items_and_outbox(rig: WebRig):
+async def test_the_status_page_is_html_with_sources_stories_and_outbox(rig: WebRig):
     await polled(rig)
     answer = await rig.http.get("/")
     assert answer.status_code == 200
@@ -301,8 +330,8 @@ async def test_the_status_page_is_html_with_sources_items_and_outbox(rig: WebRig
     page = answer.text
     assert '<meta name="viewport"' in page
     assert "<script" not in page
-    assert "tariffs &lt; 5% &#34;corridor&#34;" in page  # the title, escaped
-    assert "Good Outlet" in page
+    assert "tariffs &lt; 5% &#34;corridor&#34;" in page  # the story's title, escaped
+    assert '<a href="https://example.com/news/3" rel="noopener noreferrer">Good Outlet</a>' in page
     assert "Down Outlet" in page
     assert "HTTP 500" in page  # the failing source's last error
     assert "outbox: 0 waiting" in page
