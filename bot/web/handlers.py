@@ -87,8 +87,10 @@ class MetricsHandler(_Base):
 
 class StatusHandler(_Base):
     async def get(self) -> None:
+        # Raw bytes: a page value that is not even UTF-8 is a bad page number (page 1), not a 400.
+        asked = self.request.query_arguments.get("page", [b"1"])[-1].decode("utf-8", "replace")
         try:
-            html = await self.routes.status.render()
+            html = await self.routes.status.render(page=asked)
         except StoreError as exc:
             log.warning("status page: %s", exc)
             raise tornado.web.HTTPError(503) from None

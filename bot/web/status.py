@@ -4,8 +4,13 @@ It shows each polled source's health (last success, failures in a row, last erro
 the newest flagged stories (each once: its first report's title linked to that report, every
 outlet that carried it linked to its own report, the time of its newest report, its topics), the
 outbox depth and links to the topics' Atom feeds. Times are shown in the configured time zone;
-only http(s) links become hrefs. Nothing operator-only is passed to the template: no chat ids, no
-admin ids, no token; only what `/sources` and `/latest` already show subscribers.
+only http(s) links become hrefs. Nothing operator-only is passed to the template: no chat ids,
+no admin ids, no token; only what `/sources` and `/latest` already show subscribers.
+
+The sources table lists failing sources first, then the rest (each by id), in pages of
+`PAGE_SIZE` (`GET /?page=N`, with plain previous/next links): at 3,000 sources one page of
+them all is about 1 MB. A page value that is not a positive number shows page 1, a number past
+the end the last page. The summary counts (sources, failing) are always of all sources.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from bot.storage.status import SourceHealth, StatusStore
 
 CONTENT_TYPE = "text/html; charset=utf-8"
 NEWEST = 20  # flagged stories on the page
+PAGE_SIZE = 200  # sources per page of the table
 
 LatestStories = Callable[[int], Awaitable[list[Story]]]
 
@@ -59,6 +65,49 @@ class StoryRow:
     topics: str
 
 
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """Which rows of the sources table a page shows: `start` up to `stop` (0-based), of `total`."""
+
+    number: int
+    pages: int
+    start: int
+    stop: int
+    total: int
+
+    @property
+    def previous(self) -> int | None:
+        """The previous page's number, if any."""
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next(self) -> int | None:
+        """The next page's number, if any."""
+        return self.number + 1 if self.number < self.pages else None
+
+    @property
+    def label(self) -> str:
+        """What the page shows, as in "sources 201–400 of 3,000"."""
+        if not self.total:
+            return "no sources"
+        return f"sources {self.start + 1:,}–{self.stop:,} of {self.total:,}"
+
+
+def pager(asked: str, total: int, size: int = PAGE_SIZE) -> Pager:
+    """The page `asked` for (as written in the query): page 1 unless it is a positive number,
+    the last page when it is past the end."""
+    pages = max(1, -(-total // size))
+    digits = asked.strip().lstrip("0")
+    if not (digits.isascii() and digits.isdigit()):
+        number = 1  # not a number, or zero
+    elif len(digits) > 9:
+        number = pages  # past any end (and int() of thousands of digits is slow)
+    else:
+        number = min(int(digits), pages)
+    start = (number - 1) * size
+    return Pager(number, pages, start, min(start + size, total), total)
+
+
 class StatusPage:
     """Renders the status page from the database and the live config."""
 
@@ -85,9 +134,12 @@ class StatusPage:
             lstrip_blocks=True,
         )
 
-    async def render(self) -> str:
-        """The page's HTML."""
+    async def render(self, *, page: str = "1") -> str:
+        """The page's HTML, with page `page` of the sources table (see `pager`)."""
         sources = await self._status.sources()
+        # Failing first; sorted() is stable, so each group keeps the store's order (by id).
+        ordered = sorted(sources, key=lambda s: not s.failures)
+        shown = pager(page, len(ordered))
         outbox = await self._status.outbox()
         stories = await self._latest(NEWEST)
         topics = list(self._topics())
@@ -95,7 +147,8 @@ class StatusPage:
         template = self._env.get_template("status.html")
         return template.render(
             now=self._when(self._clock()),
-            sources=[self._row(s) for s in sources],
+            sources=[self._row(s) for s in ordered[shown.start : shown.stop]],
+            pager=shown,
             failing=sum(1 for s in sources if s.failures),
             stories=[self._story(s, names) for s in stories],
             outbox=outbox.depth,
