@@ -45,11 +45,15 @@ class SourceStates:
     _db: DbAccess
     _unchanged: list[_Unchanged]
     _unchanged_lock: asyncio.Lock
+    _upserts: dict[tuple[str, ...], Any]
 
     def _init_source_states(self) -> None:
         """Set up the group commit of unchanged feeds (call once, from `__init__`)."""
         self._unchanged = []
         self._unchanged_lock = asyncio.Lock()
+        # One upsert per set of columns, built once: building a statement (and its cache key)
+        # for every group commit cost as much as the commit.
+        self._upserts = {}
 
     async def source_state(self, source_id: str) -> SourceState:
         """What is known of a source; a default state when it was never polled."""
@@ -138,11 +142,13 @@ class SourceStates:
             row = {"source_id": pending.source_id, "items_seen": 0, **pending.values}
             by_columns.setdefault(tuple(pending.values), []).append(row)
         for columns, rows in by_columns.items():
-            stmt = self._db.insert(state_t)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[state_t.c.source_id],
-                set_={name: stmt.excluded[name] for name in columns},
-            )
+            stmt = self._upserts.get(columns)
+            if stmt is None:
+                stmt = self._db.insert(state_t)
+                stmt = self._upserts[columns] = stmt.on_conflict_do_update(
+                    index_elements=[state_t.c.source_id],
+                    set_={name: stmt.excluded[name] for name in columns},
+                )
             await conn.execute(stmt, rows)
 
 
