@@ -203,18 +203,22 @@ class SourceScheduler:
             next_poll = self._clock() + timedelta(seconds=source.interval if source else 60)
         finally:
             self._running.discard(task)
+        if next_poll is None:
             self._polling.discard(source_id)
-            if source_id in self._again:
-                # A push or an operator asked for a poll while this one ran: poll again now.
-                self._again.discard(source_id)
-                next_poll = self._clock()
-        if next_poll is not None:
-            when = max(next_poll, self._clock() + RESCHEDULE_GAP)
-            # Queued before APScheduler's own callback that counts this run as ended, and run
-            # after it: whatever the loop's lag, the new run never meets this one.
-            asyncio.get_running_loop().call_soon(self._reschedule, source_id, when)
+            self._again.discard(source_id)
+            return
+        # Queued before APScheduler's own callback that counts this run as ended, and run after
+        # it: whatever the loop's lag, the new run never meets this one. Until then the source
+        # still counts as polling, so that a poll asked for meanwhile is not overwritten.
+        asyncio.get_running_loop().call_soon(self._reschedule, source_id, next_poll)
 
-    def _reschedule(self, source_id: str, when: datetime) -> None:
+    def _reschedule(self, source_id: str, next_poll: datetime) -> None:
+        self._polling.discard(source_id)
+        if source_id in self._again:
+            # A push or an operator asked for a poll while this one ran: poll again now.
+            self._again.discard(source_id)
+            next_poll = self._clock()
+        when = max(next_poll, self._clock() + RESCHEDULE_GAP)
         if source_id in self._sources and self._scheduler.running:
             self._schedule(source_id, when)
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.models import Source
+from bot.pipeline import SourceReport
 from tests.feeds.build import item, rss
 from tests.servers import FeedServer
 from tests.web.rig import start_rig
@@ -43,5 +44,32 @@ async def test_poll_now_when_idle_moves_the_next_poll_to_now(
         assert planned > datetime.now(UTC) + timedelta(minutes=30)
         rig.scheduler.poll_now("idle")
         await feed_server.wait_for_requests_async("/idle.xml", 2, timeout=10)
+    finally:
+        await rig.close()
+
+
+async def test_poll_now_between_a_poll_and_its_rescheduling_is_not_lost(
+    db_engine: AsyncEngine, feed_server: FeedServer
+):
+    # A push handled in the instant after a run ended but before the run rescheduled its source
+    # (the run's last callbacks still queued) used to be overwritten by that rescheduling.
+    feed_server.put("/edge.xml", rss([item(1)]))
+    feed_server.delay("/edge.xml", 0.3)
+    source = Source("edge", "Edge", feed_server.url("/edge.xml"), 3600.0)
+    rig = await start_rig(db_engine, [source], start_scheduler=True)
+    try:
+        await feed_server.wait_for_requests_async("/edge.xml", 1, timeout=10)
+        previous = rig.scheduler.on_report
+        loop = asyncio.get_running_loop()
+
+        async def report(polled: Source, outcome: SourceReport) -> None:
+            if previous is not None:
+                await previous(polled, outcome)
+            if feed_server.request_count("/edge.xml") == 1:
+                # Runs once this run's coroutine has returned, before its rescheduling.
+                loop.call_soon(rig.scheduler.poll_now, "edge")
+
+        rig.scheduler.on_report = report
+        await feed_server.wait_for_requests_async("/edge.xml", 2, timeout=10)
     finally:
         await rig.close()
