@@ -36,14 +36,6 @@ class OpsStore:
         self._db = DbAccess.of(db)
         self._on_flagged = tuple(on_flagged)
 
-    async def newest_items(self) -> dict[str, datetime]:
-        """Source id → when its newest stored item was first seen."""
-        query = select(items.c.source_id, func.max(items.c.first_seen)).group_by(items.c.source_id)
-        async with self._db.read("reading the newest item of each source") as conn:
-            rows = (await conn.execute(query)).all()
-        # func.max keeps the column's type, so UTCDateTime gives back aware datetimes.
-        return {source_id: when for source_id, when in rows if when is not None}
-
     async def last_news(self, source_id: str, before: datetime) -> datetime | None:
         """When the source last gave a new item before `before` (its newest item's first sight),
         else when it was added; None for a source the database does not know."""

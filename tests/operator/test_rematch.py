@@ -132,12 +132,6 @@ async def test_rematch_refuses_a_window_out_of_bounds(db_engine: AsyncEngine, ho
         await rematch(OpsStore(db_engine), NEW, hours=hours, now=NOW, announce=False)
 
 
-async def test_newest_items_gives_each_sources_latest_first_sight(
-    stored: Store, db_engine: AsyncEngine
-) -> None:
-    assert await OpsStore(db_engine).newest_items() == {"caliber": NOW - timedelta(hours=1)}
-
-
 def test_new_matches_skips_items_already_flagged_for_the_topic() -> None:
     item = entry("x", "Nakhchivan and Tehran", hours_ago=1)
     flagged = StoredItem(1, item, "C", NOW, matches=compile_topics([NEW]).match(item.title, ""))
