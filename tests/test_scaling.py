@@ -160,7 +160,12 @@ async def test_three_processes_fetch_each_source_once_per_interval_and_send_each
     sources = {f"s{n}": f"/s{n}.xml" for n in range(8)}
     for path in sources.values():
         feed_server.put(path, rss([item(1)]))
-    env = scaling_env(tmp_path, feed_server, emu, database_url, sources)
+    # One more source fails twice (at about 0 s and 10 s, backing off), then works (about 30 s):
+    # whichever processes run it, the operator hears "failing" once and "recovered" once.
+    feed_server.put("/bad.xml", rss([item(1)]))
+    feed_server.fail("/bad.xml", 500, times=2)
+    env = scaling_env(tmp_path, feed_server, emu, database_url, {**sources, "bad": "/bad.xml"})
+    env["BOT_ALERT_FAILURES"] = "1"
     readers = [8001, 8002, 8003]
     await subscribe(database_url, readers)
     paths = list(sources.values())
@@ -175,6 +180,8 @@ async def test_three_processes_fetch_each_source_once_per_interval_and_send_each
                 await feed_server.wait_for_requests_async(path, 3, timeout=3 * INTERVAL)
             for chat in readers:
                 await emu.wait_for_messages_async(chat, 1, timeout=10)
+            await feed_server.wait_for_requests_async("/bad.xml", 3, timeout=4 * INTERVAL)
+            await emu.wait_for_messages_async(ADMIN, 2, timeout=INTERVAL)
             assert all(p.poll() is None for p in running.procs), "a bot process died"
             # One getUpdates at a time all along: no process ever ended another's long poll.
             assert emu.conflicts == [], _leadership_log(running)
@@ -186,6 +193,10 @@ async def test_three_processes_fetch_each_source_once_per_interval_and_send_each
         assert sum(FLAGGED in m.plain_text for m in emu.sent_messages(chat)) == 1
     for chat in (9101, 9102, 9103):  # only the leader polls Telegram: one answer each
         assert len(emu.sent_messages(chat)) == 1, emu.sent_messages(chat)
+    failing, recovered = (m.plain_text for m in emu.sent_messages(ADMIN))  # and nothing more
+    assert "Outlet bad" in failing
+    assert "has failed 1 times in a row" in failing
+    assert "works again (after 2 failed runs)" in recovered
 
 
 @POSTGRES
