@@ -72,7 +72,7 @@ async def start_telegram(
     replier = Replier(application.bot, pacer)
     worker = _build_worker(settings, rt, sender, pacer, topic_names, web, clock)
     messenger.target = TelegramMessenger(application.bot, worker)
-    config_alerts = await _start_alerts(application, settings, rt, scheduler, clock)
+    config_alerts = _start_alerts(application, settings, rt, scheduler)
 
     def default_topics() -> list[str]:
         return [t.id for t in rt.live.current.topics if t.default]
@@ -140,24 +140,20 @@ def _delivery_policy(settings: Settings, rt: Runtime) -> Policy:
     return Policy(recheck=2.0 if several else 30.0, claim_ttl=settings.claim_ttl)
 
 
-async def _start_alerts(
-    application: telegram_app.BotApp,
-    settings: Settings,
-    rt: Runtime,
-    scheduler: SourceScheduler,
-    clock: Clock,
+def _start_alerts(
+    application: telegram_app.BotApp, settings: Settings, rt: Runtime, scheduler: SourceScheduler
 ) -> ConfigAlerts:
     """Source alerts on the scheduler's reports and config alerts on live-config changes."""
+    # No memory to rebuild: each run is judged from the database (see bot.operator.alerts).
     alerts = SourceAlerts(
         bot=application.bot,
         admin_ids=settings.admin_ids,
-        clock=clock,
+        last_news=rt.ops.last_news,
         tz=settings.timezone,
         policy=AlertPolicy(
             failures=settings.alert_failures, silence=timedelta(seconds=settings.alert_silence)
         ),
     )
-    alerts.prime(await rt.store.source_states(), await rt.ops.newest_items())
     scheduler.on_report = alerts.on_report
     config_alerts = ConfigAlerts(bot=application.bot, admin_ids=settings.admin_ids)
     rt.live.subscribe(config_alerts.on_change)

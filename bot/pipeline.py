@@ -58,6 +58,13 @@ class SourceReport:
     parsed: int = 0  # items the feed held (after normalization)
     hub: str | None = None  # WebSub hub the feed advertises, and the topic URL it names
     self_url: str | None = None
+    # The run's place in the source's stored history, for judgements any process can make alike
+    # (operator alerts): when it stored its outcome (its new items' first sight), the failed runs
+    # in a row as stored before and after it, and the good run before it. None/0: nothing stored.
+    at: datetime | None = None
+    failures_before: int = 0
+    failures: int = 0
+    last_success_before: datetime | None = None
 
 
 def poll_delay(interval: float, rng: random.Random) -> float:
@@ -163,15 +170,11 @@ class Pipeline:
         try:
             fetched = await self._fetcher.fetch(source, state.validators)
             if fetched.not_modified:
-                return await self._unchanged(
-                    source, fetched, state.validators, started, "not-modified"
-                )
+                return await self._unchanged(source, fetched, state, started, "not-modified")
             assert fetched.body is not None  # noqa: S101 (a 200 always carries a body)
             digest = body_hash(fetched.body)
             if digest == state.validators.body_hash:
-                return await self._unchanged(
-                    source, fetched, state.validators, started, "unchanged"
-                )
+                return await self._unchanged(source, fetched, state, started, "unchanged")
             matcher = self.matcher
             feed = await asyncio.to_thread(self._read, source, fetched)
             # No memory of earlier runs here: the store is asked, so a fresh process skips known
@@ -183,7 +186,7 @@ class Pipeline:
                     self._normalize_and_match, feed, known.keys, matcher, self._clock()
                 )
         except (FetchError, ParseError) as exc:
-            return await self._failed(source, exc, state.consecutive_failures, started)
+            return await self._failed(source, exc, state, started)
 
         offered = items
         if self._summaries is not None:
@@ -227,6 +230,9 @@ class Pipeline:
             len(feed.entries),
             feed.hub,
             feed.self_url,
+            at=now,
+            failures_before=state.consecutive_failures,
+            last_success_before=state.last_success,
         )
 
     @staticmethod
@@ -253,10 +259,11 @@ class Pipeline:
         ]
 
     async def _unchanged(
-        self, source: Source, fetched: Fetched, old: Validators, started: float, outcome: Outcome
+        self, source: Source, fetched: Fetched, state: SourceState, started: float, outcome: Outcome
     ) -> SourceReport:
         now = self._clock()
         next_poll = now + timedelta(seconds=poll_delay(source.interval, self._rng))
+        old = state.validators
         validators = Validators(
             fetched.etag or old.etag, fetched.last_modified or old.last_modified, old.body_hash
         )
@@ -265,16 +272,26 @@ class Pipeline:
         )
         log.info("source=%s status=%s %s", source.id, fetched.status, outcome)
         return SourceReport(
-            source.id, outcome, fetched.status, None, 0, 0, time.perf_counter() - started, next_poll
+            source.id,
+            outcome,
+            fetched.status,
+            None,
+            0,
+            0,
+            time.perf_counter() - started,
+            next_poll,
+            at=now,
+            failures_before=state.consecutive_failures,
+            last_success_before=state.last_success,
         )
 
     async def _failed(
-        self, source: Source, exc: FetchError | ParseError, failures: int, started: float
+        self, source: Source, exc: FetchError | ParseError, state: SourceState, started: float
     ) -> SourceReport:
         now = self._clock()
         delay = backoff_delay(
             source.interval,
-            failures,
+            state.consecutive_failures,
             retry_after=exc.retry_after if isinstance(exc, FetchError) else None,
             max_backoff=self._max_backoff,
             permanent=isinstance(exc, PermanentFetchError),
@@ -296,4 +313,8 @@ class Pipeline:
             0,
             time.perf_counter() - started,
             next_poll,
+            at=now,
+            failures_before=state.consecutive_failures,
+            failures=count,
+            last_success_before=state.last_success,
         )

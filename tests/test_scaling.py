@@ -3,7 +3,9 @@
 Each test starts real processes against the loopback feed server and the Bot API emulator, with a
 short leader lease and claim expiry (BOT_LEADER_LEASE, BOT_CLAIM_TTL) so that take-overs are quick,
 and checks what the outside world sees: how often each feed was requested, how many messages each
-chat got, how many answers a command got.
+chat got, how many answers a command got, and that no getUpdates ever ended another's long poll
+with 409 Conflict (the emulator answers a second concurrent one as Telegram does), neither while
+one leader polls nor when a successor takes over from a leader killed with `kill -9`.
 """
 
 from __future__ import annotations
@@ -112,6 +114,17 @@ async def watching(server: FeedServer, paths: list[str]) -> AsyncIterator[Arriva
         task.cancel()
 
 
+def _leadership_log(running: Bots) -> list[str]:
+    """Each process's leadership and polling lines: what to read when a conflict appears."""
+    words = ("leader", "polling", "Conflict")
+    return [
+        line
+        for n in range(len(running.procs))
+        for line in running.log(n).splitlines()
+        if any(w in line for w in words)
+    ]
+
+
 async def leader_pid(database_url: str) -> int:
     """The pid in the name of the process holding the leader lease (host:pid:tag)."""
     engine = make_engine(database_url)
@@ -147,7 +160,12 @@ async def test_three_processes_fetch_each_source_once_per_interval_and_send_each
     sources = {f"s{n}": f"/s{n}.xml" for n in range(8)}
     for path in sources.values():
         feed_server.put(path, rss([item(1)]))
-    env = scaling_env(tmp_path, feed_server, emu, database_url, sources)
+    # One more source fails twice (at about 0 s and 10 s, backing off), then works (about 30 s):
+    # whichever processes run it, the operator hears "failing" once and "recovered" once.
+    feed_server.put("/bad.xml", rss([item(1)]))
+    feed_server.fail("/bad.xml", 500, times=2)
+    env = scaling_env(tmp_path, feed_server, emu, database_url, {**sources, "bad": "/bad.xml"})
+    env["BOT_ALERT_FAILURES"] = "1"
     readers = [8001, 8002, 8003]
     await subscribe(database_url, readers)
     paths = list(sources.values())
@@ -162,7 +180,11 @@ async def test_three_processes_fetch_each_source_once_per_interval_and_send_each
                 await feed_server.wait_for_requests_async(path, 3, timeout=3 * INTERVAL)
             for chat in readers:
                 await emu.wait_for_messages_async(chat, 1, timeout=10)
+            await feed_server.wait_for_requests_async("/bad.xml", 3, timeout=4 * INTERVAL)
+            await emu.wait_for_messages_async(ADMIN, 2, timeout=INTERVAL)
             assert all(p.poll() is None for p in running.procs), "a bot process died"
+            # One getUpdates at a time all along: no process ever ended another's long poll.
+            assert emu.conflicts == [], _leadership_log(running)
     for path, times in arrivals.times.items():
         gaps = [b - a for a, b in itertools.pairwise(times)]
         # Never two fetches of one source within an interval (less the jitter and the sampling).
@@ -171,6 +193,10 @@ async def test_three_processes_fetch_each_source_once_per_interval_and_send_each
         assert sum(FLAGGED in m.plain_text for m in emu.sent_messages(chat)) == 1
     for chat in (9101, 9102, 9103):  # only the leader polls Telegram: one answer each
         assert len(emu.sent_messages(chat)) == 1, emu.sent_messages(chat)
+    failing, recovered = (m.plain_text for m in emu.sent_messages(ADMIN))  # and nothing more
+    assert "Outlet bad" in failing
+    assert "has failed 1 times in a row" in failing
+    assert "works again (after 2 failed runs)" in recovered
 
 
 @POSTGRES
@@ -192,12 +218,23 @@ async def test_when_the_leader_is_killed_another_takes_over_and_nothing_is_lost(
         # A flagged item: the kill lands while the leader sends it to 40 chats, or before.
         feed_server.put("/k.xml", rss([item(2, title=FLAGGED), item(1)]))
         await emu.wait_until_async(lambda: len(emu.sent_messages()) >= 5, timeout=2 * INTERVAL)
+        # An update ends the leader's long poll and it opens a new one at once: killed just then,
+        # it leaves a poll that would be pending for most of its 10 s when a successor polls.
+        polls = len(emu.requests("getUpdates"))
+        emu.send_command(8303, "/help", chat_type="private")
+        await emu.wait_until_async(
+            lambda: len(emu.requests("getUpdates")) > polls and emu.live_polls == 1, timeout=10
+        )
         leader.send_signal(signal.SIGKILL)
         leader.wait(timeout=10)
         killed = time.monotonic()
+        polls = len(emu.requests("getUpdates"))
+        # The successor's first poll: no update has arrived since the kill, so the dead poll
+        # would still be waiting, had the emulator not seen its connection close.
+        await emu.wait_until_async(lambda: len(emu.requests("getUpdates")) > polls, timeout=20)
+        took_over = time.monotonic() - killed
         emu.send_command(8302, "/help", chat_type="private")
         await emu.wait_for_messages_async(8302, 1, timeout=20)
-        took_over = time.monotonic() - killed
         await emu.wait_until_async(
             lambda: (
                 {m.chat_id for m in emu.sent_messages() if FLAGGED in m.plain_text} >= set(readers)
@@ -205,6 +242,10 @@ async def test_when_the_leader_is_killed_another_takes_over_and_nothing_is_lost(
             timeout=20,
         )
         assert await leader_pid(database_url) != pid
+        # The killed leader's pending getUpdates ended with its connection (the kernel closes a
+        # dead process's sockets; the emulator notices at once), seconds before the lease let a
+        # successor poll: the take-over is no conflict, and neither was anything before it.
+        assert emu.conflicts == [], _leadership_log(running)
     assert took_over < 15, took_over  # lease 2 s here; 30 s by default, under 60 s
     per_chat = Counter(m.chat_id for m in emu.sent_messages() if FLAGGED in m.plain_text)
     assert set(per_chat) == set(readers)
@@ -233,3 +274,4 @@ async def test_an_operator_edit_through_one_process_reaches_every_process_within
             assert time.monotonic() < deadline, [running.log(n)[-2000:] for n in range(2)]
             await asyncio.sleep(0.1)
         assert time.monotonic() - edited < 5
+        assert emu.conflicts == [], _leadership_log(running)

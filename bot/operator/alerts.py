@@ -1,25 +1,35 @@
 """Operator alerts: a source failing or gone silent (and its recovery), and a broken config file.
 
-The decision is pure: `step(watch, ...)` takes what is remembered of a source (`Watch`), the outcome
-of one run and the time, and returns the new memory and the alerts to send, so a source failing
-twenty times in a row produces one "failing" alert (when the count reaches `AlertPolicy.failures`)
-and one "recovered" alert on its next good run. Silence ("no new items for `AlertPolicy.silence`")
-is judged only on good runs, and not while a failing alert stands; new items end it ("resumed").
+Several processes may poll the sources of one database (each run claimed by one of them), so the
+source alerts keep no memory of their own: each run is judged from what the database says about
+it (`SourceReport`'s stored history, and the source's newest item stored before it), and every
+alert marks a crossing that exactly one run can see, whichever process made it:
+
+- "failing": the failed run whose stored count of failures in a row reaches
+  `AlertPolicy.failures` (the database increments the count, so one run sees each value);
+- "recovered": a good run whose stored count before it was at or above the threshold;
+- "silent": the good run on which the source's silence first reaches `AlertPolicy.silence` (its
+  deadline — the newest earlier item's first sight, else the source's addition, plus the
+  silence — falls after the previous good run and by this one); failed runs judge no silence;
+- "resumed": a run with new items after a good run that was already past that deadline (the
+  run that said "silent", or a later one).
+
+So twenty failures in a row make one "failing" alert and one "recovered", a restart or a new
+leader repeats nothing and forgets nothing, and two processes never both say the same thing.
+Silence is judged this way too, not by the leader alone (a take-over would repeat standing
+silences or miss one that began between two looks) nor with a stored flag (a migration for what
+the stored history already says); its price is one small read per good run (`last_news`). The
+decision is pure: `step(facts, ...)` takes the `Facts` of one run and returns its alerts.
 
 Sending is thin: `notify_admins` posts one HTML message to each operator; a failure to reach one
 is logged and does not stop the others. `SourceAlerts.on_report` is the scheduler's per-run hook.
-
-Across restarts: nothing is written. `SourceAlerts.prime` rebuilds the memory from the store: a
-source whose stored consecutive failures already reach the threshold was alerted before the
-restart (so it is not alerted again, and its recovery still is), and silence counts from the
-newest stored item of the source. A "silent" alert standing at a restart is sent once more.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
@@ -28,10 +38,10 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.durations import format_duration
-from bot.errors import ConfigError
+from bot.errors import ConfigError, StoreError
 from bot.formatting import clean, format_time, trim
 from bot.markup import escape_text
-from bot.models import Source, SourceState
+from bot.models import Source
 from bot.pipeline import SourceReport
 
 log = logging.getLogger(__name__)
@@ -40,6 +50,9 @@ AlertKind = Literal["failing", "recovered", "silent", "resumed"]
 _ERROR_CHARS = 300  # of a fetch error in an alert
 _CONFIG_CHARS = 3500  # of the problem list in a config alert: the message limit is 4096
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# `bot.storage.ops.OpsStore.last_news`: (source id, before) → the newest item's first sight before
+# then, else when the source was added; None for a source the database does not know.
+LastNews = Callable[[str, datetime], Awaitable[datetime | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,16 +70,6 @@ class AlertPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class Watch:
-    """What is remembered of one source between its runs."""
-
-    failures: int = 0  # failed runs in a row
-    failing: bool = False  # the operators were told it is failing
-    last_new: datetime | None = None  # when it last gave new items (or was first watched)
-    silent: bool = False  # the operators were told it is silent
-
-
-@dataclass(frozen=True, slots=True)
 class Alert:
     """One thing to tell the operators about a source."""
 
@@ -74,48 +77,42 @@ class Alert:
     kind: AlertKind
     failures: int = 0  # failed runs in a row (for "failing"), or the run that ended ("recovered")
     error: str | None = None
-    since: datetime | None = None  # last new items (for "silent")
+    since: datetime | None = None  # last new items, or the source's addition (for "silent")
 
 
-def primed(state: SourceState | None, last_new: datetime | None, policy: AlertPolicy) -> Watch:
-    """The memory of a source rebuilt from the store after a restart."""
-    failures = state.consecutive_failures if state is not None else 0
-    return Watch(failures=failures, failing=failures >= policy.failures, last_new=last_new)
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the database says about one stored run of a source; its alerts follow from these."""
+
+    ok: bool
+    at: datetime  # when the run stored its outcome
+    failures_before: int  # failed runs in a row, as stored when the run began
+    failures: int  # and as stored after it (0 after a good run)
+    last_success_before: datetime | None  # the good run before this one
+    new_items: int = 0
+    quiet_since: datetime | None = None  # newest item stored before the run, else the addition
+    error: str | None = None
 
 
-def step(
-    watch: Watch,
-    *,
-    source_id: str,
-    ok: bool,
-    new_items: int,
-    error: str | None,
-    now: datetime,
-    policy: AlertPolicy,
-) -> tuple[Watch, list[Alert]]:
-    """The memory after one run, and the alerts that run calls for (usually none)."""
+def step(facts: Facts, *, source_id: str, policy: AlertPolicy) -> list[Alert]:
+    """The alerts one run calls for (usually none)."""
+    if not facts.ok:
+        if facts.failures_before < policy.failures <= facts.failures:
+            return [Alert(source_id, "failing", failures=facts.failures, error=facts.error)]
+        return []
     alerts: list[Alert] = []
-    if not ok:
-        failures = watch.failures + 1
-        failing = watch.failing
-        if not failing and failures >= policy.failures:
-            failing = True
-            alerts.append(Alert(source_id, "failing", failures=failures, error=error))
-        last_new = watch.last_new or now
-        return replace(watch, failures=failures, failing=failing, last_new=last_new), alerts
-    if watch.failing:
-        alerts.append(Alert(source_id, "recovered", failures=watch.failures))
-    silent = watch.silent
-    last_new = watch.last_new or now
-    if new_items > 0:
-        last_new = now
-        if silent:
-            silent = False
+    if facts.failures_before >= policy.failures:
+        alerts.append(Alert(source_id, "recovered", failures=facts.failures_before))
+    if facts.quiet_since is None:
+        return alerts
+    deadline = facts.quiet_since + policy.silence
+    previous = facts.last_success_before
+    if facts.new_items > 0:
+        if previous is not None and deadline <= previous:
             alerts.append(Alert(source_id, "resumed"))
-    elif not silent and now - last_new >= policy.silence:
-        silent = True
-        alerts.append(Alert(source_id, "silent", since=watch.last_new))
-    return Watch(failures=0, failing=False, last_new=last_new, silent=silent), alerts
+    elif deadline <= facts.at and (previous is None or previous < deadline):
+        alerts.append(Alert(source_id, "silent", since=facts.quiet_since))
+    return alerts
 
 
 # ----------------------------------------------------------------- texts (pure)
@@ -189,34 +186,26 @@ async def notify_admins(bot: Bot, admin_ids: Collection[int], text: str) -> int:
 
 
 class SourceAlerts:
-    """The scheduler's `on_report` hook: remembers each source, alerts the operators on changes."""
+    """The scheduler's `on_report` hook: judges each stored run, alerts the operators on changes."""
 
     def __init__(
         self,
         *,
         bot: Bot,
         admin_ids: Collection[int],
-        clock: Callable[[], datetime],
+        last_news: LastNews,
         tz: tzinfo,
         policy: AlertPolicy | None = None,
     ) -> None:
         self.bot = bot
         self.admin_ids = admin_ids
-        self.clock = clock
+        self.last_news = last_news
         self.tz = tz
         self.policy = policy or AlertPolicy()
-        self.watches: dict[str, Watch] = {}
-
-    def prime(self, states: Mapping[str, SourceState], newest: Mapping[str, datetime]) -> None:
-        """Rebuild the memory after a restart from the store's source states and newest items."""
-        for source_id in set(states) | set(newest):
-            self.watches[source_id] = primed(
-                states.get(source_id), newest.get(source_id), self.policy
-            )
 
     async def on_report(self, source: Source, report: SourceReport) -> None:
         """Judge one run; send one message to each operator if it changed what they know."""
-        alerts = self.judge(source.id, report)
+        alerts = await self.judge(source.id, report)
         if not alerts:
             return
         for alert in alerts:
@@ -227,19 +216,30 @@ class SourceAlerts:
         else:
             log.warning("source=%s: no BOT_ADMIN_IDS to alert", source.id)
 
-    def judge(self, source_id: str, report: SourceReport) -> Sequence[Alert]:
-        """Update the memory of `source_id` with a run's report; the alerts it calls for."""
-        watch, alerts = step(
-            self.watches.get(source_id, Watch()),
-            source_id=source_id,
-            ok=report.outcome != "failed",
+    async def judge(self, source_id: str, report: SourceReport) -> Sequence[Alert]:
+        """The alerts a run's report calls for, asking the database for the source's last news."""
+        if report.at is None:
+            return []  # the run crashed before it stored anything: nothing crossed
+        ok = report.outcome != "failed"
+        quiet_since = None
+        if ok:
+            try:
+                quiet_since = await self.last_news(source_id, report.at)
+            except StoreError as exc:
+                # Only this run's silence goes unjudged; were it the crossing, that one "silent"
+                # alert is lost (a later run is past it), never sent twice.
+                log.warning("source=%s: cannot judge its silence: %s", source_id, exc)
+        facts = Facts(
+            ok=ok,
+            at=report.at,
+            failures_before=report.failures_before,
+            failures=report.failures,
+            last_success_before=report.last_success_before,
             new_items=report.new_items,
+            quiet_since=quiet_since,
             error=report.error,
-            now=self.clock(),
-            policy=self.policy,
         )
-        self.watches[source_id] = watch
-        return alerts
+        return step(facts, source_id=source_id, policy=self.policy)
 
 
 class ConfigAlerts:

@@ -1,4 +1,4 @@
-"""Store-side queries of the operator features: rematching stored items, and each source's newest item.
+"""Store-side queries of the operator features: rematching stored items, and a source's newest item.
 
 Same edge as `bot.storage.items` (SQLAlchemy async; rows and errors stay here, callers get `StoredItem` and
 `StoreError`). `add_matches` inserts topic matches found after the fact (`/rematch`) and, when the
@@ -36,13 +36,21 @@ class OpsStore:
         self._db = DbAccess.of(db)
         self._on_flagged = tuple(on_flagged)
 
-    async def newest_items(self) -> dict[str, datetime]:
-        """Source id → when its newest stored item was first seen."""
-        query = select(items.c.source_id, func.max(items.c.first_seen)).group_by(items.c.source_id)
-        async with self._db.read("reading the newest item of each source") as conn:
-            rows = (await conn.execute(query)).all()
-        # func.max keeps the column's type, so UTCDateTime gives back aware datetimes.
-        return {source_id: when for source_id, when in rows if when is not None}
+    async def last_news(self, source_id: str, before: datetime) -> datetime | None:
+        """When the source last gave a new item before `before` (its newest item's first sight),
+        else when it was added; None for a source the database does not know."""
+        newest = (
+            select(func.max(items.c.first_seen))
+            .where(items.c.source_id == source_id, items.c.first_seen < before)
+            .scalar_subquery()
+        )
+        query = select(newest.label("newest"), sources.c.created).where(sources.c.id == source_id)
+        async with self._db.read(f"reading the newest item of {source_id}") as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        when: datetime = row.newest if row.newest is not None else row.created
+        return when
 
     async def recent(self, since: datetime, *, limit: int = 20_000) -> list[StoredItem]:
         """Items published since `since`, newest first, with the topics they already matched."""

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.error import Conflict, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, BaseHandler, CallbackContext
 
 from bot.errors import ConfigError, DeliveryError
@@ -280,7 +280,16 @@ def _start_error(exc: BaseException, token: str) -> Exception:
 
 
 def _polling_error(exc: TelegramError, token: str) -> None:
-    # PTB retries by itself; its default callback logs a full traceback on every attempt.
+    # PTB retries by itself (after 1 s, growing to 30 s); its default callback logs a full
+    # traceback on every attempt.
+    if isinstance(exc, Conflict):
+        # Telegram ended our long poll because a newer getUpdates with this token arrived: a
+        # second bot outside this database's leader lease, or a moment of two leaders.
+        log.warning(
+            "polling Telegram: another getUpdates with this bot's token took over (409 Conflict); "
+            "is a second bot instance running? Retrying"
+        )
+        return
     log.warning("polling Telegram failed, retrying: %s", redact(_one_line(exc), token))
 
 

@@ -22,6 +22,7 @@ from tests.emulator.faults import (
 )
 from tests.emulator.html import HtmlParseError, parse_html, strip_text, utf16_len
 from tests.emulator.members import member_json
+from tests.emulator.polls import CONFLICT, Client
 from tests.emulator.records import (
     SentMessage,
     scope_key,
@@ -227,28 +228,39 @@ class BotApiMethods:
             self._commands.pop(key, None)
         return True
 
-    async def _api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _api_getupdates(self, params: dict[str, Any], client: Client) -> list[dict[str, Any]]:
         assert self._loop is not None
         offset, limit = int_param(params, "offset"), int_param(params, "limit") or 100
         timeout = float(params.get("timeout") or 0)
         deadline = self._loop.time() + timeout
-        while True:
-            self._wake.clear()  # before the check: a later send_update sets it again
+        with self._lock:
+            poll = self._polls.begin(client, time.monotonic())
+            self._notify()
+        self._wake.set()  # a poll this one terminated answers its 409 now
+        try:
+            while True:
+                self._wake.clear()  # before the check: a later send_update sets it again
+                with self._lock:
+                    if poll.terminated:
+                        raise ApiError(409, CONFLICT)
+                    if self.webhook.get("url"):
+                        raise ApiError(
+                            409,
+                            "Conflict: can't use getUpdates method while webhook is active; "
+                            "use deleteWebhook to delete the webhook first",
+                        )
+                    if offset is not None:
+                        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                    batch = self._updates[:limit]
+                remaining = deadline - self._loop.time()
+                if batch or self._closing or remaining <= 0 or client.closed:
+                    return batch
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), remaining)
+        finally:
             with self._lock:
-                if self.webhook.get("url"):
-                    raise ApiError(
-                        409,
-                        "Conflict: can't use getUpdates method while webhook is active; "
-                        "use deleteWebhook to delete the webhook first",
-                    )
-                if offset is not None:
-                    self._updates = [u for u in self._updates if u["update_id"] >= offset]
-                batch = self._updates[:limit]
-            remaining = deadline - self._loop.time()
-            if batch or self._closing or remaining <= 0:
-                return batch
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), remaining)
+                self._polls.end(poll)
+                self._notify()
 
     def _api_setwebhook(self, params: dict[str, Any]) -> bool:
         with self._lock:

@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from tests.emulator.polls import PollConflict
 from tests.emulator.records import (
     SentMessage,
     T,
@@ -49,6 +50,18 @@ class Observation:
         """Queued updates not yet confirmed by getUpdates' offset or delivered to the webhook."""
         with self._lock:
             return list(self._updates)
+
+    @property
+    def conflicts(self) -> list[PollConflict]:
+        """Every getUpdates terminated with 409 by a newer one, oldest first."""
+        with self._lock:
+            return list(self._polls.conflicts)
+
+    @property
+    def live_polls(self) -> int:
+        """How many getUpdates are held open now for a client still connected."""
+        with self._lock:
+            return self._polls.live()
 
     def wait_until(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
         """Block until `predicate()` (run under the lock) is truthy; return it or TimeoutError."""

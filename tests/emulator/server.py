@@ -13,11 +13,14 @@ What it does like Telegram:
   30/s overall; excess gets 429 with `retry_after` in Telegram seconds. `time_scale` runs the
   clocks faster: with time_scale=10 the limits are 10 msg/s, 200/min and 300/s, and a
   `retry_after` of N means N/10 real seconds.
+- one getUpdates at a time: a newer request terminates a pending one with 409 Conflict, as
+  Telegram does (`tests.emulator.polls`); a request whose client has gone away is not pending;
 - fault injection per chat or globally, user simulation (commands, migration, callback queries)
   and webhook delivery when setWebhook was given a URL.
 
-Tests observe it through `sent_messages()`, `requests_log`, `stats` and the waiting helpers,
-which block on a condition (or an asyncio event for the `_async` variants), never on sleeps.
+Tests observe it through `sent_messages()`, `requests_log`, `stats`, `conflicts` and the waiting
+helpers, which block on a condition (or an asyncio event for the `_async` variants), never on
+sleeps.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from tests.emulator.faults import (
 from tests.emulator.limits import RateLimiter, RateLimits
 from tests.emulator.methods import BotApiMethods
 from tests.emulator.observing import Observation
+from tests.emulator.polls import Client, PollConflict, Polls
 from tests.emulator.records import (
     SentMessage,
     Stats,
@@ -56,6 +60,7 @@ __all__ = [
     "TOKEN",
     "ApiError",
     "Fault",
+    "PollConflict",
     "RateLimiter",
     "RateLimits",
     "SentMessage",
@@ -72,6 +77,12 @@ TELEGRAM_LIMITS = RateLimits()  # the real limits, the default (frozen, so share
 class _Handler(tornado.web.RequestHandler):
     def initialize(self, emulator: TelegramEmulator) -> None:
         self.emulator = emulator
+        self.client = Client()
+
+    def on_connection_close(self) -> None:
+        # Called while the answer is still being worked out (a held long poll): the client is
+        # gone, e.g. its process was killed. Its poll must not count as pending any more.
+        self.emulator._client_gone(self.client)
 
     async def get(self, token: str, method: str) -> None:
         await self.post(token, method)
@@ -84,7 +95,7 @@ class _Handler(tornado.web.RequestHandler):
             params.update(json.loads(self.request.body or b"{}"))
         else:
             params.update({k: v[-1].decode() for k, v in self.request.body_arguments.items()})
-        status, body = await self.emulator._dispatch(token, method, params)
+        status, body = await self.emulator._dispatch(token, method, params, self.client)
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
@@ -132,6 +143,7 @@ class TelegramEmulator(Observation, UserSimulation, BotApiMethods):
         self._faults: list[FaultSlot] = []
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
+        self._polls = Polls()  # getUpdates in progress, and the 409 conflicts between them
         self._callback_ids = itertools.count(1)
         self._open_callbacks: set[str] = set()
         self.answered_callbacks: list[dict[str, Any]] = []
@@ -274,7 +286,7 @@ class TelegramEmulator(Observation, UserSimulation, BotApiMethods):
 
     # ----------------------------------------------------------------- serving
     async def _dispatch(
-        self, token: str, method: str, params: dict[str, Any]
+        self, token: str, method: str, params: dict[str, Any], client: Client | None = None
     ) -> tuple[int, dict[str, Any]]:
         self._in_flight += 1
         try:
@@ -292,7 +304,9 @@ class TelegramEmulator(Observation, UserSimulation, BotApiMethods):
                 await self._pause(fault.delay)
                 if not fault.proceed:
                     raise ApiError(fault.status, fault.description, fault.parameters)
-            result = handler(params)
+            # getUpdates alone depends on the connection: a newer poll terminates a live one.
+            is_poll = method.lower() == "getupdates"
+            result = handler(params, client or Client()) if is_poll else handler(params)
             if asyncio.iscoroutine(result):
                 result = await result
         except ApiError as error:
@@ -307,6 +321,13 @@ class TelegramEmulator(Observation, UserSimulation, BotApiMethods):
         finally:
             self._in_flight -= 1
         return 200, {"ok": True, "result": result}
+
+    def _client_gone(self, client: Client) -> None:
+        """A request's client closed its connection; a long poll of it stops waiting at once."""
+        with self._lock:
+            client.closed = True
+            self._notify()
+        self._wake.set()  # on the server's loop: tornado calls this from there
 
     async def _pause(self, seconds: float) -> None:
         if seconds > 0:

@@ -18,22 +18,24 @@ from telegram import Bot
 from bot.errors import ConfigError
 from bot.feeds.fetch import Fetcher
 from bot.markup import utf16_len, visible_text
-from bot.models import Source, SourceState, StoredItem, TermGroup, Topic
+from bot.models import Source, StoredItem, TermGroup, Topic
 from bot.operator.alerts import (
     Alert,
     AlertPolicy,
     ConfigAlerts,
+    Facts,
     SourceAlerts,
-    Watch,
     alert_text,
     config_error_text,
     notify_admins,
-    primed,
     step,
 )
 from bot.operator.live import LiveConfig
-from bot.pipeline import Pipeline
+from bot.pipeline import Pipeline, SourceReport
+from bot.storage.engine import make_engine
 from bot.storage.items import Store
+from bot.storage.leases import SourceClaims
+from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
 from bot.topics.matcher import compile_topics
 from tests.emulator.server import Fault, TelegramEmulator
@@ -47,26 +49,37 @@ ADMINS = (501, 502)
 
 
 def run(
-    watch: Watch,
     outcomes: Sequence[tuple[bool, int]],
     *,
     start: datetime = T0,
-    every=timedelta(hours=1),
-) -> tuple[Watch, list[list[str]]]:
-    """Feed (ok, new_items) runs an hour apart; the alert kinds of each run."""
+    every: timedelta = timedelta(hours=1),
+    failures: int = 0,
+    last_success: datetime | None = None,
+    newest: datetime | None = None,
+    added: datetime = T0,
+) -> list[list[str]]:
+    """Feed (ok, new_items) runs `every` apart, the stored facts moving on as the database's do
+    (count of failures, last good run, newest item); the alert kinds of each run."""
     kinds: list[list[str]] = []
     for n, (ok, new) in enumerate(outcomes):
-        watch, alerts = step(
-            watch,
-            source_id="s1",
+        at = start + n * every
+        after = 0 if ok else failures + 1
+        facts = Facts(
             ok=ok,
+            at=at,
+            failures_before=failures,
+            failures=after,
+            last_success_before=last_success,
             new_items=new,
+            quiet_since=newest or added,
             error=None if ok else "HTTP 500",
-            now=start + n * every,
-            policy=POLICY,
         )
-        kinds.append([a.kind for a in alerts])
-    return watch, kinds
+        kinds.append([a.kind for a in step(facts, source_id="s1", policy=POLICY)])
+        failures = after
+        if ok:
+            last_success = at
+            newest = at if new else newest
+    return kinds
 
 
 FAIL, OK, NEW = (False, 0), (True, 0), (True, 2)
@@ -92,45 +105,62 @@ FAIL, OK, NEW = (False, 0), (True, 0), (True, 2)
 def test_failure_alerts_come_once_at_the_threshold_and_once_on_recovery(
     outcomes: list[tuple[bool, int]], expected: list[list[str]]
 ) -> None:
-    _, kinds = run(Watch(), outcomes)
-    assert kinds == expected
+    assert run(outcomes) == expected
 
 
 def test_silence_alerts_once_after_the_threshold_and_new_items_end_it() -> None:
     day = timedelta(hours=24)
-    watch, kinds = run(Watch(last_new=T0), [OK, OK, OK, OK, NEW, OK], start=T0 + day, every=day / 2)
-    # T0+24h, +36h: quiet but within 48h; +48h: alert; +60h: already told; +72h: news; then quiet.
-    assert kinds == [[], [], ["silent"], [], ["resumed"], []]
-    assert watch.last_new == T0 + day + 4 * day / 2
+    kinds = run(
+        [OK, OK, OK, OK, NEW, OK, OK],
+        start=T0 + day,
+        every=day / 2,
+        last_success=T0,
+        newest=T0,
+    )
+    # +24h, +36h: quiet but within 48h; +48h: alert; +60h: already told; +72h: news; then quiet
+    # again, counted from the news (+84h, +96h).
+    assert kinds == [[], [], ["silent"], [], ["resumed"], [], []]
 
 
-def test_silence_is_not_judged_while_a_failing_alert_stands() -> None:
-    watch = Watch(failures=3, failing=True, last_new=T0)
-    _, kinds = run(watch, [FAIL, FAIL], start=T0 + timedelta(days=5))
-    assert kinds == [[], []]
+def test_silence_is_judged_by_good_runs_only_and_the_recovery_tells_it() -> None:
+    kinds = run(
+        [FAIL, FAIL, OK, OK],
+        start=T0 + timedelta(days=5),
+        failures=3,
+        last_success=T0,
+        newest=T0,
+    )
+    assert kinds == [[], [], ["recovered", "silent"], []]
 
 
-def test_a_source_never_seen_counts_its_silence_from_its_first_run() -> None:
-    watch, kinds = run(Watch(), [OK, OK], every=timedelta(hours=47))
-    assert kinds == [[], []]
-    assert watch.last_new == T0
+def test_no_resumed_unless_a_good_run_was_past_the_deadline() -> None:
+    # The last good run came an hour before the deadline, so nobody said "silent".
+    kinds = run([NEW], start=T0 + timedelta(hours=49), last_success=T0 + timedelta(hours=47))
+    assert kinds == [[]]
+
+
+def test_a_source_without_items_counts_its_silence_from_its_addition() -> None:
+    # Was: from the process's first run of it. The database's time of addition is the same for
+    # every process, and survives restarts.
+    kinds = run([OK, OK, OK], every=timedelta(hours=47), added=T0)
+    assert kinds == [[], [], ["silent"]]
 
 
 @pytest.mark.parametrize(
     ("stored_failures", "first_run", "expected"),
     [
-        pytest.param(5, OK, ["recovered"], id="alerted-before-restart-recovers"),
-        pytest.param(5, FAIL, [], id="alerted-before-restart-not-again"),
-        pytest.param(2, FAIL, ["failing"], id="restart-keeps-the-count"),
+        pytest.param(5, OK, ["recovered"], id="alerted-before-recovers"),
+        pytest.param(5, FAIL, [], id="alerted-before-not-again"),
+        pytest.param(2, FAIL, ["failing"], id="the-count-is-the-stored-one"),
         pytest.param(0, OK, [], id="healthy"),
     ],
 )
-def test_memory_rebuilt_from_the_store_after_a_restart(
+def test_any_process_judges_a_run_from_the_stored_count_alone(
     stored_failures: int, first_run: tuple[bool, int], expected: list[str]
 ) -> None:
-    state = SourceState("s1", consecutive_failures=stored_failures)
-    _, kinds = run(primed(state, T0, POLICY), [first_run])
-    assert kinds == [expected]
+    # Was: memory rebuilt from the store at start-up. There is no memory now: a restarted
+    # process, or one that never polled the source, sees what every other would.
+    assert run([first_run], failures=stored_failures, newest=T0) == [expected]
 
 
 def test_policy_refuses_nonsense() -> None:
@@ -201,34 +231,64 @@ class Clock:
         return self.now
 
 
+class Process:
+    """What one `python -m bot run` process brings to a source's run: its own engine, pipeline
+    and alerts; the database, the feed server, the Bot API and the clock are shared."""
+
+    def __init__(
+        self, name: str, engine: AsyncEngine, bot: Bot, client: httpx.AsyncClient, clock: Clock
+    ) -> None:
+        self.name, self.clock = name, clock
+        self.store = Store(engine)
+        self.claims = SourceClaims(engine)
+        self.pipeline = Pipeline(
+            fetcher=Fetcher(client),
+            store=self.store,
+            matcher=compile_topics([Topic("t", "T", (TermGroup("g", ("Baku",)),), ("g",))]),
+            messenger=RecordingMessenger(),
+            clock=clock,
+            rng=random.Random(1),
+        )
+        self.alerts = SourceAlerts(
+            bot=bot, admin_ids=ADMINS, last_news=OpsStore(engine).last_news, tz=BAKU, policy=POLICY
+        )
+
+    async def poll(self, source: Source) -> SourceReport:
+        """Claim the source and run it, as the scheduler's job does, then judge the run."""
+        state = await self.claims.claim(source.id, self.name, now=self.clock(), ttl=120)
+        assert state is not None, f"{self.name} could not claim {source.id}"
+        report = await self.pipeline.run_source(source, state=state)
+        await self.alerts.on_report(source, report)
+        return report
+
+
+@pytest.fixture
+async def other_engine(database_url: str, db_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    """A second engine on the migrated database: another process's connection pool."""
+    engine = make_engine(database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
 async def test_a_failing_source_alerts_the_operators_once_then_once_on_recovery(
     telegram_api: TelegramEmulator,
     bot: Bot,
     feed_server: FeedServer,
-    store: Store,
+    db_engine: AsyncEngine,
     client: httpx.AsyncClient,
 ) -> None:
-    clock = Clock()
-    topic = Topic("t", "T", groups=(TermGroup("g", ("Baku",)),), require=("g",))
-    pipeline = Pipeline(
-        fetcher=Fetcher(client),
-        store=store,
-        matcher=compile_topics([topic]),
-        messenger=RecordingMessenger(),
-        clock=clock,
-        rng=random.Random(1),
-    )
+    one = Process("one", db_engine, bot, client, Clock())
     source = Source(id="s1", name="Outlet <one>", url=feed_server.url("/s1.xml"), interval=60)
-    await store.sync_sources([source], now=clock())
+    await one.store.sync_sources([source], now=one.clock())
     feed_server.put("/s1.xml", rss([item(1)]))
-    alerts = SourceAlerts(bot=bot, admin_ids=ADMINS, clock=clock, tz=BAKU, policy=POLICY)
-    alerts.prime(await store.source_states(), {})
 
-    await alerts.on_report(source, await pipeline.run_source(source))
+    await one.poll(source)
     feed_server.fail("/s1.xml", 500)
     for _ in range(6):
-        clock.now += timedelta(minutes=5)
-        await alerts.on_report(source, await pipeline.run_source(source))
+        one.clock.now += timedelta(hours=2)  # past the backoff: due again
+        await one.poll(source)
     for admin in ADMINS:
         [failing] = telegram_api.sent_messages(admin)
         assert "Outlet <one>" in failing.plain_text
@@ -237,46 +297,90 @@ async def test_a_failing_source_alerts_the_operators_once_then_once_on_recovery(
     feed_server.clear_faults("/s1.xml")
     feed_server.put("/s1.xml", rss([item(1), item(2)]))
     for _ in range(2):
-        clock.now += timedelta(minutes=5)
-        await alerts.on_report(source, await pipeline.run_source(source))
+        one.clock.now += timedelta(hours=2)
+        await one.poll(source)
     for admin in ADMINS:
         texts = [m.plain_text for m in telegram_api.sent_messages(admin)]
         assert len(texts) == 2
         assert "works again (after 6 failed runs)" in texts[1]
 
 
-async def test_alert_memory_survives_a_restart_through_the_store(
+async def test_a_restarted_process_neither_repeats_nor_forgets_an_alert(
     telegram_api: TelegramEmulator,
     bot: Bot,
     feed_server: FeedServer,
-    store: Store,
+    db_engine: AsyncEngine,
     client: httpx.AsyncClient,
 ) -> None:
     clock = Clock()
-    pipeline = Pipeline(
-        fetcher=Fetcher(client),
-        store=store,
-        matcher=compile_topics([Topic("t", "T", (TermGroup("g", ("Baku",)),), ("g",))]),
-        messenger=RecordingMessenger(),
-        clock=clock,
-        rng=random.Random(1),
-    )
+    before = Process("before", db_engine, bot, client, clock)
     source = Source(id="s1", name="Outlet", url=feed_server.url("/s1.xml"), interval=60)
-    await store.sync_sources([source], now=clock())
+    await before.store.sync_sources([source], now=clock())
     feed_server.fail("/s1.xml", 503)
-    before = SourceAlerts(bot=bot, admin_ids=[501], clock=clock, tz=BAKU, policy=POLICY)
     for _ in range(4):
-        await before.on_report(source, await pipeline.run_source(source))
+        clock.now += timedelta(hours=2)
+        await before.poll(source)
     assert len(telegram_api.sent_messages(501)) == 1
 
-    after = SourceAlerts(bot=bot, admin_ids=[501], clock=clock, tz=BAKU, policy=POLICY)
-    after.prime(await store.source_states(), {})
-    await after.on_report(source, await pipeline.run_source(source))  # still failing: no repeat
+    after = Process("after", db_engine, bot, client, clock)  # nothing primed: nothing to prime
+    clock.now += timedelta(hours=2)
+    await after.poll(source)  # still failing: no repeat
     assert len(telegram_api.sent_messages(501)) == 1
     feed_server.clear_faults("/s1.xml")
     feed_server.put("/s1.xml", rss([item(1)]))
-    await after.on_report(source, await pipeline.run_source(source))
+    clock.now += timedelta(hours=2)
+    await after.poll(source)
     assert "works again" in telegram_api.sent_messages(501)[-1].plain_text
+
+
+async def test_two_processes_taking_turns_at_a_source_tell_each_change_exactly_once(
+    telegram_api: TelegramEmulator,
+    bot: Bot,
+    feed_server: FeedServer,
+    db_engine: AsyncEngine,
+    other_engine: AsyncEngine,
+    client: httpx.AsyncClient,
+) -> None:
+    telegram_api.configure(rate_limits=None)  # four alerts within a second of real time
+    clock = Clock()
+    a = Process("A", db_engine, bot, client, clock)
+    b = Process("B", other_engine, bot, client, clock)
+    source = Source(id="s1", name="Outlet", url=feed_server.url("/s1.xml"), interval=60)
+    await a.store.sync_sources([source], now=clock())
+    await b.store.sync_sources([source], now=clock())
+    feed_server.put("/s1.xml", rss([item(1)]))
+    script = [
+        (a, 0, "good", []),  # first sight: item 1 stored at T0
+        (b, 2, "fail", []),
+        (a, 4, "fail", []),
+        (b, 6, "fail", ["failing"]),  # the third in a row, whoever ran the first two
+        (a, 8, "fail", []),
+        (b, 10, "fail", []),
+        (a, 12, "good", ["recovered"]),  # A never said "failing"; the stored count did
+        (b, 36, "good", []),
+        (a, 60, "good", ["silent"]),  # the first good run past T0 + 48 h
+        (b, 62, "good", []),
+        (b, 64, "news", ["resumed"]),
+        (a, 66, "good", []),
+    ]
+    told = 0
+    for process, hours, action, kinds in script:
+        clock.now = T0 + timedelta(hours=hours)
+        feed_server.clear_faults("/s1.xml")
+        if action == "fail":
+            feed_server.fail("/s1.xml", 500)
+        elif action == "news":
+            feed_server.put("/s1.xml", rss([item(2), item(1)]))
+        report = await process.poll(source)
+        assert (report.outcome == "failed") == (action == "fail"), (hours, report)
+        told += len(kinds)  # one message per alert here: no run calls for two
+        assert [len(telegram_api.sent_messages(admin)) for admin in ADMINS] == [told] * 2, hours
+    texts = ("has failed 3 times", "works again", "no new items since", "has new items again")
+    for admin in ADMINS:
+        got = [m.plain_text for m in telegram_api.sent_messages(admin)]
+        assert len(got) == len(texts), got
+        for text, expected in zip(got, texts, strict=True):
+            assert expected in text
 
 
 async def test_a_broken_config_is_reported_once_until_a_good_load(

@@ -132,15 +132,19 @@ async def test_rematch_refuses_a_window_out_of_bounds(db_engine: AsyncEngine, ho
         await rematch(OpsStore(db_engine), NEW, hours=hours, now=NOW, announce=False)
 
 
-async def test_newest_items_gives_each_sources_latest_first_sight(
-    stored: Store, db_engine: AsyncEngine
-) -> None:
-    assert await OpsStore(db_engine).newest_items() == {"caliber": NOW - timedelta(hours=1)}
-
-
 def test_new_matches_skips_items_already_flagged_for_the_topic() -> None:
     item = entry("x", "Nakhchivan and Tehran", hours_ago=1)
     flagged = StoredItem(1, item, "C", NOW, matches=compile_topics([NEW]).match(item.title, ""))
     fresh = StoredItem(2, item, "C", NOW)
     found = new_matches(compile_topics([NEW]), "az-ir", [flagged, fresh])
     assert [s.id for s in found] == [2]
+
+
+async def test_last_news_is_the_newest_first_sight_before_a_time_else_when_the_source_was_added(
+    stored: Store, db_engine: AsyncEngine
+) -> None:
+    ops = OpsStore(db_engine)
+    assert await ops.last_news("caliber", NOW) == NOW - timedelta(hours=1)
+    # The run that stored the items at NOW - 1 h asks about the time before it: none yet.
+    assert await ops.last_news("caliber", NOW - timedelta(hours=1)) == NOW  # sync_sources' time
+    assert await ops.last_news("nobody", NOW) is None

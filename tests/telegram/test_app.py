@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import sys
@@ -161,6 +162,35 @@ async def test_polling_errors_are_retried_and_logged_without_a_traceback(
     assert failed
     assert failed[0].levelname == "WARNING"
     assert failed[0].exc_info is None
+
+
+async def test_a_second_poller_of_the_bot_is_one_clear_warning_line_per_409(
+    telegram_api: TelegramEmulator, app: BotApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    await start(app, webhook_url=None, port=None)
+    await telegram_api.wait_until_async(lambda: telegram_api.live_polls == 1)
+    other = build_application(telegram_api.token, base_url=telegram_api.api_url, handlers=[])
+    try:
+        await start(other, webhook_url=None, port=None)  # its getUpdates ends ours with 409
+
+        def conflicts() -> list[logging.LogRecord]:
+            return [r for r in caplog.records if "409 Conflict" in r.getMessage()]
+
+        await telegram_api.wait_until_async(lambda: telegram_api.conflicts, timeout=10)
+        deadline = time.monotonic() + 5
+        while not conflicts():  # PTB hands the 409 to our callback as soon as it reads it
+            assert time.monotonic() < deadline, [r.getMessage() for r in caplog.records]
+            await asyncio.sleep(0.01)
+    finally:
+        await stop(other)
+    assert telegram_api.conflicts
+    for record in conflicts():
+        assert (record.name, record.levelname) == ("bot.telegram.app", "WARNING")
+        assert "another getUpdates with this bot's token" in record.getMessage()
+        assert "\n" not in record.getMessage()
+    assert [r.getMessage() for r in caplog.records if r.exc_info or r.exc_text] == []
+    _no_token(caplog, telegram_api.token)
 
 
 async def test_a_rejected_token_is_a_config_error_that_does_not_quote_it(
