@@ -38,6 +38,7 @@ SPREAD_PER_SOURCE = 0.1
 # A job that reschedules itself for "now" can fire before its own run has ended; APScheduler then
 # skips it (max_instances=1) and drops the one-shot trigger, and the source is never polled
 # again. So a run reschedules its job only after it has ended (call_soon), and never for now.
+RELEASE_TIMEOUT = 2.0  # seconds for handing back claims at a stop
 RESCHEDULE_GAP = timedelta(seconds=1)
 
 ReportHook = Callable[[Source, SourceReport], Awaitable[None]]
@@ -77,7 +78,9 @@ class SourceScheduler:
         self._sources: dict[str, Source] = {}
         self._running: set[asyncio.Task[None]] = set()
         self._polling: set[str] = set()  # sources whose poll is running now
-        self._again: set[str] = set()  # asked to poll now while polling: poll again right after
+        # Polls asked for (a push, /poll, a shorter interval) while the source was polling: its
+        # job is gone until the run reschedules it, and the rescheduling takes the earliest.
+        self._sooner: dict[str, datetime] = {}
 
     @property
     def sources(self) -> Mapping[str, Source]:
@@ -117,13 +120,13 @@ class SourceScheduler:
                 self._schedule(source_id, now)
             elif old.url != source.url:
                 log.info("source=%s scheduled now", source_id)
-                self._schedule(source_id, now, pull=True)
+                self._plan(source_id, now)
             elif source.interval < old.interval:
                 # A shorter interval applies now, not after the longer wait already planned.
                 planned = self.next_poll(source_id)
                 sooner = now + timedelta(seconds=source.interval)
                 if planned is None or sooner < planned:
-                    self._schedule(source_id, sooner, pull=True)
+                    self._plan(source_id, sooner)
 
     @property
     def running(self) -> bool:
@@ -132,13 +135,8 @@ class SourceScheduler:
 
     def poll_now(self, source_id: str) -> None:
         """Move a source's next poll to now (right after the current one, if it is polling)."""
-        if source_id in self._polling:
-            # Its job is gone until the run reschedules it; a job added now would be skipped
-            # (max_instances) and the request lost. The fetch may already be past.
-            self._again.add(source_id)
-            self._pull[source_id] = self._clock()
-        elif source_id in self._sources:
-            self._schedule(source_id, self._clock(), pull=True)
+        if source_id in self._polling or source_id in self._sources:
+            self._plan(source_id, self._clock())
 
     def next_poll(self, source_id: str) -> datetime | None:
         """When the source is next polled, or None when it is not scheduled."""
@@ -152,20 +150,38 @@ class SourceScheduler:
         redone after the restart.
         """
         if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+            # Paused first, shut down after the grace: APScheduler's shutdown cancels the runs
+            # in flight at once, which left no grace at all (and a cancelled write behind).
+            self._scheduler.pause()
         if self._running:
             _done, pending = await asyncio.wait(self._running, timeout=grace)
             for task in pending:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
         if self._claims is not None:
             # Hand back the sources whose polls were cut short, so another process takes them
-            # now rather than when the claims expire.
+            # now rather than when the claims expire; bounded, since they expire anyway.
             try:
-                await self._claims.release(self._holder)
-            except StoreError as exc:
-                log.warning("could not release source claims (they expire by themselves): %s", exc)
+                async with asyncio.timeout(RELEASE_TIMEOUT):
+                    await self._claims.release(self._holder)
+            except (StoreError, TimeoutError) as exc:
+                log.warning(
+                    "could not release source claims (they expire by themselves): %s",
+                    exc or "timed out",
+                )
+
+    def _plan(self, source_id: str, when: datetime) -> None:
+        """Poll the source at `when`, ahead of its plan (claimed in the database with the new time)."""
+        if source_id in self._polling:
+            # A job added now would be skipped (max_instances) and then overwritten by the
+            # run's own rescheduling: leave the time for that rescheduling to take.
+            self._sooner[source_id] = min(when, self._sooner.get(source_id, when))
+            self._pull[source_id] = self._sooner[source_id]
+        else:
+            self._schedule(source_id, when, pull=True)
 
     def _schedule(self, source_id: str, when: datetime, *, pull: bool = False) -> None:
         if pull:
@@ -205,7 +221,7 @@ class SourceScheduler:
             self._running.discard(task)
         if next_poll is None:
             self._polling.discard(source_id)
-            self._again.discard(source_id)
+            self._sooner.pop(source_id, None)
             return
         # Queued before APScheduler's own callback that counts this run as ended, and run after
         # it: whatever the loop's lag, the new run never meets this one. Until then the source
@@ -214,10 +230,9 @@ class SourceScheduler:
 
     def _reschedule(self, source_id: str, next_poll: datetime) -> None:
         self._polling.discard(source_id)
-        if source_id in self._again:
-            # A push or an operator asked for a poll while this one ran: poll again now.
-            self._again.discard(source_id)
-            next_poll = self._clock()
+        sooner = self._sooner.pop(source_id, None)
+        if sooner is not None:
+            next_poll = min(next_poll, sooner)  # asked for while this one ran
         when = max(next_poll, self._clock() + RESCHEDULE_GAP)
         if source_id in self._sources and self._scheduler.running:
             self._schedule(source_id, when)

@@ -4,6 +4,7 @@ is not lost; the source is polled again right after, not at its next interval.""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -71,5 +72,39 @@ async def test_poll_now_between_a_poll_and_its_rescheduling_is_not_lost(
 
         rig.scheduler.on_report = report
         await feed_server.wait_for_requests_async("/edge.xml", 2, timeout=10)
+    finally:
+        await rig.close()
+
+
+async def test_a_shorter_interval_applied_during_a_poll_is_kept(
+    db_engine: AsyncEngine, feed_server: FeedServer
+):
+    # An operator's `/interval` while the source is polling: the run's own rescheduling (at the
+    # old hour-long interval) used to overwrite the sooner poll the edit asked for.
+    feed_server.put("/busy.xml", rss([item(1)]))
+    feed_server.delay("/busy.xml", 0.5)
+    source = Source("busy", "Busy", feed_server.url("/busy.xml"), 3600.0)
+    rig = await start_rig(db_engine, [source], start_scheduler=True)
+    try:
+        await feed_server.wait_for_requests_async("/busy.xml", 1, timeout=10)
+        rig.scheduler.sync([replace(source, interval=1.0)])  # the first poll is still waiting
+        await feed_server.wait_for_requests_async("/busy.xml", 2, timeout=10)
+    finally:
+        await rig.close()
+
+
+async def test_shutdown_lets_a_poll_in_flight_finish_within_the_grace(
+    db_engine: AsyncEngine, feed_server: FeedServer
+):
+    # APScheduler's own shutdown cancels the runs in flight at once; the grace is ours to give.
+    feed_server.put("/late.xml", rss([item(1)]))
+    feed_server.delay("/late.xml", 0.5)
+    source = Source("late", "Late", feed_server.url("/late.xml"), 3600.0)
+    rig = await start_rig(db_engine, [source], start_scheduler=True)
+    try:
+        await feed_server.wait_for_requests_async("/late.xml", 1, timeout=10)
+        await rig.scheduler.shutdown(5.0)  # the poll is still waiting for its answer
+        state = await rig.store.source_state("late")
+        assert state.last_success is not None  # it finished and was stored, not cancelled
     finally:
         await rig.close()
