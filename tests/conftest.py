@@ -19,7 +19,12 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 from bot.feeds.fetch import make_client
 from bot.topics.config import load_topics
 from bot.topics.matcher import Matcher, compile_topics
-from tests.db import database_url, db_engine_fixture, store_fixture  # noqa: F401  (fixtures)
+from tests.db import (  # noqa: F401  (fixtures)
+    database_url,
+    db_engine_fixture,
+    other_engine_fixture,
+    store_fixture,
+)
 from tests.emulator.server import telegram_api  # noqa: F401  (fixture)
 from tests.servers import feed_server  # noqa: F401  (fixture)
 

@@ -80,6 +80,18 @@ async def db_engine_fixture(database_url: str) -> AsyncIterator[AsyncEngine]:
         await engine.dispose()
 
 
+@pytest.fixture(name="other_engine")
+async def other_engine_fixture(
+    database_url: str, db_engine: AsyncEngine
+) -> AsyncIterator[AsyncEngine]:
+    """A second engine on the same migrated database: another process's connection pool."""
+    engine = make_engine(database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture(name="store")
 def store_fixture(db_engine: AsyncEngine) -> Store:
     """A store on a fresh, migrated database."""

@@ -32,7 +32,6 @@ from bot.operator.alerts import (
 )
 from bot.operator.live import LiveConfig
 from bot.pipeline import Pipeline, SourceReport
-from bot.storage.engine import make_engine
 from bot.storage.items import Store
 from bot.storage.leases import SourceClaims
 from bot.storage.ops import OpsStore
@@ -260,16 +259,6 @@ class Process:
         report = await self.pipeline.run_source(source, state=state)
         await self.alerts.on_report(source, report)
         return report
-
-
-@pytest.fixture
-async def other_engine(database_url: str, db_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
-    """A second engine on the migrated database: another process's connection pool."""
-    engine = make_engine(database_url)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def test_a_failing_source_alerts_the_operators_once_then_once_on_recovery(

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.models import Source, Validators
@@ -22,16 +20,6 @@ T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
-
-
-@pytest.fixture
-async def other_engine(database_url: str, db_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
-    """A second engine on the same database: another process's connections."""
-    engine = make_engine(database_url)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def test_one_holder_at_a_time_and_an_expired_lease_is_taken_over(
