@@ -312,10 +312,20 @@ class OutboxStore(OutboxEdits):
             outbox.c.claim_expires <= now,
             outbox.c.claimed_by == holder,
         )
+        # Locked in id order, skipping rows another sender is claiming this instant: two
+        # processes taking over a dead sender's rows at once otherwise lock them in different
+        # orders and PostgreSQL ends one with "deadlock detected". (SQLite, one writer at a
+        # time, renders no FOR UPDATE.)
+        claimable = (
+            select(outbox.c.id)
+            .where(outbox.c.id.in_(list(outbox_ids)), outbox.c.status == PENDING, free)
+            .order_by(outbox.c.id)
+            .with_for_update(skip_locked=True)
+        )
         async with self._db.write(f"claiming {len(outbox_ids)} message(s)") as conn:
             result = await conn.execute(
                 update(outbox)
-                .where(outbox.c.id.in_(list(outbox_ids)), outbox.c.status == PENDING, free)
+                .where(outbox.c.id.in_(claimable.scalar_subquery()))
                 .values(claimed_by=holder, claim_expires=now + timedelta(seconds=ttl))
                 .returning(outbox.c.id)
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -189,6 +190,26 @@ async def test_each_outbox_row_is_claimed_by_one_sender_until_its_claim_expires(
     assert await b.claim(ids[:2], "B", now=at(31), ttl=30) == {ids[1]}  # sent rows stay sent
     assert await b.release_claims("B") == 3
     assert await a.claim(ids, "A", now=at(32), ttl=30) == set(ids[1:])
+
+
+async def test_two_senders_taking_over_the_same_rows_at_once_split_them_without_errors(
+    store: Store, db_engine: AsyncEngine, other_engine: AsyncEngine
+) -> None:
+    # After a sender dies, the survivors take its expired rows over at the same moment, each
+    # with its own list. On PostgreSQL the two UPDATEs once locked the rows in different orders
+    # and one ended with "deadlock detected" (the chat then waited a minute to retry).
+    a, b = ChatStore(db_engine), ChatStore(other_engine)
+    ids = await _outbox_rows(a, db_engine, 60)
+    rng = random.Random(7)
+    for round_ in range(30):
+        now = at(100 * round_)  # every claim of the round before has expired
+        # Lists of different sizes: PostgreSQL may plan them differently (index or heap order).
+        mine, theirs = rng.sample(ids, rng.randint(1, 60)), rng.sample(ids, rng.randint(1, 60))
+        got_a, got_b = await asyncio.gather(
+            a.claim(mine, "A", now=now, ttl=30), b.claim(theirs, "B", now=now, ttl=30)
+        )
+        assert not got_a & got_b  # one sender per row
+        assert got_a | got_b == set(mine) | set(theirs)  # none left out but by the other
 
 
 def test_process_ids_differ_between_processes_and_name_the_pid() -> None:
