@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.models import StoredItem
@@ -39,9 +39,12 @@ class OpsStore:
     async def last_news(self, source_id: str, before: datetime) -> datetime | None:
         """When the source last gave a new item before `before` (its newest item's first sight),
         else when it was added; None for a source the database does not know."""
+        # ORDER BY … DESC LIMIT 1 on the (source_id, first_seen) index: one seek in either database.
         newest = (
-            select(func.max(items.c.first_seen))
+            select(items.c.first_seen)
             .where(items.c.source_id == source_id, items.c.first_seen < before)
+            .order_by(items.c.first_seen.desc())
+            .limit(1)
             .scalar_subquery()
         )
         query = select(newest.label("newest"), sources.c.created).where(sources.c.id == source_id)

@@ -133,6 +133,8 @@ items = Table(
     UniqueConstraint("source_id", "key"),
     # `latest`: newest first, ties broken by first sight then id.
     Index(None, "published", "first_seen", "id"),
+    # A source's newest item (`OpsStore.last_news`, on every good run): one index lookup.
+    Index(None, "source_id", "first_seen"),
 )
 
 item_topics = Table(
