@@ -22,7 +22,8 @@ from collections.abc import Iterable, Sequence
 from bot.models import TopicMatch
 from bot.review.sentences import split_sentences
 from bot.topics.folding import normalize, tokenize
-from bot.topics.matcher import Word, parse_term
+from bot.topics.index import Word
+from bot.topics.matcher import parse_term
 
 DEFAULT_LIMIT = 300
 ELLIPSIS = "…"

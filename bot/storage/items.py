@@ -101,6 +101,19 @@ class Store(SourceStates):
                 "items_seen": state_t.c.items_seen + state.excluded.items_seen,
             },
         )
+        # One statement for many rows (a `.values([...])` per call compiles every time: ~0.3 ms
+        # a source at start-up with thousands of sources).
+        sync = self._db.insert(sources_t)
+        changed = (
+            (sources_t.c.name != sync.excluded.name)
+            | (sources_t.c.url != sync.excluded.url)
+            | (sources_t.c.enabled != sync.excluded.enabled)
+        )
+        self._sync_source = sync.on_conflict_do_update(
+            index_elements=[sources_t.c.id],
+            set_={n: sync.excluded[n] for n in ("name", "url", "enabled", "updated")},
+            where=changed,
+        )
         wanted: BindParameter[str] = bindparam("keys", expanding=True)
         self._known = (
             select(retired_t.c.key, retired_t.c.last_seen)
@@ -128,21 +141,8 @@ class Store(SourceStates):
         }
         async with self._db.write("syncing sources") as conn:
             for batch in _batches(list(rows.values()), self._batch_size):
-                stmt = self._db.insert(sources_t).values(
-                    [{**r, "created": now, "updated": now} for r in batch]
-                )
-                changed = (
-                    (sources_t.c.name != stmt.excluded.name)
-                    | (sources_t.c.url != stmt.excluded.url)
-                    | (sources_t.c.enabled != stmt.excluded.enabled)
-                )
-                names = ("name", "url", "enabled", "updated")
                 await conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=[sources_t.c.id],
-                        set_={n: stmt.excluded[n] for n in names},
-                        where=changed,
-                    )
+                    self._sync_source, [{**r, "created": now, "updated": now} for r in batch]
                 )
             await conn.execute(
                 update(sources_t)

@@ -55,6 +55,8 @@ class StoryStore:
         self._grouping = grouping
         self._window = window
         self._seen = 0  # highest item id fed to the grouping
+        # Built once and executed for many rows: compiled once, not per assignment.
+        self._link = self._db.insert(story_items).on_conflict_do_nothing()
 
     async def assign(
         self, conn: AsyncConnection, flagged: Sequence[StoredItem], now: datetime
@@ -76,7 +78,7 @@ class StoryStore:
             )
             rows.append({"item_id": stored.id, "story_id": int(story), "assigned": now})  # type: ignore[call-overload]
             self._seen = max(self._seen, stored.id)
-        await conn.execute(self._db.insert(story_items).values(rows).on_conflict_do_nothing())
+        await conn.execute(self._link, rows)
 
     async def _catch_up(self, conn: AsyncConnection, now: datetime) -> None:
         """Feed the grouping what was assigned since it last looked (other processes, a restart)."""

@@ -100,6 +100,16 @@ class FoldCache:
             self._words[run] = folded
         return folded
 
+    def pieces(self, run: str) -> tuple[str, ...]:
+        """The folded words a run becomes as `tokenize` would make them: usually one, none when
+        it folds away, several when compatibility folding leaves separators in it."""
+        folded = self.word(run)
+        if not folded:
+            return ()
+        if folded.isalnum():
+            return (folded,)
+        return tuple(p for p in _NOT_WORD.split(folded) if p)
+
 
 class Token(NamedTuple):
     """A folded word and where it stands in the original text."""
@@ -145,6 +155,11 @@ def tokenize(text: str, cache: FoldCache | None = None) -> tuple[Token, ...]:
                 tokens.append(Token(piece, start, end, piece_gap, is_soft_gap(piece_gap)))
         prev_end = end
     return tuple(tokens)
+
+
+def runs(text: str) -> list[str]:
+    """The raw word runs of text, in order: what `tokenize` folds, without offsets or gaps."""
+    return _RUN.findall(text)
 
 
 def normalize(text: str) -> str:

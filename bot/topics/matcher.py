@@ -30,7 +30,10 @@ Rule order, for every topic, on the title and the summary separately:
 8. require — every group named in `require` needs at least one counted hit.
 
 Terms are indexed once by their first word (a dict for whole words, a dict per stem length for
-stems), so matching costs a few lookups per word of text however many terms are configured.
+stems), so matching costs a few lookups per word of text however many terms are configured; what
+each distinct word can start is remembered. `match` first asks, from the raw words alone, whether
+any topic has a pattern of every required group starting somewhere in the item; most news items
+fail that and cost one regex pass and a dict lookup per word (`explain` always takes the full path).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from bot.models import Entity, TermHit, Topic, TopicMatch
 from bot.topics.enumerations import enumerations, sentence
 from bot.topics.explanation import Enumeration, TopicExplanation
 from bot.topics.folding import FoldCache, Token, tokenize
+from bot.topics.index import Found, Index, Pattern, Word
 
 __all__ = [
     "FIELDS",
@@ -62,8 +66,6 @@ __all__ = [
 MIN_STEM = 3  # a shorter stem would match half the dictionary
 FIELDS = ("title", "summary")
 MASK, VETO, LIST, JOINT = "masks", "vetoes", "list_terms", "joint_terms"  # non-group roles
-
-Word = tuple[str, bool]  # folded word, is a prefix stem
 
 
 def parse_term(term: str) -> tuple[Word, ...]:
@@ -92,79 +94,9 @@ def entity_label(entity: Entity) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _Pattern:
-    topic: int
-    role: str  # a group name, or MASK, VETO, LIST, JOINT
-    term: str  # as configured; an entity's label
-    words: tuple[Word, ...]
-    entity: Entity | None = None
-
-    @property
-    def weak(self) -> bool:
-        """An entity form that counts only beside another group's own hit."""
-        return self.entity is not None and not self.entity.alone
-
-
-@dataclass(frozen=True, slots=True)
-class _Found:
-    pattern: _Pattern
-    field: str
-    first: int  # token indexes, end exclusive
-    last: int
-    text: str  # as written
-
-    def hit(self) -> TermHit:
-        return TermHit(self.pattern.role, self.pattern.term, self.field, self.text)
-
-
-@dataclass(frozen=True, slots=True)
 class _Doc:
     texts: dict[str, str]  # field → original text
     tokens: dict[str, tuple[Token, ...]]  # field → its words
-
-
-class _Index:
-    """Patterns by first word: whole words in one dict, stems in one dict per prefix length."""
-
-    def __init__(self, patterns: Iterable[_Pattern]) -> None:
-        self.exact: dict[str, list[_Pattern]] = {}
-        self.stems: dict[str, list[_Pattern]] = {}
-        lengths: set[int] = set()
-        for p in patterns:
-            word, stem = p.words[0]
-            (self.stems if stem else self.exact).setdefault(word, []).append(p)
-            if stem:
-                lengths.add(len(word))
-        self.stem_lengths = tuple(sorted(lengths))
-
-    def scan(self, field: str, text: str, tokens: Sequence[Token]) -> list[_Found]:
-        found: list[_Found] = []
-        for i, tok in enumerate(tokens):
-            norm = tok.norm
-            candidates = list(self.exact.get(norm, ()))
-            for n in self.stem_lengths:
-                if n > len(norm):
-                    break
-                candidates += self.stems.get(norm[:n], ())
-            for p in candidates:
-                last = _phrase_end(p.words, tokens, i)
-                if last:
-                    span = text[tok.start : tokens[last - 1].end]
-                    found.append(_Found(p, field, i, last, span))
-        return found
-
-
-def _phrase_end(words: tuple[Word, ...], tokens: Sequence[Token], first: int) -> int:
-    """End (exclusive) of the phrase that starts at `first`, or 0 when the rest does not match."""
-    j = first + 1
-    for word, stem in words[1:]:
-        if j >= len(tokens) or not tokens[j].joined:
-            return 0
-        norm = tokens[j].norm
-        if not (norm.startswith(word) if stem else norm == word):
-            return 0
-        j += 1
-    return j
 
 
 def _dedupe(hits: Iterable[TermHit]) -> tuple[TermHit, ...]:
@@ -174,7 +106,7 @@ def _dedupe(hits: Iterable[TermHit]) -> tuple[TermHit, ...]:
 class Matcher:
     """Compiled topics: call `match` per item, or `explain` to see every rule's evidence."""
 
-    def __init__(self, topics: Sequence[Topic], index: _Index) -> None:
+    def __init__(self, topics: Sequence[Topic], index: Index) -> None:
         self._topics = tuple(topics)
         self._index = index
         self._fold = FoldCache()
@@ -184,9 +116,9 @@ class Matcher:
         """The topics this matcher was compiled from, in order."""
         return self._topics
 
-    def _scan(self, title: str, summary: str) -> tuple[_Doc, list[_Found]]:
+    def _scan(self, title: str, summary: str) -> tuple[_Doc, list[Found]]:
         doc = _Doc({"title": title, "summary": summary}, {})
-        found: list[_Found] = []
+        found: list[Found] = []
         for field in FIELDS:
             text = doc.texts[field]
             doc.tokens[field] = tokenize(text, self._fold)
@@ -199,6 +131,10 @@ class Matcher:
         """The topics the item matches, each with the hits that explain it."""
         # `language` is accepted for callers that know it; folding is language-independent.
         del language
+        # Most items cannot match: no topic has a pattern for each of its required groups starting
+        # at some word. That is known from the raw words, before tokens and hits are built.
+        if not self._may_match(self._index.possible((title, summary), self._fold)):
+            return ()
         doc, found = self._scan(title, summary)
         by_topic = _by_topic(found)
         out: list[TopicMatch] = []
@@ -212,6 +148,14 @@ class Matcher:
                 out.append(TopicMatch(topic.id, verdict.hits))
         return tuple(out)
 
+    def _may_match(self, possible: set[tuple[int, str]]) -> bool:
+        """Whether some topic passes `match`'s pre-check on a superset of the hits."""
+        for n, topic in enumerate(self._topics):
+            roles = {role for t, role in possible if t == n}
+            if roles and set(topic.require) <= roles:
+                return True
+        return False
+
     def explain(
         self, title: str, summary: str, language: str | None = None
     ) -> tuple[TopicExplanation, ...]:
@@ -224,14 +168,14 @@ class Matcher:
         )
 
 
-def _by_topic(found: Iterable[_Found]) -> dict[int, list[_Found]]:
-    out: dict[int, list[_Found]] = {}
+def _by_topic(found: Iterable[Found]) -> dict[int, list[Found]]:
+    out: dict[int, list[Found]] = {}
     for f in found:
         out.setdefault(f.pattern.topic, []).append(f)
     return out
 
 
-def _unmasked(found: Sequence[_Found]) -> tuple[list[_Found], list[_Found]]:
+def _unmasked(found: Sequence[Found]) -> tuple[list[Found], list[Found]]:
     """(masks, every other hit that does not overlap a mask)."""
     masks = [f for f in found if f.pattern.role == MASK]
     masked_at = {(f.field, i) for f in masks for i in range(f.first, f.last)}
@@ -244,7 +188,7 @@ def _unmasked(found: Sequence[_Found]) -> tuple[list[_Found], list[_Found]]:
     return masks, live
 
 
-def _widest(groups: list[_Found]) -> list[_Found]:
+def _widest(groups: list[Found]) -> list[Found]:
     """Rule 3's last step: group hits that no longer entity hit of another group contains."""
     if len({g.pattern.role for g in groups}) < 2:
         return groups
@@ -264,11 +208,11 @@ def _widest(groups: list[_Found]) -> list[_Found]:
 
 
 def _discount(
-    topic: Topic, doc: _Doc, live: Sequence[_Found], groups: Sequence[_Found]
-) -> tuple[list[Enumeration], list[_Found], bool]:
+    topic: Topic, doc: _Doc, live: Sequence[Found], groups: Sequence[Found]
+) -> tuple[list[Enumeration], list[Found], bool]:
     """Rule 4: the enumerations, the group hits inside them, and whether one is a roundup."""
     found: list[Enumeration] = []
-    discounted: list[_Found] = []
+    discounted: list[Found] = []
     roundup = False
     for field in FIELDS:
         names = [f for f in live if f.pattern.role == LIST and f.field == field]
@@ -289,7 +233,7 @@ def _discount(
     return found, discounted, roundup
 
 
-def _one_state_list(run: Sequence[_Found], inside: Sequence[_Found]) -> bool:
+def _one_state_list(run: Sequence[Found], inside: Sequence[Found]) -> bool:
     """True when more than half the names of a list are one state's ("Tehran, Mashhad and
     Tabriz"): the list is that state's own places, not an incidental mention among others."""
     if len({g.pattern.role for g in inside}) != 1:
@@ -298,12 +242,12 @@ def _one_state_list(run: Sequence[_Found], inside: Sequence[_Found]) -> bool:
     return 2 * named > len(run)
 
 
-def _second_signal(topic: Topic, counted: list[_Found]) -> tuple[list[_Found], list[_Found]]:
+def _second_signal(topic: Topic, counted: list[Found]) -> tuple[list[Found], list[Found]]:
     """Rule 5: (hits that count, weak entity hits without another group's own hit)."""
     own = {g.pattern.role for g in counted if not g.pattern.weak}
     required = set(topic.require)
-    kept: list[_Found] = []
-    unsupported: list[_Found] = []
+    kept: list[Found] = []
+    unsupported: list[Found] = []
     for g in counted:
         if not g.pattern.weak or (own & required) - {g.pattern.role}:
             kept.append(g)
@@ -312,7 +256,7 @@ def _second_signal(topic: Topic, counted: list[_Found]) -> tuple[list[_Found], l
     return kept, unsupported
 
 
-def _evaluate(topic: Topic, doc: _Doc, found: Sequence[_Found]) -> TopicExplanation:
+def _evaluate(topic: Topic, doc: _Doc, found: Sequence[Found]) -> TopicExplanation:
     masks, live = _unmasked(found)
     groups = _widest([f for f in live if f.pattern.role not in (VETO, LIST, JOINT)])
     vetoes = [f for f in live if f.pattern.role == VETO]
@@ -346,8 +290,8 @@ def _evaluate(topic: Topic, doc: _Doc, found: Sequence[_Found]) -> TopicExplanat
     )
 
 
-def _patterns(n: int, topic: Topic) -> tuple[list[_Pattern], list[str]]:
-    patterns: list[_Pattern] = []
+def _patterns(n: int, topic: Topic) -> tuple[list[Pattern], list[str]]:
+    patterns: list[Pattern] = []
     problems: list[str] = []
     roles: list[tuple[str, tuple[str, ...]]] = [(g.name, g.terms) for g in topic.groups]
     roles += [(MASK, topic.masks), (VETO, topic.vetoes), (LIST, topic.list_terms)]
@@ -355,7 +299,7 @@ def _patterns(n: int, topic: Topic) -> tuple[list[_Pattern], list[str]]:
     for role, terms in roles:
         for term in terms:
             try:
-                patterns.append(_Pattern(n, role, term, parse_term(term)))
+                patterns.append(Pattern(n, role, term, parse_term(term)))
             except ValueError as exc:
                 problems.append(f"topic {topic.id}: {role}: {exc}")
     for entity in topic.entities:
@@ -366,13 +310,13 @@ def _patterns(n: int, topic: Topic) -> tuple[list[_Pattern], list[str]]:
                 problems.append(f"topic {topic.id}: entity {entity.id}: {exc}")
                 continue
             label = entity_label(entity)
-            patterns += [_Pattern(n, group, label, words, entity) for group in entity.groups]
+            patterns += [Pattern(n, group, label, words, entity) for group in entity.groups]
     return patterns, problems
 
 
 def compile_topics(topics: Sequence[Topic]) -> Matcher:
     """Compile topics into a Matcher; raise ConfigError listing every term that cannot compile."""
-    patterns: list[_Pattern] = []
+    patterns: list[Pattern] = []
     problems: list[str] = []
     for n, topic in enumerate(topics):
         mine, bad = _patterns(n, topic)
@@ -380,4 +324,4 @@ def compile_topics(topics: Sequence[Topic]) -> Matcher:
         problems += bad
     if problems:
         raise ConfigError(problems)
-    return Matcher(topics, _Index(patterns))
+    return Matcher(topics, Index(patterns))
