@@ -26,7 +26,7 @@ from bot.app_telegram import start_telegram
 from bot.app_web import start_web
 from bot.config import Config, Settings
 from bot.errors import ConfigError
-from bot.feeds.article import ArticleFetcher
+from bot.feeds.article import ArticleFetcher, article_client
 from bot.feeds.fetch import Fetcher, make_client
 from bot.messengers.base import Messenger
 from bot.messengers.console import ConsoleMessenger
@@ -78,6 +78,23 @@ def story_store(db: DbAccess, settings: Settings) -> StoryStore:
     return StoryStore(db, Grouper(Rules(window=window)), window=window)
 
 
+async def _article_fetcher(stack: AsyncExitStack, settings: Settings) -> Fetcher:
+    """Article pages get a client of their own: one that connects only to public addresses
+    (`bot.feeds.article.article_client`), where feeds, which the operator chose, may be internal."""
+    client = article_client(
+        timeout=settings.fetch_timeout,
+        allow_private=settings.allow_private_urls,
+        max_connections=settings.fetch_concurrency,
+    )
+    stack.push_async_callback(client.aclose)
+    return Fetcher(
+        client,
+        max_bytes=settings.max_body_bytes,
+        max_connections=settings.fetch_concurrency,
+        per_host=settings.fetch_per_host,
+    )
+
+
 @asynccontextmanager
 async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Runtime]:
     """Database, live config (files + operator edits), HTTP client and pipeline; closed in reverse."""
@@ -115,7 +132,7 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
             max_backoff=settings.max_backoff,
             summaries=Summaries(
                 articles=ArticleFetcher(
-                    fetcher,
+                    await _article_fetcher(stack, settings),
                     timeout=settings.fetch_timeout,
                     allow_private=settings.allow_private_urls,
                 ),

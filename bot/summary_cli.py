@@ -26,9 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.config import Config, Settings, load_settings
 from bot.errors import ConfigError, FetchError
-from bot.feeds.article import ArticleFetcher
+from bot.feeds.article import ArticleFetcher, article_client
 from bot.feeds.extract import Article, decode_html, extract_article
-from bot.feeds.fetch import Fetcher, make_client
+from bot.feeds.fetch import Fetcher
 from bot.jsonlines import BadLine, records, run_file
 from bot.review.summary import matched_terms, summarize
 from bot.topics.matcher import Matcher, compile_topics
@@ -80,7 +80,9 @@ def run_extract(args: argparse.Namespace, *, stdout: TextIO = sys.stdout) -> int
 
 
 async def _fetch_article(settings: Settings, url: str) -> Article | None:
-    client = make_client(timeout=settings.fetch_timeout)
+    client = article_client(
+        timeout=settings.fetch_timeout, allow_private=settings.allow_private_urls
+    )
     try:
         fetcher = Fetcher(client, max_bytes=settings.max_body_bytes)
         articles = ArticleFetcher(

@@ -7,32 +7,32 @@ loopback, private, shared (CGNAT), link-local, multicast, reserved or unspecifie
 IPv6 included. `allow_private` (BOT_ALLOW_PRIVATE_URLS=1) lifts that for tests and intranet
 outlets. A refused link raises `LinkRefused`.
 
-The page goes through the feed fetcher's client, byte cap, per-host and global slots and error
-mapping (`bot.feeds.fetch`), under one deadline for the whole exchange, redirects included.
-Extraction (`bot.feeds.extract`) runs in a worker thread.
+The page goes through a `Fetcher` (`bot.feeds.fetch`: byte cap, per-host and global slots, error
+mapping), in the bot one of its own over `article_client`, under one deadline for the whole
+exchange, redirects included. Extraction (`bot.feeds.extract`) runs in a worker thread.
 
-Residual risk, accepted: the address is checked, then httpx resolves the name again to connect,
-so a DNS server answering differently within that instant (rebinding) could slip past. Pinning
-the address would need a custom transport; the per-hop check stops the common cases (links and
-redirects to internal names or literal addresses).
+The check before each hop gives a clear refusal; the article client (`article_client`) closes
+the gap behind it: it resolves each host once more at connect time, refuses the connection if any
+address is non-public, and connects to the addresses it checked, so a DNS answer that changes
+between the check and the connection (rebinding) reaches nothing internal. Behind an HTTP proxy
+(HTTP_PROXY and friends) the proxy resolves and connects: only the check before each hop applies.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
-import socket
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
 
 from bot.errors import PermanentFetchError
 from bot.feeds.extract import Article, decode_html, extract_article
-from bot.feeds.fetch import MAX_REDIRECTS, Fetcher, map_httpx_errors, status_error
+from bot.feeds.fetch import MAX_REDIRECTS, Fetcher, make_client, map_httpx_errors, status_error
+from bot.feeds.netstream import Resolve, loop_addresses
 
-Resolver = Callable[[str, int], Awaitable[list[str]]]
+Resolver = Resolve
 _ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -50,12 +50,6 @@ class Page:
     body: bytes
     content_type: str | None
     elapsed: float
-
-
-async def loop_resolver(host: str, port: int) -> list[str]:
-    """The host's addresses, from the running event loop's getaddrinfo."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [str(info[4][0]) for info in infos]
 
 
 def non_public(address: str) -> str | None:
@@ -77,6 +71,23 @@ def non_public(address: str) -> str | None:
     return None
 
 
+def article_client(
+    *,
+    timeout: float,
+    allow_private: bool,
+    max_connections: int = 20,
+    resolve: Resolve = loop_addresses,
+) -> httpx.AsyncClient:
+    """The client for article pages: it connects only to public addresses, resolved once at
+    connect time, unless `allow_private` (BOT_ALLOW_PRIVATE_URLS) lifts that."""
+    return make_client(
+        timeout=timeout,
+        max_connections=max_connections,
+        admit=None if allow_private else non_public,
+        resolve=resolve,
+    )
+
+
 class ArticleFetcher:
     """Fetches article pages through the feed `Fetcher`, refusing links to non-public addresses."""
 
@@ -86,7 +97,7 @@ class ArticleFetcher:
         *,
         timeout: float = 20.0,
         allow_private: bool = False,
-        resolver: Resolver = loop_resolver,
+        resolver: Resolver = loop_addresses,
     ) -> None:
         self._fetcher = fetcher
         self._timeout = timeout

@@ -9,6 +9,11 @@ delivered the server's EOF or error to it), which needs no system call.
 
 Errors are httpcore's own exception types, as httpcore's backends raise them, so httpx maps
 them to `httpx.ConnectError`, `httpx.ReadTimeout` and so on exactly as before.
+
+Given an `admit` policy (the article client's: public addresses only), the backend resolves the
+host itself, refuses the connection if any address fails the policy, and connects to the
+addresses it checked: a name cannot resolve to a public address for a check and to an internal
+one for the connection (DNS rebinding). TLS still verifies the certificate against the name.
 """
 
 # ruff: noqa: ASYNC109  (the timeouts are parameters of httpcore's network interface)
@@ -17,8 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any
 
 import httpcore
@@ -27,6 +33,15 @@ SocketOption = (
     tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
 )
 _READ_LIMIT = 2**16  # StreamReader's buffer before it pauses the socket (asyncio's default)
+
+Admit = Callable[[str], str | None]  # an IP address → why it may not be connected to, or None
+Resolve = Callable[[str, int], Awaitable[list[str]]]  # host, port → IP addresses
+
+
+async def loop_addresses(host: str, port: int) -> list[str]:
+    """The host's addresses, from the running event loop's getaddrinfo."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 @contextlib.contextmanager
@@ -100,7 +115,12 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
 
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
-    """Opens `AsyncioStream`s; what httpcore's pool calls to connect."""
+    """Opens `AsyncioStream`s; what httpcore's pool calls to connect. With `admit`, only to
+    addresses the policy admits, resolved once by `resolve` (see the module docstring)."""
+
+    def __init__(self, *, admit: Admit | None = None, resolve: Resolve = loop_addresses) -> None:
+        self._admit = admit
+        self._resolve = resolve
 
     async def connect_tcp(
         self,
@@ -112,19 +132,24 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         with _mapped(httpcore.ConnectTimeout, httpcore.ConnectError):
             async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(
-                    host,
-                    port,
-                    local_addr=(local_address, 0) if local_address else None,
-                    limit=_READ_LIMIT,
-                    # As anyio does: try the next address if one has not answered in 250 ms.
-                    happy_eyeballs_delay=0.25,
-                )
+                targets = [host] if self._admit is None else await self._admitted(host, port)
+                reader, writer = await _open(targets, port, local_address)
         # asyncio has set TCP_NODELAY already; these are the caller's extra options, if any.
         sock = writer.get_extra_info("socket")
         for option in socket_options or ():
             sock.setsockopt(*option)
         return AsyncioStream(reader, writer)
+
+    async def _admitted(self, host: str, port: int) -> list[str]:
+        """The host's addresses, all admitted by the policy, or ConnectError saying which is not."""
+        assert self._admit is not None  # noqa: S101 (only called with a policy)
+        addresses = await self._resolve(host.strip("[]"), port)
+        if not addresses:
+            raise httpcore.ConnectError(f"{host} has no address")
+        for address in addresses:
+            if (reason := self._admit(address)) is not None:
+                raise httpcore.ConnectError(f"{host} is a {reason} address ({address}): refused")
+        return addresses
 
     async def connect_unix_socket(
         self,
@@ -139,3 +164,23 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+async def _open(
+    targets: list[str], port: int, local_address: str | None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection to the first target that answers, tried in order (each may be a name)."""
+    for n, target in enumerate(targets):
+        try:
+            return await asyncio.open_connection(
+                target,
+                port,
+                local_addr=(local_address, 0) if local_address else None,
+                limit=_READ_LIMIT,
+                # As anyio does: try the next address if one has not answered in 250 ms.
+                happy_eyeballs_delay=0.25,
+            )
+        except OSError:
+            if n == len(targets) - 1:
+                raise
+    raise OSError("no address to connect to")

@@ -68,7 +68,12 @@ class FeedTransport(httpx.AsyncBaseTransport):
     """HTTP/1.1 over a pool of asyncio connections."""
 
     def __init__(
-        self, *, limits: httpx.Limits, verify: ssl.SSLContext | bool = True, retries: int = 0
+        self,
+        *,
+        limits: httpx.Limits,
+        verify: ssl.SSLContext | bool = True,
+        retries: int = 0,
+        backend: AsyncioBackend | None = None,
     ) -> None:
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(verify=verify),
@@ -78,7 +83,7 @@ class FeedTransport(httpx.AsyncBaseTransport):
             http1=True,
             http2=False,
             retries=retries,
-            network_backend=AsyncioBackend(),
+            network_backend=backend or AsyncioBackend(),
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
