@@ -32,7 +32,7 @@ from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import KeyedFeed, read_feed
 from bot.messengers.base import Messenger
 from bot.models import Fetched, MatchedItem, Source, SourceState, Validators
-from bot.storage.items import Store
+from bot.storage.items import KnownKeys, Store
 from bot.summaries import Summaries
 from bot.topics.matcher import Matcher
 
@@ -179,7 +179,13 @@ class Pipeline:
             feed = await asyncio.to_thread(self._read, source, fetched)
             # No memory of earlier runs here: the store is asked, so a fresh process skips known
             # items as cheaply as a long-running one, and retention cannot make them new again.
-            known = await self._store.known_keys(source.id, feed.keys, now=self._clock())
+            # A source never fetched has nothing stored (and should a concurrent writer have
+            # stored some, the store's insert keeps the first version): no need to ask.
+            known = (
+                KnownKeys(frozenset())
+                if state.first_sight
+                else await self._store.known_keys(source.id, feed.keys, now=self._clock())
+            )
             items = []
             if len(known.keys) < len(feed.entries):
                 items = await asyncio.to_thread(
