@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypedDict
 
 from bot.errors import FetchError, ParseError, PermanentFetchError, StoreError
 from bot.feeds.fetch import Fetcher
@@ -65,6 +65,23 @@ class SourceReport:
     failures_before: int = 0
     failures: int = 0
     last_success_before: datetime | None = None
+
+
+class _History(TypedDict):
+    at: datetime
+    failures_before: int
+    failures: int
+    last_success_before: datetime | None
+
+
+def _history(state: SourceState, at: datetime, failures: int = 0) -> _History:
+    """A report's place in the source's stored history (see `SourceReport`)."""
+    return _History(
+        at=at,
+        failures_before=state.consecutive_failures,
+        failures=failures,
+        last_success_before=state.last_success,
+    )
 
 
 def poll_delay(interval: float, rng: random.Random) -> float:
@@ -236,9 +253,7 @@ class Pipeline:
             len(feed.entries),
             feed.hub,
             feed.self_url,
-            at=now,
-            failures_before=state.consecutive_failures,
-            last_success_before=state.last_success,
+            **_history(state, now),
         )
 
     @staticmethod
@@ -286,9 +301,7 @@ class Pipeline:
             0,
             time.perf_counter() - started,
             next_poll,
-            at=now,
-            failures_before=state.consecutive_failures,
-            last_success_before=state.last_success,
+            **_history(state, now),
         )
 
     async def _failed(
@@ -319,8 +332,5 @@ class Pipeline:
             0,
             time.perf_counter() - started,
             next_poll,
-            at=now,
-            failures_before=state.consecutive_failures,
-            failures=count,
-            last_success_before=state.last_success,
+            **_history(state, now, count),
         )
