@@ -29,6 +29,7 @@ from bot.telegram.commands import COMMANDS, make_handlers
 from bot.telegram.delivery import DeliveryWorker, Policy, Sender
 from bot.telegram.leader import Leadership
 from bot.telegram.messenger import TelegramMessenger, TelegramSender
+from bot.telegram.operators import AdminNotifier
 from bot.telegram.pacing import Pacer
 from bot.telegram.replying import Replier
 from bot.telegram.review_commands import REVIEW_COMMANDS, make_review_handlers
@@ -145,9 +146,9 @@ def _start_alerts(
 ) -> ConfigAlerts:
     """Source alerts on the scheduler's reports and config alerts on live-config changes."""
     # No memory to rebuild: each run is judged from the database (see bot.operator.alerts).
+    notify = AdminNotifier(application.bot, settings.admin_ids)
     alerts = SourceAlerts(
-        bot=application.bot,
-        admin_ids=settings.admin_ids,
+        notify=notify,
         last_news=rt.ops.last_news,
         tz=settings.timezone,
         policy=AlertPolicy(
@@ -155,7 +156,7 @@ def _start_alerts(
         ),
     )
     scheduler.on_report = alerts.on_report
-    config_alerts = ConfigAlerts(bot=application.bot, admin_ids=settings.admin_ids)
+    config_alerts = ConfigAlerts(notify=notify)
     rt.live.subscribe(config_alerts.on_change)
     return config_alerts
 

@@ -28,14 +28,10 @@ is logged and does not stop the others. `SourceAlerts.on_report` is the schedule
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
-
-from telegram import Bot, LinkPreviewOptions
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
 
 from bot.durations import format_duration
 from bot.errors import ConfigError, StoreError
@@ -49,7 +45,6 @@ log = logging.getLogger(__name__)
 AlertKind = Literal["failing", "recovered", "silent", "resumed"]
 _ERROR_CHARS = 300  # of a fetch error in an alert
 _CONFIG_CHARS = 3500  # of the problem list in a config alert: the message limit is 4096
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # `bot.storage.ops.OpsStore.last_news`: (source id, before) → the newest item's first sight before
 # then, else when the source was added; None for a source the database does not know.
 LastNews = Callable[[str, datetime], Awaitable[datetime | None]]
@@ -166,23 +161,11 @@ def config_error_text(error: ConfigError) -> str:
     )
 
 
-# ----------------------------------------------------------------- sending (thin)
+# ----------------------------------------------------------------- sending (injected)
 
-
-async def notify_admins(bot: Bot, admin_ids: Collection[int], text: str) -> int:
-    """Send `text` (HTML) to every operator; returns how many got it. Never raises TelegramError."""
-    delivered = 0
-    for admin_id in sorted(set(admin_ids)):
-        try:
-            await bot.send_message(
-                admin_id, text, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW
-            )
-        except TelegramError as exc:
-            # One operator who blocked the bot must not keep the alert from the others.
-            log.warning("could not alert operator %s: %s", admin_id, exc)
-        else:
-            delivered += 1
-    return delivered
+# Sends HTML text to every operator and says how many got it; never raises for one operator's
+# failure (`bot.telegram.operators.AdminNotifier` in the bot).
+Notify = Callable[[str], Awaitable[int]]
 
 
 class SourceAlerts:
@@ -191,14 +174,12 @@ class SourceAlerts:
     def __init__(
         self,
         *,
-        bot: Bot,
-        admin_ids: Collection[int],
+        notify: Notify,
         last_news: LastNews,
         tz: tzinfo,
         policy: AlertPolicy | None = None,
     ) -> None:
-        self.bot = bot
-        self.admin_ids = admin_ids
+        self.notify = notify
         self.last_news = last_news
         self.tz = tz
         self.policy = policy or AlertPolicy()
@@ -211,10 +192,7 @@ class SourceAlerts:
         for alert in alerts:
             log.warning("source=%s operator alert: %s", source.id, alert.kind)
         text = "\n\n".join(alert_text(a, source, tz=self.tz, policy=self.policy) for a in alerts)
-        if self.admin_ids:
-            await notify_admins(self.bot, self.admin_ids, text)
-        else:
-            log.warning("source=%s: no BOT_ADMIN_IDS to alert", source.id)
+        await self.notify(text)
 
     async def judge(self, source_id: str, report: SourceReport) -> Sequence[Alert]:
         """The alerts a run's report calls for, asking the database for the source's last news."""
@@ -245,9 +223,8 @@ class SourceAlerts:
 class ConfigAlerts:
     """Tells the operators once about a broken config file (LiveConfig.watch's `on_error`)."""
 
-    def __init__(self, *, bot: Bot, admin_ids: Collection[int]) -> None:
-        self.bot = bot
-        self.admin_ids = admin_ids
+    def __init__(self, *, notify: Notify) -> None:
+        self.notify = notify
         self._last: tuple[str, ...] | None = None
 
     async def on_error(self, error: ConfigError) -> None:
@@ -256,7 +233,7 @@ class ConfigAlerts:
         if error.problems == self._last:
             return
         self._last = error.problems
-        await notify_admins(self.bot, self.admin_ids, config_error_text(error))
+        await self.notify(config_error_text(error))
 
     async def on_change(self, effective: object) -> None:
         """A LiveConfig listener: after a good (re)load, the next breakage is news again."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -27,7 +28,6 @@ from bot.operator.alerts import (
     SourceAlerts,
     alert_text,
     config_error_text,
-    notify_admins,
     step,
 )
 from bot.operator.live import LiveConfig
@@ -36,6 +36,7 @@ from bot.storage.items import Store
 from bot.storage.leases import SourceClaims
 from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
+from bot.telegram.operators import AdminNotifier, notify_admins
 from bot.topics.matcher import compile_topics
 from tests.emulator.server import Fault, TelegramEmulator
 from tests.feeds.build import item, rss
@@ -214,6 +215,15 @@ async def test_one_admin_who_blocked_the_bot_does_not_stop_the_others(
     assert telegram_api.sent_messages(501) == []
 
 
+async def test_with_no_operators_set_an_alert_is_logged_not_sent(
+    telegram_api: TelegramEmulator, bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        assert await AdminNotifier(bot, ()).__call__("<b>hello</b>") == 0
+    assert "no BOT_ADMIN_IDS" in caplog.text
+    assert all(telegram_api.sent_messages(a) == [] for a in ADMINS)
+
+
 class RecordingMessenger:
     def __init__(self) -> None:
         self.announced: list[StoredItem] = []
@@ -249,7 +259,10 @@ class Process:
             rng=random.Random(1),
         )
         self.alerts = SourceAlerts(
-            bot=bot, admin_ids=ADMINS, last_news=OpsStore(engine).last_news, tz=BAKU, policy=POLICY
+            notify=AdminNotifier(bot, ADMINS),
+            last_news=OpsStore(engine).last_news,
+            tz=BAKU,
+            policy=POLICY,
         )
 
     async def poll(self, source: Source) -> SourceReport:
@@ -375,7 +388,7 @@ async def test_two_processes_taking_turns_at_a_source_tell_each_change_exactly_o
 async def test_a_broken_config_is_reported_once_until_a_good_load(
     telegram_api: TelegramEmulator, bot: Bot
 ) -> None:
-    alerts = ConfigAlerts(bot=bot, admin_ids=ADMINS)
+    alerts = ConfigAlerts(notify=AdminNotifier(bot, ADMINS))
     broken = ConfigError(["config/topics.toml: TOML syntax error: Expected '=' (at line 3)"])
     await alerts.on_error(broken)
     await alerts.on_error(ConfigError(list(broken.problems)))
@@ -397,7 +410,7 @@ async def test_a_broken_config_file_on_disk_reaches_the_operators_through_the_wa
     )
     live = LiveConfig(config_dir=tmp_path, overlay=OverlayStore(db_engine), clock=lambda: T0)
     good = await live.load()
-    alerts = ConfigAlerts(bot=bot, admin_ids=ADMINS)
+    alerts = ConfigAlerts(notify=AdminNotifier(bot, ADMINS))
     live.subscribe(alerts.on_change)
     watcher = asyncio.create_task(live.watch(interval=0.02, on_error=alerts.on_error))
     try:
