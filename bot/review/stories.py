@@ -25,9 +25,10 @@ Deciding, for a candidate (first rule that applies wins; precision first):
    same presidents two days later reads much like the first); and at least `headline` of one
    title's content words (weighted) must stand in the other report: the headline says what
    happened, and a gas meeting and a rail meeting written from one template differ there.
-The best-scoring candidate that passes gives the story (the first of equal scores). Word weights
-are worked out once per decision; each similarity sums them over the same sets in the same order
-every time, so a score does not depend on what was compared before.
+The best-scoring candidate that passes gives the story (the first of equal scores). Once every
+candidate left belongs to the story that is best so far, they are not scored: none could change
+the answer. Word weights are worked out once per decision; each similarity sums them over the
+same sets in the same order every time, so a score does not depend on what was compared before.
 """
 
 from __future__ import annotations
@@ -162,8 +163,15 @@ class Grouper:
             sum(map(get, new.title_content)),
         )
         probe = _Probe(new, stems, act, weights, totals)
+        # Only the best candidate's story is the answer: once it is the story of every candidate
+        # left (as when a burst of copies has made one story), no further score can change it.
+        last, tail = candidates[-1].story, len(candidates) - 1
+        while tail > 0 and candidates[tail - 1].story == last:
+            tail -= 1
         best: tuple[float, Hashable] | None = None
-        for entry in candidates:
+        for n, entry in enumerate(candidates):
+            if n >= tail and best is not None and best[1] == last:
+                break
             score = self._score(probe, entry)
             if score is not None and (best is None or score > best[0]):
                 best = (score, entry.story)
