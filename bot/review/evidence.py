@@ -18,6 +18,7 @@ Pure: values in, values out. Steps, in order, over "title. summary":
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -126,21 +127,24 @@ def canonical_link(url: str | None) -> str | None:
 
 
 def script_of(text: str) -> str:
-    """The script most letters of `text` are written in."""
+    """The script most letters of `text` are written in (Latin on a tie, or with no letters)."""
+    if text.isascii():
+        return "latin"  # every ASCII letter is Latin, and no letters at all is a tie
     counts = {"latin": 0, "cyrillic": 0, "arabic": 0, "other": 0}
-    for ch in text:
+    # Each distinct character is classified once, however often it occurs.
+    for ch, times in Counter(text).items():
         if not ch.isalpha():
             continue
         code = ord(ch)
         if code < 0x250:
-            counts["latin"] += 1
+            counts["latin"] += times
         elif 0x400 <= code < 0x530:
-            counts["cyrillic"] += 1
+            counts["cyrillic"] += times
         elif 0x600 <= code < 0x700 or 0xFB50 <= code < 0xFE00:
-            counts["arabic"] += 1
+            counts["arabic"] += times
         else:
-            counts["other"] += 1
-    return max(counts, key=lambda k: counts[k])
+            counts["other"] += times
+    return max(counts, key=counts.__getitem__)
 
 
 def gather(
@@ -165,7 +169,9 @@ def gather(
     skeletons: set[str] = set()
     numbers: set[str] = set()
     for words, in_title in ((title_words, True), (summary_words, False)):
-        for word, _cap, _start in words:
+        # A word again adds nothing: each distinct word once, in order of first appearance (the
+        # sets are then built in the same order, which keeps their iteration order).
+        for word in dict.fromkeys(w for w, _cap, _start in words):
             if word.isdigit():
                 numbers.add(word.lstrip("0") or "0")
             elif word in named:
@@ -197,6 +203,7 @@ def _words(text: str, cache: FoldCache) -> list[tuple[str, bool, bool]]:
         word = token.norm
         if not word.isdigit() and (len(word) < 3 or word in _STOP):
             continue
-        start = n == 0 or bool(_SENTENCE_GAP.search(token.gap))
+        gap = token.gap  # a lone space, the common gap, never ends a sentence
+        start = n == 0 or (gap != " " and _SENTENCE_GAP.search(gap) is not None)
         out.append((word, text[token.start].isupper(), start))
     return out

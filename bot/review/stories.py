@@ -25,17 +25,20 @@ Deciding, for a candidate (first rule that applies wins; precision first):
    same presidents two days later reads much like the first); and at least `headline` of one
    title's content words (weighted) must stand in the other report: the headline says what
    happened, and a gas meeting and a rail meeting written from one template differ there.
-The best-scoring candidate that passes gives the story.
+The best-scoring candidate that passes gives the story (the first of equal scores). Once every
+candidate left belongs to the story that is best so far, they are not scored: none could change
+the answer. Word weights are worked out once per decision; each similarity sums them over the
+same sets in the same order every time, so a score does not depend on what was compared before.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import Counter, deque
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain, islice
 from operator import itemgetter
 
 from bot.review.evidence import Evidence, gather
@@ -73,6 +76,18 @@ class _Entry:
     evidence: Evidence
     story: Hashable
     keys: tuple[str, ...]
+    act: int | None  # where the title's one-sided act stands (rule 4)
+
+
+@dataclass(slots=True)
+class _Probe:
+    """The new report as one decision compares it: its sets and weighted totals, worked out once."""
+
+    evidence: Evidence
+    stems: frozenset[str]
+    act: int | None
+    weights: dict[str, float]  # stem → IDF weight over the window, filled as candidates need it
+    totals: tuple[float, float, float]  # summed weights of its stems, content, title content
 
 
 @dataclass(slots=True)
@@ -116,11 +131,12 @@ class Grouper:
             return known.story
         evidence = gather(title, summary, published, url, self._cache, lang)
         self._evict(published)
-        if story is None:
-            decided = self._decide(evidence)
-            story = key if decided is None else decided
         keys = _keys(evidence)
-        self._entries[key] = _Entry(key, evidence, story, keys)
+        act = _act(evidence.title_seq)
+        if story is None:
+            decided = self._decide(evidence, keys, act)
+            story = key if decided is None else decided
+        self._entries[key] = _Entry(key, evidence, story, keys, act)
         self._arrival.append(key)
         for k in keys:
             self._index.setdefault(k, deque()).append(key)
@@ -131,64 +147,84 @@ class Grouper:
 
     # --- deciding ------------------------------------------------------------------------------
 
-    def _decide(self, new: Evidence) -> Hashable | None:
-        best: tuple[float, Hashable] | None = None
+    def _decide(self, new: Evidence, keys: tuple[str, ...], act: int | None) -> Hashable | None:
+        candidates = self._candidates(keys)
+        if not candidates:
+            return None
         weights: dict[str, float] = {}  # stem → weight, worked out once per decision
-        for entry in self._candidates(new):
-            score = self._score(new, entry, weights)
+        stems = new.stems
+        self._weigh(stems, weights)
+        get = weights.__getitem__
+        # Each total is summed over the same set in the same order as a per-candidate sum would
+        # be, so every score is the same float to the last bit.
+        totals = (
+            sum(map(get, stems)),
+            sum(map(get, new.content)),
+            sum(map(get, new.title_content)),
+        )
+        probe = _Probe(new, stems, act, weights, totals)
+        # Only the best candidate's story is the answer: once it is the story of every candidate
+        # left (as when a burst of copies has made one story), no further score can change it.
+        last, tail = candidates[-1].story, len(candidates) - 1
+        while tail > 0 and candidates[tail - 1].story == last:
+            tail -= 1
+        best: tuple[float, Hashable] | None = None
+        for n, entry in enumerate(candidates):
+            if n >= tail and best is not None and best[1] == last:
+                break
+            score = self._score(probe, entry)
             if score is not None and (best is None or score > best[0]):
                 best = (score, entry.story)
         return None if best is None else best[1]
 
-    def _candidates(self, new: Evidence) -> list[_Entry]:
-        counts: Counter[Hashable] = Counter()
-        fanout = self.rules.fanout
-        for k in _keys(new):
-            posting = self._index.get(k)
-            if posting:
-                for n, key in enumerate(reversed(posting)):
-                    if n >= fanout:
-                        break
-                    counts[key] += 1
-        top = heapq.nlargest(self.rules.candidates, counts.items(), key=itemgetter(1))
+    def _candidates(self, keys: tuple[str, ...]) -> list[_Entry]:
+        fanout, index = max(self.rules.fanout, 0), self._index
+        newest = (islice(reversed(p), fanout) for k in keys if (p := index.get(k)))
+        counts = Counter(chain.from_iterable(newest))
+        # Stable: equal counts keep their first-counted order (as heapq.nlargest would).
+        top = sorted(counts.items(), key=itemgetter(1), reverse=True)[: self.rules.candidates]
         return [self._entries[key] for key, _ in top]
 
-    def _score(self, new: Evidence, entry: _Entry, weights: dict[str, float]) -> float | None:
-        """The similarity if `entry` reports the same event as `new`, else None (rules 1–6)."""
-        rules, old = self.rules, entry.evidence
-        first = self._first.get(entry.story, old.published)
-        if abs(new.published - old.published) > rules.window:
+    def _score(self, probe: _Probe, entry: _Entry) -> float | None:
+        """The similarity if `entry` reports the same event as the probe, else None (rules 1–6)."""
+        rules, new, old = self.rules, probe.evidence, entry.evidence
+        gap = abs(new.published - old.published)
+        if gap > rules.window:
             return None
-        if abs(new.published - first) > rules.window:
+        if abs(new.published - self._first.get(entry.story, old.published)) > rules.window:
             return None
         if new.link is not None and new.link == old.link:
             return 2.0
         if new.numbers and old.numbers and not new.numbers & old.numbers:
             return None
-        if _roles_swapped(new.title_seq, old.title_seq):
+        if _roles_swapped(new.title_seq, probe.act, old.title_seq, entry.act):
             return None
         if not new.same_language(old):
             return 1.0 if self._same_day_names(new, old) else None
-        overall = self._dice(new.stems, old.stems, weights)
-        content = self._dice(new.content, old.content, weights)
-        near = abs(new.published - old.published) <= rules.near_gap
-        if overall < (rules.threshold if near else rules.strict) or content < rules.content:
+        weights = probe.weights
+        self._weigh(old.content, weights)
+        if _dice(new.content, probe.totals[1], old.content, weights) < rules.content:
             return None
-        if not self._same_act(new, old, weights):
+        stems = old.stems
+        self._weigh(stems, weights)
+        overall = _dice(probe.stems, probe.totals[0], stems, weights)
+        if overall < (rules.threshold if gap <= rules.near_gap else rules.strict):
+            return None
+        if not self._same_act(probe, old, stems):
             return None
         return overall
 
-    def _same_act(self, a: Evidence, b: Evidence, weights: dict[str, float]) -> bool:
+    def _same_act(self, probe: _Probe, old: Evidence, old_stems: frozenset[str]) -> bool:
         """The headlines tell of the same act: enough of one title's content words (weighted)
         stand somewhere in the other report. Two headlines with no content words pass."""
-        if not a.title_content or not b.title_content:
+        title = probe.evidence.title_content
+        if not title or not old.title_content:
             return True
-        for title, other in ((a.title_content, b.stems), (b.title_content, a.stems)):
-            total = sum(self._weight(s, weights) for s in title)
-            shared = sum(self._weight(s, weights) for s in title & other)
-            if shared >= self.rules.headline * total:
-                return True
-        return False
+        get, headline = probe.weights.__getitem__, self.rules.headline
+        if sum(map(get, title & old_stems)) >= headline * probe.totals[2]:
+            return True
+        total = sum(map(get, old.title_content))
+        return sum(map(get, old.title_content & probe.stems)) >= headline * total
 
     def _same_day_names(self, new: Evidence, old: Evidence) -> bool:
         if new.published.date() != old.published.date() or not new.numbers & old.numbers:
@@ -197,21 +233,12 @@ class Grouper:
         rare = [s for s in new.skeletons & old.skeletons if self._df("k:" + s) <= limit]
         return len(rare) >= 2
 
-    def _dice(self, a: frozenset[str], b: frozenset[str], weights: dict[str, float]) -> float:
-        if not a or not b:
-            return 0.0
-        weight = self._weight
-        shared = sum(weight(s, weights) for s in a & b)
-        total = sum(weight(s, weights) for s in a) + sum(weight(s, weights) for s in b)
-        return 2 * shared / total
-
-    def _weight(self, stem: str, memo: dict[str, float]) -> float:
+    def _weigh(self, stems: frozenset[str], memo: dict[str, float]) -> None:
+        """Put the weight of each of `stems` not yet there into `memo`."""
         # Inverse document frequency over the window: the beat's everyday words weigh little.
-        found = memo.get(stem)
-        if found is None:
-            ratio = (len(self._entries) + 1) / (self._df("s:" + stem) + 1)
-            found = memo[stem] = math.log(1 + ratio)
-        return found
+        size, postings = len(self._entries) + 1, self._index.get
+        for s in stems.difference(memo):
+            memo[s] = math.log(1 + size / (len(postings("s:" + s, ())) + 1))
 
     def _df(self, key: str) -> int:
         posting = self._index.get(key)
@@ -248,9 +275,18 @@ def _keys(evidence: Evidence) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def _roles_swapped(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+def _dice(a: frozenset[str], total_a: float, b: frozenset[str], weights: dict[str, float]) -> float:
+    """IDF-weighted Dice similarity; `total_a` is the summed weight of `a`."""
+    if not a or not b:
+        return 0.0
+    get = weights.__getitem__
+    return 2 * sum(map(get, a & b)) / (total_a + sum(map(get, b)))
+
+
+def _roles_swapped(
+    a: tuple[str, ...], act_a: int | None, b: tuple[str, ...], act_b: int | None
+) -> bool:
     """True when both titles tell of a one-sided act whose sides are swapped (rule 4)."""
-    act_a, act_b = _act(a), _act(b)
     if act_a is None or act_b is None:
         return False
     sides_a = _sides(a, act_a)

@@ -160,6 +160,27 @@ def test_many_unrelated_reports_in_between_do_not_hide_a_rewrite() -> None:
     assert later == "first"
 
 
+def test_a_report_joins_the_story_it_resembles_most_not_the_first_that_passes() -> None:
+    """Both stories pass for the third report; the closer one wins though the other is met first."""
+    grouper = Grouper()
+    title = "Caspian ferry line resumes cargo shipments to Alat port"
+    # Their numbers differ, so the two are two stories.
+    close = "The ferry carried 7 wagons of grain."
+    loose = "The ferry carried 5 wagons of grain, timber, cement, cotton and steel pipes."
+    assert _add(grouper, "close", T0, title=title, summary=close) == "close"
+    assert _add(grouper, "loose", T0 + timedelta(minutes=5), title=title, summary=loose) == "loose"
+    # The newer, looser report shares as many keys, so it is compared first.
+    third = "The ferry carried wagons of grain."
+    assert _add(grouper, "third", T0 + timedelta(minutes=10), title=title, summary=third) == "close"
+
+
+def test_reports_that_share_only_names_never_join_however_alike() -> None:
+    grouper = Grouper()
+    text = {"title": "Aliyev, Pezeshkian", "summary": "Presidents Aliyev and Pezeshkian."}
+    assert _add(grouper, "a", T0, **text) == "a"
+    assert _add(grouper, "b", T0 + timedelta(minutes=1), **text) == "b"
+
+
 def test_old_reports_leave_the_index() -> None:
     grouper = Grouper(Rules(window=timedelta(hours=1)))
     for n in range(50):
