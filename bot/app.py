@@ -78,7 +78,7 @@ def story_store(db: DbAccess, settings: Settings) -> StoryStore:
     return StoryStore(db, Grouper(Rules(window=window)), window=window)
 
 
-async def _article_fetcher(stack: AsyncExitStack, settings: Settings) -> Fetcher:
+def _article_fetcher(stack: AsyncExitStack, settings: Settings) -> Fetcher:
     """Article pages get a client of their own: one that connects only to public addresses
     (`bot.feeds.article.article_client`), where feeds, which the operator chose, may be internal."""
     client = article_client(
@@ -132,7 +132,7 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
             max_backoff=settings.max_backoff,
             summaries=Summaries(
                 articles=ArticleFetcher(
-                    await _article_fetcher(stack, settings),
+                    _article_fetcher(stack, settings),
                     timeout=settings.fetch_timeout,
                     allow_private=settings.allow_private_urls,
                 ),

@@ -30,9 +30,8 @@ import httpx
 from bot.errors import PermanentFetchError
 from bot.feeds.extract import Article, decode_html, extract_article
 from bot.feeds.fetch import MAX_REDIRECTS, Fetcher, make_client, map_httpx_errors, status_error
-from bot.feeds.netstream import Resolve, loop_addresses
+from bot.feeds.netstream import Resolve, loop_addresses, refusal
 
-Resolver = Resolve
 _ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -97,7 +96,7 @@ class ArticleFetcher:
         *,
         timeout: float = 20.0,
         allow_private: bool = False,
-        resolver: Resolver = loop_addresses,
+        resolver: Resolve = loop_addresses,
     ) -> None:
         self._fetcher = fetcher
         self._timeout = timeout
@@ -143,12 +142,8 @@ class ArticleFetcher:
                 )
             except OSError as exc:
                 raise LinkRefused(f"cannot resolve {host}: {exc.strerror or exc}") from exc
-        if not addresses:
-            raise LinkRefused(f"{host} has no address")
-        for address in addresses:
-            reason = non_public(address)
-            if reason is not None:
-                raise LinkRefused(f"{host} is a {reason} address ({address})")
+        if (refused := refusal(host, addresses, non_public)) is not None:
+            raise LinkRefused(refused)
 
     async def _hop(self, url: httpx.URL, started: float) -> tuple[Page | None, str | None]:
         fetcher = self._fetcher

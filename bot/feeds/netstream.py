@@ -38,6 +38,17 @@ Admit = Callable[[str], str | None]  # an IP address → why it may not be conne
 Resolve = Callable[[str, int], Awaitable[list[str]]]  # host, port → IP addresses
 
 
+def refusal(host: str, addresses: list[str], admit: Admit) -> str | None:
+    """Why `host` may not be connected to with these addresses (none, or one the policy does not
+    admit), or None: the one judgement of the article check and of the connection itself."""
+    if not addresses:
+        return f"{host} has no address"
+    for address in addresses:
+        if (reason := admit(address)) is not None:
+            return f"{host} is a {reason} address ({address})"
+    return None
+
+
 async def loop_addresses(host: str, port: int) -> list[str]:
     """The host's addresses, from the running event loop's getaddrinfo."""
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -144,11 +155,8 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         """The host's addresses, all admitted by the policy, or ConnectError saying which is not."""
         assert self._admit is not None  # noqa: S101 (only called with a policy)
         addresses = await self._resolve(host.strip("[]"), port)
-        if not addresses:
-            raise httpcore.ConnectError(f"{host} has no address")
-        for address in addresses:
-            if (reason := self._admit(address)) is not None:
-                raise httpcore.ConnectError(f"{host} is a {reason} address ({address}): refused")
+        if (refused := refusal(host, addresses, self._admit)) is not None:
+            raise httpcore.ConnectError(f"{refused}: refused")
         return addresses
 
     async def connect_unix_socket(
