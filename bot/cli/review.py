@@ -14,13 +14,13 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from bot import app
+from bot.app import main as app
 from bot.config import Config
-from bot.jsonlines import run_file
 from bot.review.digest import FORMATS, review_messages
 from bot.review.jsonl import story_lines
 from bot.review.listing import latest_console, latest_record
 from bot.review.stories import Rules
+from bot.text.jsonlines import run_file
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
 

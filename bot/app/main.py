@@ -3,7 +3,7 @@
 `run_bot` lifecycle (one event loop): store and migrations → live config (files + operator edits)
 → HTTP client → Telegram application (when a token is set) → delivery worker → scheduler → config
 watch; then wait for the stop event and shut everything down in reverse. The Telegram wiring
-lives in `bot.app_telegram`, the HTTP wing's in `bot.app_web`.
+lives in `bot.app.telegram`, the HTTP wing's in `bot.app.web`.
 
 Several processes may `run` on one PostgreSQL database: sources are claimed before each poll,
 outbox rows before each send, and one process (the leader) long-polls Telegram and sends
@@ -22,8 +22,9 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
-from bot.app_telegram import start_telegram
-from bot.app_web import start_web
+from bot.app.runtime import Runtime
+from bot.app.telegram import start_telegram
+from bot.app.web import start_web
 from bot.config import Config, Settings
 from bot.errors import ConfigError
 from bot.feeds.article import ArticleFetcher, article_client
@@ -32,11 +33,11 @@ from bot.messengers.base import Messenger
 from bot.messengers.console import ConsoleMessenger
 from bot.models import Source, StoredItem, Story
 from bot.operator.live import Effective, LiveConfig
-from bot.pipeline import Pipeline, SourceReport
+from bot.polling.pipeline import Pipeline, SourceReport
+from bot.polling.scheduler import SourceScheduler
+from bot.polling.summaries import Summaries
 from bot.review.stories import Grouper, Rules
 from bot.runstats import log_periodically
-from bot.runtime import Runtime
-from bot.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.engine import make_engine, migrate
@@ -47,7 +48,6 @@ from bot.storage.overlay import OverlayStore
 from bot.storage.retention import Retention, RetentionPolicy
 from bot.storage.runlock import run_lock
 from bot.storage.stories import StoryStore
-from bot.summaries import Summaries
 from bot.topics.matcher import compile_topics
 
 log = logging.getLogger(__name__)

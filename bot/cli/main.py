@@ -14,13 +14,15 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from bot import app, review_cli, summary_cli
+from bot.app import main as app
+from bot.cli import review as review_cli
+from bot.cli import summary as summary_cli
 from bot.config import Config, load_config
 from bot.errors import BotError, ConfigError
-from bot.jsonlines import run_file
 from bot.operator import cli as config_cli
-from bot.pipeline import SourceReport
+from bot.polling.pipeline import SourceReport
 from bot.telegram.app import TokenRedactor
+from bot.text.jsonlines import run_file
 from bot.topics.jsonl import match_lines
 from bot.topics.matcher import compile_topics
 

@@ -29,8 +29,8 @@ from bot.errors import ConfigError, FetchError
 from bot.feeds.article import ArticleFetcher, article_client
 from bot.feeds.extract import Article, decode_html, extract_article
 from bot.feeds.fetch import Fetcher
-from bot.jsonlines import BadLine, records, run_file
 from bot.review.summary import matched_terms, summarize
+from bot.text.jsonlines import BadLine, records, run_file
 from bot.topics.matcher import Matcher, compile_topics
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -116,7 +116,7 @@ def summarize_lines(matcher: Matcher, limit: int, lines: Iterable[str]) -> Itera
         if isinstance(record, BadLine):
             yield record.as_json()
             continue
-        # As the bot does (bot.summaries): the terms that flagged the item on its feed text,
+        # As the bot does (bot.polling.summaries): the terms that flagged the item on its feed text,
         # plus those the matcher finds in the article text.
         terms = matched_terms(matcher.match(record.title, record.summary, record.lang))
         if record.text:
