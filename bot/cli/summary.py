@@ -19,18 +19,18 @@ import asyncio
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.app.fetchers import article_fetcher
 from bot.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.cli.files import run_file
 from bot.config import Config, Settings, load_settings
 from bot.errors import ConfigError, FetchError
-from bot.feeds.article import ArticleFetcher, article_client
 from bot.feeds.extract import Article, decode_html, extract_article
-from bot.feeds.fetch import Fetcher
 from bot.review.summary import matched_terms, summarize
 from bot.text.jsonlines import BadLine, records
 from bot.topics.matcher import Matcher, compile_topics
@@ -65,17 +65,8 @@ def run_extract(args: argparse.Namespace, *, stdout: TextIO = sys.stdout) -> int
 
 
 async def _fetch_article(settings: Settings, url: str) -> Article | None:
-    client = article_client(
-        timeout=settings.fetch_timeout, allow_private=settings.allow_private_urls
-    )
-    try:
-        fetcher = Fetcher(client, max_bytes=settings.max_body_bytes)
-        articles = ArticleFetcher(
-            fetcher, timeout=settings.fetch_timeout, allow_private=settings.allow_private_urls
-        )
-        return await articles.article(url)
-    finally:
-        await client.aclose()
+    async with AsyncExitStack() as stack:
+        return await article_fetcher(stack, settings).article(url)
 
 
 def run_summarize(config: Config, args: argparse.Namespace) -> int:

@@ -39,7 +39,7 @@ from bot.operator.edits import (
 from bot.operator.export import SOURCES_FILE, TOPICS_FILE, export_config, plain, render_all
 from bot.operator.live import LiveConfig
 from bot.operator.probe import probe_feed
-from bot.storage.engine import make_engine, migrate
+from bot.storage.engine import open_engine
 from bot.storage.overlay import OverlayStore
 from bot.text.durations import parse_duration
 from bot.topics.matcher import compile_topics
@@ -137,16 +137,12 @@ def _now() -> datetime:
 
 
 async def _run(config: Config, args: argparse.Namespace) -> None:
-    engine = make_engine(config.settings.database_url)
-    try:
-        await migrate(engine)
+    async with open_engine(config.settings.database_url) as engine:
         live = LiveConfig(
             config_dir=config.settings.config_dir, overlay=OverlayStore(engine), clock=_now
         )
         await live.load()
         await _ACTIONS[args.config_command](live, config, args)
-    finally:
-        await engine.dispose()
 
 
 async def _show(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:

@@ -130,13 +130,17 @@ class Pipeline:
     ) -> None:
         self._fetcher = fetcher
         self._store = store
-        self.matcher = matcher  # replaced when topics change; read once per run
+        self._matcher = matcher  # replaced by `set_matcher` when topics change; read once per run
         self._messenger = messenger
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 (jitter, not security)
         self._max_backoff = max_backoff
         self._max_running = max_running
         self._summaries = summaries
+
+    def set_matcher(self, matcher: Matcher) -> None:
+        """Judge from the next poll on with `matcher` (the topics changed); polls running keep theirs."""
+        self._matcher = matcher
 
     async def run_all(self, sources: Sequence[Source]) -> list[SourceReport]:
         """Run the sources concurrently, at most `max_running` at a time; one report each."""
@@ -192,7 +196,7 @@ class Pipeline:
             digest = body_hash(fetched.body)
             if digest == state.validators.body_hash:
                 return await self._unchanged(source, fetched, state, started, "unchanged")
-            matcher = self.matcher
+            matcher = self._matcher
             feed = await asyncio.to_thread(self._read, source, fetched)
             # No memory of earlier runs here: the store is asked, so a fresh process skips known
             # items as cheaply as a long-running one, and retention cannot make them new again.

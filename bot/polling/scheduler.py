@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -53,7 +53,6 @@ class SourceScheduler:
         *,
         clock: Callable[[], datetime],
         rng: random.Random | None = None,
-        on_report: ReportHook | None = None,
         claims: SourceClaims | None = None,
         holder: str = "",
         claim_ttl: float = 120.0,
@@ -70,7 +69,7 @@ class SourceScheduler:
         self._slots = asyncio.Semaphore(max_running) if max_running else None
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 (spreading start-up, not security)
-        self.on_report = on_report  # settable: alerts are wired after the scheduler exists
+        self._on_report: tuple[ReportHook, ...] = ()  # given at `start`, in order
         self._scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -87,8 +86,20 @@ class SourceScheduler:
         """The sources being polled, by id."""
         return dict(self._sources)
 
-    def start(self, sources: Iterable[Source], states: Mapping[str, SourceState]) -> None:
-        """Schedule each enabled source at its stored next poll (overdue ones spread over seconds)."""
+    def start(
+        self,
+        sources: Iterable[Source],
+        states: Mapping[str, SourceState],
+        *,
+        on_report: Sequence[ReportHook] = (),
+    ) -> None:
+        """Schedule each enabled source at its stored next poll (overdue ones spread over seconds).
+
+        `on_report` are called in order after every poll with its report. They are given here,
+        not to the constructor, because the parts they belong to (the web's health, metrics
+        and WebSub) are built from the scheduler; every report goes to all of them.
+        """
+        self._on_report = tuple(on_report)
         self._scheduler.start()
         now = self._clock()
         sources = list(sources)
@@ -246,8 +257,8 @@ class SourceScheduler:
                 # Another process polls it now, or already did: look again when that is over.
                 return await self._claims.next_look(source.id, now=self._clock())
         report = await self._pipeline.run_source(source, state=state)
-        if self.on_report is not None:
-            await self.on_report(source, report)
+        for hook in self._on_report:
+            await hook(source, report)
         return report.next_poll
 
     async def _claim(self, source_id: str) -> SourceState | None:
