@@ -46,7 +46,8 @@ from bot.messengers.base import Messenger
 from bot.messengers.console import ConsoleMessenger
 from bot.models import Source
 from bot.operator.live import Effective, LiveConfig
-from bot.polling.pipeline import Pipeline, SourceReport
+from bot.polling.decide import SourceReport
+from bot.polling.pipeline import Pipeline
 from bot.polling.scheduler import ReportHook, SourceScheduler
 from bot.polling.summaries import Summaries
 from bot.runstats import log_periodically

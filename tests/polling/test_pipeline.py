@@ -12,7 +12,8 @@ import pytest
 
 from bot.feeds.fetch import Fetcher
 from bot.models import Source, StoredItem
-from bot.polling.pipeline import Pipeline, backoff_delay
+from bot.polling.decide import backoff_delay
+from bot.polling.pipeline import Pipeline
 from bot.storage.items import Store
 from bot.topics.matcher import Matcher
 from tests.feeds.build import FeedItem, item, rss
