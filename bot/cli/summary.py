@@ -31,7 +31,8 @@ from bot.cli.files import run_file
 from bot.config import Config, Settings, load_settings
 from bot.errors import ConfigError, FetchError
 from bot.feeds.extract import Article, decode_html, extract_article
-from bot.review.summary import matched_terms, summarize
+from bot.polling.summaries import review_terms
+from bot.review.summary import summarize
 from bot.text.jsonlines import BadLine, records
 from bot.topics.matcher import Matcher, compile_topics
 
@@ -92,11 +93,12 @@ def summarize_lines(matcher: Matcher, limit: int, lines: Iterable[str]) -> Itera
         if isinstance(record, BadLine):
             yield record.as_json()
             continue
-        # As the bot does (bot.polling.summaries): the terms that flagged the item on its feed text,
-        # plus those the matcher finds in the article text.
-        terms = matched_terms(matcher.match(record.title, record.summary, record.lang))
-        if record.text:
-            terms += matched_terms(matcher.match(record.title, record.text, record.lang))
+        # As the bot does: the terms that flagged the item on its feed text, plus those the
+        # matcher finds in the article text.
+        matches = matcher.match(record.title, record.summary, record.lang)
+        terms = review_terms(
+            matcher, matches, title=record.title, text=record.text, language=record.lang
+        )
         summary = summarize(
             title=record.title, summary=record.summary, text=record.text, terms=terms, limit=limit
         )
