@@ -57,6 +57,7 @@ from bot.storage.engine import open_engine
 from bot.storage.items import Store
 from bot.storage.leases import SourceClaims, process_id
 from bot.storage.ops import OpsStore
+from bot.storage.outbox import Outbox
 from bot.storage.overlay import OverlayStore
 from bot.storage.retention import Retention, RetentionPolicy
 from bot.storage.runlock import run_lock
@@ -82,11 +83,11 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
     async with AsyncExitStack() as stack:
         engine = await stack.enter_async_context(open_engine(settings.database_url))
         db = DbAccess(engine)  # one per engine: every store's SQLite writers share its lock
-        chats = ChatStore(db)
+        outbox = Outbox(db)
         stories = story_store(db, settings)
         # Matched items get their story, then flagged ones enter the outbox, in the transaction
         # that stores them; without Telegram there is nobody to deliver to, so nothing is queued.
-        hooks = [chats.enqueue] if settings.telegram_bot_token else []
+        hooks = [outbox.enqueue] if settings.telegram_bot_token else []
         store = Store(db, on_flagged=hooks, on_matched=[stories.assign])
         live = LiveConfig(config_dir=settings.config_dir, overlay=OverlayStore(db), clock=utc_now)
         effective = await live.load()
@@ -94,7 +95,8 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         yield Runtime(
             db=db,
             store=store,
-            chats=chats,
+            chats=ChatStore(db),
+            outbox=outbox,
             ops=OpsStore(db, on_flagged=hooks),
             stories=stories,
             live=live,
@@ -207,7 +209,7 @@ async def _start_polling(
     on_config_error: Callable[[ConfigError], Awaitable[None]],
 ) -> None:
     """The scheduler with its report hooks, the config watch, the stats line and retention."""
-    scheduler.start(rt.live.current.sources, await rt.store.source_states(), on_report=hooks)
+    scheduler.start(rt.live.current.sources, await rt.store.states.source_states(), on_report=hooks)
     stack.push_async_callback(scheduler.shutdown, SHUTDOWN_GRACE)
     watch = asyncio.create_task(rt.live.watch(on_error=on_config_error), name="config-watch")
     stack.callback(watch.cancel)

@@ -11,6 +11,7 @@ from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
+from bot.storage.outbox import Outbox
 from bot.storage.retention import Retention
 from bot.storage.stories import StoryStore
 
@@ -22,6 +23,7 @@ class Runtime:
     db: DbAccess
     store: Store
     chats: ChatStore
+    outbox: Outbox
     ops: OpsStore
     stories: StoryStore
     live: LiveConfig

@@ -25,7 +25,9 @@ from bot.app.runtime import Runtime
 from bot.config import Settings
 from bot.operator.alerts import AlertPolicy, ConfigAlerts, SourceAlerts
 from bot.polling.scheduler import SourceScheduler
+from bot.storage.delivery import DeliveryStores
 from bot.storage.leases import LeaseStore
+from bot.storage.review_claims import ReviewClaims
 from bot.telegram import app as telegram_app
 from bot.telegram import webhook as telegram_webhook
 from bot.telegram.admin import make_admin_handlers
@@ -92,7 +94,7 @@ def build_telegram(
     # One pacer for announcements and command answers: they share each chat's budget.
     pacer = Pacer()
     worker = DeliveryWorker(
-        rt.chats,
+        DeliveryStores.on(rt.db),
         CountingSender(sender, metrics) if metrics is not None else sender,
         topic_names=topic_names,
         tz=settings.timezone,
@@ -120,6 +122,7 @@ def build_telegram(
         rt.chats,
         rt.stories,
         sender,
+        claims=ReviewClaims(rt.db),
         topic_names=lambda: {t.id: t.name for t in rt.live.current.topics},
         tz=settings.timezone,
         clock=clock,
@@ -229,6 +232,7 @@ def _command_handlers(
         *make_article_handlers(admin_ids=settings.admin_ids, live=rt.live),
         *make_handlers(
             chat_store=rt.chats,
+            outbox=rt.outbox,
             store=rt.store,
             topics=lambda: rt.live.current.topics,
             sources=lambda: rt.live.current.sources,

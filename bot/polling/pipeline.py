@@ -74,7 +74,7 @@ class Pipeline:
         # One query for every state rather than one per source: with thousands of sources the
         # per-source reads cost as much as the fetches, and all queue for the pool at once.
         try:
-            states: dict[str, SourceState] | None = await self._store.source_states()
+            states: dict[str, SourceState] | None = await self._store.states.source_states()
         except StoreError as exc:
             log.warning("could not read the sources' states at once (%s); reading each", exc)
             states = None
@@ -111,14 +111,14 @@ class Pipeline:
         """
         started = time.perf_counter()
         if state is None:
-            state = await self._store.source_state(source.id)
+            state = await self._store.states.source_state(source.id)
         try:
             fetched = await self._fetcher.fetch(source, state.validators)
             seen = decide.after_fetch(fetched, state)
             if seen.outcome is not None:
                 return await self._unchanged(source, fetched, state, seen, started)
             matcher = self._matcher
-            feed = await asyncio.to_thread(self._read, source, fetched)
+            feed = await asyncio.to_thread(_read, source, fetched)
             # No memory of earlier runs here: the store is asked, so a fresh process skips known
             # items as cheaply as a long-running one, and retention cannot make them new again.
             known = (
@@ -129,7 +129,7 @@ class Pipeline:
             items = []
             if decide.must_match(len(known.keys), len(feed.entries)):
                 items = await asyncio.to_thread(
-                    self._normalize_and_match, feed, known.keys, matcher, self._clock()
+                    _normalize_and_match, feed, known.keys, matcher, self._clock()
                 )
         except (FetchError, ParseError) as exc:
             return await self._failed(source, exc, state, started)
@@ -176,36 +176,13 @@ class Pipeline:
             self_url=feed.self_url,
         )
 
-    @staticmethod
-    def _read(source: Source, fetched: Fetched) -> KeyedFeed:
-        assert fetched.body is not None  # noqa: S101
-        feed = read_feed(
-            fetched.body,
-            source_id=source.id,
-            url=fetched.url,
-            language=source.language,
-            content_type=fetched.content_type,
-        )
-        if feed.warning:
-            log.debug("source=%s feed is ill-formed but readable: %s", source.id, feed.warning)
-        return feed
-
-    @staticmethod
-    def _normalize_and_match(
-        feed: KeyedFeed, known: frozenset[str], matcher: Matcher, now: datetime
-    ) -> list[MatchedItem]:
-        return [
-            MatchedItem(item, matcher.match(item.title, item.summary, item.language))
-            for item in feed.items(now=now, skip=known)
-        ]
-
     async def _unchanged(
         self, source: Source, fetched: Fetched, state: SourceState, seen: Seen, started: float
     ) -> SourceReport:
         assert seen.outcome is not None  # noqa: S101 (the caller checked)
         now = self._clock()
         next_poll = decide.next_poll_after_success(now, source.interval, self._rng)
-        await self._store.save_not_modified(
+        await self._store.states.save_not_modified(
             source.id, now=now, next_poll=next_poll, validators=seen.validators
         )
         log.info("source=%s status=%s %s", source.id, fetched.status, seen.outcome)
@@ -225,7 +202,7 @@ class Pipeline:
         now = self._clock()
         failed = decide.failure(exc, state, interval=source.interval, max_backoff=self._max_backoff)
         next_poll = now + timedelta(seconds=failed.delay)
-        count = await self._store.save_failure(
+        count = await self._store.states.save_failure(
             source.id, error=failed.reason, now=now, next_poll=next_poll
         )
         log.warning(
@@ -246,3 +223,28 @@ class Pipeline:
             http_status=failed.http_status,
             error=failed.reason,
         )
+
+
+def _read(source: Source, fetched: Fetched) -> KeyedFeed:
+    """Parse and key a fetched body (in a worker thread: feedparser is CPU-bound)."""
+    assert fetched.body is not None  # noqa: S101
+    feed = read_feed(
+        fetched.body,
+        source_id=source.id,
+        url=fetched.url,
+        language=source.language,
+        content_type=fetched.content_type,
+    )
+    if feed.warning:
+        log.debug("source=%s feed is ill-formed but readable: %s", source.id, feed.warning)
+    return feed
+
+
+def _normalize_and_match(
+    feed: KeyedFeed, known: frozenset[str], matcher: Matcher, now: datetime
+) -> list[MatchedItem]:
+    """Normalize the entries not in `known` and judge each against the topics."""
+    return [
+        MatchedItem(item, matcher.match(item.title, item.summary, item.language))
+        for item in feed.items(now=now, skip=known)
+    ]

@@ -27,6 +27,7 @@ SENT = "sent"
 DROPPED = "dropped"
 SEND = "send"
 EDIT = "edit"
+MAX_ERROR = 1000  # characters of a failure reason kept on a chat or an outbox row
 
 chats = Table(
     "chats",

@@ -27,10 +27,11 @@ from bot.errors import (
     TransientDeliveryError,
     UnparsableMessageError,
 )
-from bot.storage.chats import ChatStore, Outgoing
+from bot.storage.delivery import DeliveryStores
+from bot.storage.outbox import Outgoing
 from bot.telegram.pacing import Pacer
 
-log = logging.getLogger("bot.telegram.delivery")  # the worker's logger, as before the split
+log = logging.getLogger(__name__)
 
 
 class MessageSender(Protocol):
@@ -55,7 +56,7 @@ class RowSender:
 
     def __init__(
         self,
-        chats: ChatStore,
+        stores: DeliveryStores,
         sender: MessageSender,
         pacer: Pacer,
         *,
@@ -69,7 +70,7 @@ class RowSender:
         unavailable_span: float,
         unavailable_retry: float,
     ) -> None:
-        self._chats = chats
+        self._stores = stores
         self._sender = sender
         self._pacer = pacer
         self._clock = clock
@@ -100,7 +101,9 @@ class RowSender:
             attempt.errors += 1
             delay = self._backoff(attempt.errors)
             log.warning("delivery: %s; retrying in %.1f s", exc, delay)
-            await self._chats.record_attempt(out.outbox_id, error=str(exc), now=self._clock())
+            await self._stores.sends.record_attempt(
+                out.outbox_id, error=str(exc), now=self._clock()
+            )
             return False, True, delay
         except UnparsableMessageError as exc:
             if not attempt.html:
@@ -114,7 +117,7 @@ class RowSender:
             return True, True, 0.0
         except ChatMigratedError as exc:
             log.info("delivery: %s; moving its subscription", exc)
-            await self._chats.migrate_chat(chat_id, exc.new_chat_id, now=self._clock())
+            await self._stores.chats.migrate_chat(chat_id, exc.new_chat_id, now=self._clock())
             self._wake()  # the rows now wait under the new id
             return True, False, 0.0
         except ChatUnavailableError as exc:
@@ -122,7 +125,7 @@ class RowSender:
                 return True, False, 0.0
             return False, True, self._unavailable_retry
         now = self._clock()
-        more = await self._chats.mark_sent(out.outbox_id, message_id=message_id, now=now)
+        more = await self._stores.sends.mark_sent(out.outbox_id, message_id=message_id, now=now)
         if self._on_delivered is not None:
             self._on_delivered((now - out.item.first_seen).total_seconds())
         return True, more, 0.0
@@ -130,7 +133,7 @@ class RowSender:
     async def _unavailable(self, chat_id: int, error: str) -> bool:
         """Count the failure; True when the chat was deactivated."""
         now = self._clock()
-        chat = await self._chats.record_unavailable(chat_id, error=error, now=now)
+        chat = await self._stores.failures.record_unavailable(chat_id, error=error, now=now)
         if chat is None:
             return True
         span = (now - chat.first_failure).total_seconds() if chat.first_failure else 0.0
@@ -142,7 +145,7 @@ class RowSender:
                 span,
                 error,
             )
-            await self._chats.deactivate(chat_id, reason=error, now=now)
+            await self._stores.failures.deactivate(chat_id, reason=error, now=now)
             return True
         log.warning("delivery: %s (failure %d); retrying later", error, chat.failures)
         return False
@@ -150,4 +153,4 @@ class RowSender:
     async def _drop(self, out: Outgoing, reason: str) -> None:
         """Give up on the row, logging why."""
         log.warning("delivery: dropping item %d for chat %d: %s", out.item.id, out.chat_id, reason)
-        await self._chats.drop(out.outbox_id, reason=reason, now=self._clock())
+        await self._stores.sends.drop(out.outbox_id, reason=reason, now=self._clock())

@@ -102,5 +102,5 @@ async def test_shutdown_lets_a_poll_in_flight_finish_within_the_grace(
     # APScheduler's own shutdown cancels the runs in flight at once; the grace is ours to give.
     async with polling(db_engine, feed_server, "late", delay=0.5) as (rig, _):
         await rig.scheduler.shutdown(5.0)  # the poll is still waiting for its answer
-        state = await rig.store.source_state("late")
+        state = await rig.store.states.source_state("late")
         assert state.last_success is not None  # it finished and was stored, not cancelled

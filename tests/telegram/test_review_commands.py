@@ -14,6 +14,8 @@ from bot.review.stories import Grouper, Rules
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
+from bot.storage.outbox import Outbox
+from bot.storage.review_claims import ReviewClaims
 from bot.storage.stories import StoryStore
 from bot.telegram.app import build_application, start, stop
 from bot.telegram.commands import make_handlers
@@ -31,9 +33,9 @@ WINDOW = timedelta(hours=48)
 async def bot(telegram_api: TelegramEmulator, db_engine: AsyncEngine) -> AsyncIterator[Harness]:
     telegram_api.configure(rate_limits=None)
     db = DbAccess(db_engine)
-    chats = ChatStore(db)
+    chats, outbox = ChatStore(db), Outbox(db)
     stories = StoryStore(db, Grouper(Rules(window=WINDOW)), window=WINDOW)
-    store = Store(db, on_matched=[stories.assign], on_flagged=[chats.enqueue])
+    store = Store(db, on_matched=[stories.assign], on_flagged=[outbox.enqueue])
     await store.sync_sources(SOURCES)
     now = datetime.now(UTC)
     for source, key, text in (
@@ -54,6 +56,7 @@ async def bot(telegram_api: TelegramEmulator, db_engine: AsyncEngine) -> AsyncIt
         )
     handlers = make_handlers(
         chat_store=chats,
+        outbox=outbox,
         store=store,
         topics=lambda: TOPICS,
         sources=lambda: (),
@@ -65,6 +68,7 @@ async def bot(telegram_api: TelegramEmulator, db_engine: AsyncEngine) -> AsyncIt
         chats,
         stories,
         TelegramSender(app.bot),
+        claims=ReviewClaims(db),
         topic_names=lambda: {t.id: t.name for t in TOPICS},
         tz=BAKU,
         clock=lambda: datetime.now(UTC),

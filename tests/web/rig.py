@@ -26,6 +26,7 @@ from bot.review.stories import Grouper, Rules
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
+from bot.storage.outbox import Outbox
 from bot.storage.stories import StoryStore
 from bot.topics.config import load_topics
 from bot.topics.matcher import compile_topics
@@ -107,7 +108,7 @@ async def start_rig(
     chats = ChatStore(db)
     # As the bot wires it: a flagged item gets its story in the transaction that stores it.
     stories = StoryStore(db, Grouper(Rules(window=WINDOW)), window=WINDOW)
-    store = Store(db, on_flagged=[chats.enqueue], on_matched=[stories.assign])
+    store = Store(db, on_flagged=[Outbox(db).enqueue], on_matched=[stories.assign])
     await store.sync_sources(sources)
     fetch_client = make_client(timeout=5.0)
     messenger = Messenger()
@@ -137,7 +138,7 @@ async def start_rig(
     )
     if start_scheduler:
         scheduler.start(
-            sources, await store.source_states(), on_report=[*web.report_hooks(), *on_report]
+            sources, await store.states.source_states(), on_report=[*web.report_hooks(), *on_report]
         )
     http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{web.ports[0]}", timeout=5.0)
     return WebRig(
