@@ -19,7 +19,7 @@ BOT = Path(__file__).resolve().parents[1] / "bot"
 ALLOWED: dict[tuple[str, str], str] = {
     ("storage/engine.py", "dbapi_connection"): "SQLAlchemy's connect event hands over the new "
     "DBAPI connection to be configured",
-    ("storage/outbox.py", "other"): "the entries of one write batch, settled by the batch's flush",
+    ("storage/outbox_sends.py", "other"): "the entries of one write batch, settled by its flush",
     ("storage/source_state.py", "pending"): "the entries of one write batch, settled by its flush",
     ("storage/retention.py", "totals"): "a tally the function itself builds",
     (

@@ -32,7 +32,7 @@ from bot.telegram import app as telegram_app
 from bot.telegram import webhook as telegram_webhook
 from bot.telegram.admin import make_admin_handlers
 from bot.telegram.article_command import make_article_handlers
-from bot.telegram.commands import COMMANDS, make_handlers
+from bot.telegram.commands import COMMANDS, SubscriberCommands, make_handlers
 from bot.telegram.delivery import DeliveryWorker, Policy, Sender
 from bot.telegram.leader import Leadership
 from bot.telegram.messenger import TelegramMessenger, TelegramSender
@@ -93,21 +93,7 @@ def build_telegram(
     sender: Sender = TelegramSender(application.bot, link_previews=settings.link_previews)
     # One pacer for announcements and command answers: they share each chat's budget.
     pacer = Pacer()
-    worker = DeliveryWorker(
-        DeliveryStores.on(rt.db),
-        CountingSender(sender, metrics) if metrics is not None else sender,
-        topic_names=topic_names,
-        tz=settings.timezone,
-        clock=clock,
-        on_delivered=metrics.delivered if metrics is not None else None,
-        pacer=pacer,
-        holder=rt.holder,
-        # On PostgreSQL other processes store items too, and their wake() does not reach the
-        # leader's worker: it looks at the outbox every 2 s instead of every 30.
-        policy=Policy(
-            recheck=2.0 if rt.db.dialect == "postgresql" else 30.0, claim_ttl=settings.claim_ttl
-        ),
-    )
+    worker = _worker(settings, rt, sender, pacer, topic_names, metrics, clock)
     # No memory to rebuild: each run is judged from the database (see bot.operator.alerts).
     notify = AdminNotifier(application.bot, settings.admin_ids)
     alerts = SourceAlerts(
@@ -156,6 +142,33 @@ def build_telegram(
             on_lose=follow,
         ),
         clock=clock,
+    )
+
+
+def _worker(
+    settings: Settings,
+    rt: Runtime,
+    sender: Sender,
+    pacer: Pacer,
+    topic_names: dict[str, str],
+    metrics: Metrics | None,
+    clock: Clock,
+) -> DeliveryWorker:
+    """The outbox's delivery worker, counting its sends in the web metrics when they exist."""
+    return DeliveryWorker(
+        DeliveryStores.on(rt.db),
+        CountingSender(sender, metrics) if metrics is not None else sender,
+        topic_names=topic_names,
+        tz=settings.timezone,
+        clock=clock,
+        on_delivered=metrics.delivered if metrics is not None else None,
+        pacer=pacer,
+        holder=rt.holder,
+        # On PostgreSQL other processes store items too, and their wake() does not reach the
+        # leader's worker: it looks at the outbox every 2 s instead of every 30.
+        policy=Policy(
+            recheck=2.0 if rt.db.dialect == "postgresql" else 30.0, claim_ttl=settings.claim_ttl
+        ),
     )
 
 
@@ -231,15 +244,17 @@ def _command_handlers(
         ),
         *make_article_handlers(admin_ids=settings.admin_ids, live=rt.live),
         *make_handlers(
-            chat_store=rt.chats,
-            outbox=rt.outbox,
-            store=rt.store,
-            topics=lambda: rt.live.current.topics,
-            sources=lambda: rt.live.current.sources,
-            tz=settings.timezone,
-            clock=parts.clock,
-            default_topics=default_topics,
+            SubscriberCommands(
+                chat_store=rt.chats,
+                outbox=rt.outbox,
+                store=rt.store,
+                topics=lambda: rt.live.current.topics,
+                sources=lambda: rt.live.current.sources,
+                tz=settings.timezone,
+                clock=parts.clock,
+                default_topics=default_topics,
+                stories=rt.stories,
+            ),
             replier=parts.replier,
-            stories=rt.stories,
         ),
     ]

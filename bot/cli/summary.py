@@ -23,8 +23,6 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from bot.app.fetchers import article_fetcher
 from bot.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.cli.files import run_file
@@ -33,7 +31,7 @@ from bot.errors import ConfigError, FetchError
 from bot.feeds.extract import Article, decode_html, extract_article
 from bot.polling.summaries import review_terms
 from bot.review.summary import summarize
-from bot.text.jsonlines import BadLine, records
+from bot.text.jsonlines import BadLine, ItemLine, records
 from bot.topics.matcher import Matcher, compile_topics
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -77,14 +75,8 @@ def run_summarize(config: Config, args: argparse.Namespace) -> int:
     return run_file(args.file, lambda lines: summarize_lines(matcher, limit, lines))
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    id: str | int
-    title: str = ""
-    summary: str = ""
+class _Record(ItemLine):
     text: str | None = None
-    lang: str | None = Field(default=None, max_length=35)
 
 
 def summarize_lines(matcher: Matcher, limit: int, lines: Iterable[str]) -> Iterator[dict[str, Any]]:

@@ -243,36 +243,15 @@ class SubscriberCommands:
 
 
 def make_handlers(
-    *,
-    chat_store: ChatStore,
-    outbox: Outbox,
-    store: Store,
-    topics: Callable[[], Sequence[Topic]],
-    sources: Callable[[], Sequence[Source]],
-    tz: tzinfo,
-    clock: Clock,
-    default_topics: Callable[[], Sequence[str]] | None = None,
-    replier: Replier | None = None,
-    stories: StoryStore | None = None,
+    commands: SubscriberCommands, *, replier: Replier | None = None
 ) -> list[BaseHandler[Any, Any, Any]]:
-    """The command handlers and the group-migration handler, bound to their dependencies.
+    """The handlers of `commands` and the group-migration handler.
 
     With a `replier`, answers are split, paced with the delivery worker and retried, and the
     handlers do not block each other (one chat's 429 pause must not hold up every chat's
     commands); without one (tests of single commands), PTB's reply_text answers.
     /start and /stop in groups are for the group's administrators (`group_admins`).
     """
-    commands = SubscriberCommands(
-        chat_store=chat_store,
-        outbox=outbox,
-        store=store,
-        topics=topics,
-        sources=sources,
-        tz=tz,
-        clock=clock,
-        default_topics=default_topics,
-        stories=stories,
-    )
     only_new_messages = filters.UpdateType.MESSAGE  # not edits, not channel posts
     admins = AdminCache()
 
@@ -288,7 +267,11 @@ def make_handlers(
         )
         for name, fn in commands.commands().items()
     ]
-    handlers.append(MessageHandler(filters.StatusUpdate.MIGRATE, _on_migrate(chat_store, clock)))
+    handlers.append(
+        MessageHandler(
+            filters.StatusUpdate.MIGRATE, _on_migrate(commands.chat_store, commands.clock)
+        )
+    )
     return handlers
 
 

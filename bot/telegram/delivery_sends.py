@@ -19,14 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.errors import (
-    ChatMigratedError,
-    ChatUnavailableError,
-    MessageRejectedError,
-    RetryLaterError,
-    TransientDeliveryError,
-    UnparsableMessageError,
-)
+from bot import errors
 from bot.storage.delivery import DeliveryStores
 from bot.storage.outbox import Outgoing
 from bot.telegram.pacing import Pacer
@@ -93,11 +86,11 @@ class RowSender:
                 )
             finally:
                 self._pacer.release(self._monotonic())
-        except RetryLaterError as exc:
+        except errors.RetryLaterError as exc:
             log.warning("delivery: %s; pausing it %.0f s", exc, exc.retry_after)
             self._pacer.pause(chat_id, exc.retry_after, self._monotonic())
             return False, True, 0.0  # the pacer holds this chat back
-        except TransientDeliveryError as exc:
+        except errors.TransientDeliveryError as exc:
             attempt.errors += 1
             delay = self._backoff(attempt.errors)
             log.warning("delivery: %s; retrying in %.1f s", exc, delay)
@@ -105,22 +98,22 @@ class RowSender:
                 out.outbox_id, error=str(exc), now=self._clock()
             )
             return False, True, delay
-        except UnparsableMessageError as exc:
+        except errors.UnparsableMessageError as exc:
             if not attempt.html:
                 await self._drop(out, str(exc))
                 return True, True, 0.0
             log.warning("delivery: %s; sending it as plain text", exc)
             attempt.html, attempt.text = False, self._render(out, False)
             return False, True, 0.0
-        except MessageRejectedError as exc:
+        except errors.MessageRejectedError as exc:
             await self._drop(out, str(exc))
             return True, True, 0.0
-        except ChatMigratedError as exc:
+        except errors.ChatMigratedError as exc:
             log.info("delivery: %s; moving its subscription", exc)
             await self._stores.chats.migrate_chat(chat_id, exc.new_chat_id, now=self._clock())
             self._wake()  # the rows now wait under the new id
             return True, False, 0.0
-        except ChatUnavailableError as exc:
+        except errors.ChatUnavailableError as exc:
             if await self._unavailable(chat_id, str(exc)):
                 return True, False, 0.0
             return False, True, self._unavailable_retry

@@ -28,7 +28,7 @@ from bot.telegram.admin import AdminContext, make_admin_handlers
 from bot.telegram.admin.sources import SourceCommands
 from bot.telegram.admin.terms import TermCommands
 from bot.telegram.app import BotApp, build_application, start, stop
-from bot.telegram.commands import make_handlers
+from bot.telegram.commands import SubscriberCommands, make_handlers
 from bot.telegram.guard import Op
 from bot.telegram.replies import ArgumentError
 from tests.emulator.server import SentMessage, TelegramEmulator
@@ -115,13 +115,15 @@ async def bot(
             wake=lambda: woken.append(True),
         )
         public = make_handlers(
-            chat_store=chats,
-            outbox=outbox,
-            store=store,
-            topics=lambda: live.current.topics,
-            sources=lambda: live.current.sources,
-            tz=BAKU,
-            clock=clock,
+            SubscriberCommands(
+                chat_store=chats,
+                outbox=outbox,
+                store=store,
+                topics=lambda: live.current.topics,
+                sources=lambda: live.current.sources,
+                tz=BAKU,
+                clock=clock,
+            )
         )
         app = build_application(
             telegram_api.token, base_url=telegram_api.api_url, handlers=[*admin, *public]

@@ -66,7 +66,7 @@ class Harness:
 async def running_bot(
     emu: TelegramEmulator, engine: AsyncEngine, **overrides: Any
 ) -> AsyncIterator[Harness]:
-    """The bot polling `emu`, with make_handlers' arguments overridden by `overrides`."""
+    """The bot polling `emu`, with SubscriberCommands' arguments overridden by `overrides`."""
     # Replies to one chat come faster than Telegram's per-chat limit here; pacing is not tested.
     emu.configure(rate_limits=None)
     chats, outbox = ChatStore(engine), Outbox(engine)
@@ -82,7 +82,9 @@ async def running_bot(
         "clock": lambda: datetime.now(UTC),
         **overrides,
     }
-    app = build_application(emu.token, base_url=emu.api_url, handlers=make_handlers(**options))
+    app = build_application(
+        emu.token, base_url=emu.api_url, handlers=make_handlers(SubscriberCommands(**options))
+    )
     await start(app, webhook_url=None, port=None)
     try:
         yield Harness(emu, chats, store, app)

@@ -18,7 +18,7 @@ from bot.storage.outbox import Outbox
 from bot.storage.review_claims import ReviewClaims
 from bot.storage.stories import StoryStore
 from bot.telegram.app import build_application, start, stop
-from bot.telegram.commands import make_handlers
+from bot.telegram.commands import SubscriberCommands, make_handlers
 from bot.telegram.messenger import TelegramSender
 from bot.telegram.review_commands import make_review_handlers
 from bot.telegram.review_job import ReviewJob
@@ -55,13 +55,15 @@ async def bot(telegram_api: TelegramEmulator, db_engine: AsyncEngine) -> AsyncIt
             announce=False,
         )
     handlers = make_handlers(
-        chat_store=chats,
-        outbox=outbox,
-        store=store,
-        topics=lambda: TOPICS,
-        sources=lambda: (),
-        tz=BAKU,
-        clock=lambda: datetime.now(UTC),
+        SubscriberCommands(
+            chat_store=chats,
+            outbox=outbox,
+            store=store,
+            topics=lambda: TOPICS,
+            sources=lambda: (),
+            tz=BAKU,
+            clock=lambda: datetime.now(UTC),
+        )
     )
     app = build_application(telegram_api.token, base_url=telegram_api.api_url, handlers=handlers)
     review = ReviewJob(
