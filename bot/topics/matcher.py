@@ -27,7 +27,12 @@ Rule order, for every topic, on the title and the summary separately:
 6. roundup — a roundup does not match, unless the counted hits outside every enumeration already
    name every required group (both states are also named outside the list);
 7. veto — any veto term present means no match;
-8. require — every group named in `require` needs at least one counted hit.
+8. require — every group named in `require` needs at least one counted hit;
+9. salience (`bot.topics.salience`, issue 18) — a kind veto (weather, sports, brands and
+   addresses, origin) without a political signal means no match; an entity hit with another
+   party's name beside it is that party's (applied before rule 5); and when the title names
+   another party, a required state named only in background clauses of the item, or neither as
+   the subject nor as an official, is in passing: no match.
 
 Terms are indexed once by their first word (a dict for whole words, a dict per stem length for
 stems), so matching costs a few lookups per word of text however many terms are configured; what
@@ -47,6 +52,20 @@ from bot.topics.enumerations import enumerations, sentence
 from bot.topics.explanation import Enumeration, TopicExplanation
 from bot.topics.folding import FoldCache, Token, tokenize
 from bot.topics.index import Found, Index, Pattern, Word
+from bot.topics.salience import (
+    AFTER,
+    ASIDE,
+    BACKGROUND,
+    HOME,
+    KIND,
+    OFFICIALS,
+    POLITICAL,
+    THIRD,
+    in_passing,
+    kind_veto,
+    owned,
+    third_parties,
+)
 
 __all__ = [
     "FIELDS",
@@ -258,26 +277,36 @@ def _second_signal(topic: Topic, counted: list[Found]) -> tuple[list[Found], lis
 
 def _evaluate(topic: Topic, doc: _Doc, found: Sequence[Found]) -> TopicExplanation:
     masks, live = _unmasked(found)
-    groups = _widest([f for f in live if f.pattern.role not in (VETO, LIST, JOINT)])
+    names = {g.name for g in topic.groups}
+    groups = _widest([f for f in live if f.pattern.role in names])
     vetoes = [f for f in live if f.pattern.role == VETO]
+    third = third_parties(live, groups)
+    theirs = owned(groups, third, doc.tokens)  # rule 9: "Uzbekistan's State Customs Committee"
+    groups = [g for g in groups if g not in theirs]
     enums, discounted, roundup = _discount(topic, doc, live, groups)
     counted, unsupported = _second_signal(topic, [g for g in groups if g not in discounted])
     present = {g.pattern.role for g in counted}
     missing = tuple(r for r in topic.require if r not in present)
     if roundup and not missing:
         roundup = False  # both states are named outside the list too: rule 6
+    kind = kind_veto(live)
+    roles = kind.lines
     if roundup:
         reason = "roundup: one enumeration names every required group"
     elif vetoes:
         reason = f"veto: {vetoes[0].pattern.term}"
+    elif kind.reason:
+        reason = kind.reason
     elif missing:
         reason = f"missing: {', '.join(missing)}"
     else:
-        reason = "every required group matched"
+        passing = in_passing(topic, doc.tokens, live, counted, third)
+        roles += passing.lines
+        reason = passing.reason or "every required group matched"
     return TopicExplanation(
         topic_id=topic.id,
         topic_name=topic.name,
-        matched=not (roundup or vetoes or missing),
+        matched=reason == "every required group matched",
         reason=reason,
         hits=_dedupe(g.hit() for g in counted),
         missing=missing,
@@ -287,6 +316,10 @@ def _evaluate(topic: Topic, doc: _Doc, found: Sequence[Found]) -> TopicExplanati
         enumerations=tuple(enums),
         roundup=roundup,
         unsupported=_dedupe(f.hit() for f in unsupported),
+        kind_vetoes=_dedupe(f.hit() for f in kind.kind_vetoes),
+        political=_dedupe(f.hit() for f in kind.political),
+        owned=_dedupe(f.hit() for f in theirs),
+        roles=roles,
     )
 
 
@@ -296,6 +329,11 @@ def _patterns(n: int, topic: Topic) -> tuple[list[Pattern], list[str]]:
     roles: list[tuple[str, tuple[str, ...]]] = [(g.name, g.terms) for g in topic.groups]
     roles += [(MASK, topic.masks), (VETO, topic.vetoes), (LIST, topic.list_terms)]
     roles.append((JOINT, topic.joint_terms))
+    roles += [(KIND + k.kind, k.terms) for k in topic.kind_vetoes]
+    sal = topic.salience
+    roles += [(POLITICAL, sal.political), (OFFICIALS, sal.officials)]
+    roles += [(THIRD, sal.third_parties), (HOME, sal.home_places)]
+    roles += [(BACKGROUND, sal.background), (AFTER, sal.background_after), (ASIDE, sal.aside)]
     for role, terms in roles:
         for term in terms:
             try:

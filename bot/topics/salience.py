@@ -1,0 +1,219 @@
+"""Salience and role: whether each state acts in an item, or is only named (issue 18).
+
+Rules, over the folded words of the title and the summary (`bot.topics.enumerations` gives the
+sentences), after masks and before `require`:
+
+1. kind veto: a term of a `kind_vetoes` kind (weather, sports, brands and addresses, origin) in
+   the item vetoes it, unless a `political` or `officials` term stands in the item too (a
+   ministry, a summons, a ban, aid): then the kind is the setting of a political act and the
+   veto is lifted;
+2. owner: an entity hit with another party's name right beside it ("Uzbekistan's State Customs
+   Committee", "Russia's southern neighbour") is that party's, not its state's;
+3. in passing: when the title names another party (a list name that is no required state's hit
+   and no home place, or a `third_parties` term), every required state must act:
+   - a state acts when the title names it outside a background clause;
+   - else when a summary sentence names it outside a background clause (after a `background`
+     word in its sentence, or a few words before a `background_after` word) and either as an
+     official (an entity of kind person or institution, or an `officials` word within a few
+     words: "Azerbaijan's foreign minister") or as the subject: among the first words of its
+     sentence, with no `aside` word ("also") before it;
+   a state that does not act is in passing, and the item is not about relations between the
+   required states ("Israel and Azerbaijan sign defence deal. The deal, which comes amid tensions
+   with Iran, …").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.models import Topic
+from bot.topics.enumerations import JOINERS as _JOINERS
+from bot.topics.enumerations import sentence
+from bot.topics.folding import Token
+from bot.topics.index import Found
+
+KIND = "kind:"  # role prefix of a kind veto term: "kind:weather"
+POLITICAL, THIRD, HOME = "salience:political", "salience:third", "salience:home"
+OFFICIALS = "salience:officials"
+BACKGROUND, AFTER, ASIDE = "salience:background", "salience:after", "salience:aside"
+ROLES = (POLITICAL, OFFICIALS, THIRD, HOME, BACKGROUND, AFTER, ASIDE)
+
+SUBJECT_SLOT = 3  # a subject stands among the first words of its sentence
+AFTER_WINDOW = 5  # a postposition governs the words up to this far before it
+OFFICIAL_BEFORE, OFFICIAL_AFTER = 4, 4  # "minister of foreign affairs of Iran" / "Iran's envoy"
+OWNER_WINDOW = 3
+_LINKS = frozenset({"s", "of", "the"})  # "Uzbekistan's", "of Uzbekistan"
+OFFICIAL_KINDS = frozenset({"person", "institution"})
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the salience rules found: evidence lines, and a reason when the item fails."""
+
+    reason: str | None  # None: the rules do not stop the item
+    lines: tuple[str, ...]
+    kind_vetoes: tuple[Found, ...] = ()
+    political: tuple[Found, ...] = ()
+
+
+def kind_veto(live: Sequence[Found]) -> Verdict:
+    """Rule 1: a kind term vetoes the item unless a political term stands in it."""
+    kinds = [f for f in live if f.pattern.role.startswith(KIND)]
+    if not kinds:
+        return Verdict(None, ())
+    political = [f for f in live if f.pattern.role in (POLITICAL, OFFICIALS)]
+    first = kinds[0]
+    kind = first.pattern.role.removeprefix(KIND)
+    if political:
+        line = f"kind {kind} ({first.text!r}) lifted by political signal {political[0].text!r}"
+        return Verdict(None, (line,), tuple(kinds), tuple(political))
+    return Verdict(f"kind veto ({kind}): {first.pattern.term}", (), tuple(kinds))
+
+
+def _overlaps(a: Found, b: Found) -> bool:
+    return a.field == b.field and a.first < b.last and b.first < a.last
+
+
+def third_parties(live: Sequence[Found], groups: Sequence[Found]) -> list[Found]:
+    """Hits of other parties: list names that are no group hit and no home place, and
+    `third_parties` terms that are no group hit."""
+    homes = [f for f in live if f.pattern.role == HOME]
+    out = []
+    for f in live:
+        role = f.pattern.role
+        if role not in ("list_terms", THIRD):
+            continue
+        if any(_overlaps(f, g) for g in groups):
+            continue
+        if role == "list_terms" and any(_overlaps(f, h) for h in homes):
+            continue
+        out.append(f)
+    return out
+
+
+def owned(
+    hits: Sequence[Found], third: Sequence[Found], tokens: dict[str, tuple[Token, ...]]
+) -> list[Found]:
+    """Rule 2: entity hits with another party's name beside them, in the same phrase (no
+    punctuation or conjunction between): "Uzbekistan's State Customs Committee", "ГТК
+    Узбекистана", "a reliable southern neighbour of Russia". An epithet may stand up to
+    `OWNER_WINDOW` words from the name; any other entity only across "'s", "of" or "the"."""
+    out = []
+    for h in hits:
+        if h.pattern.entity is None:
+            continue
+        epithet = h.pattern.entity.kind == "epithet"
+        field = tokens[h.field]
+        for t in third:
+            if t.field != h.field:
+                continue
+            first, last = (t.last, h.first) if t.last <= h.first else (h.last, t.first)
+            if first > last:
+                continue  # they overlap
+            between = field[first:last]
+            if len(between) > (OWNER_WINDOW if epithet else 2):
+                continue
+            if not epithet and any(w.norm not in _LINKS for w in between):
+                continue
+            if any(w.norm in _JOINERS for w in between):
+                continue
+            if all(field[i].joined for i in range(first, last + 1)):
+                out.append(h)
+                break
+    return out
+
+
+class _Clauses:
+    """Where the background and official words of one field stand."""
+
+    def __init__(self, field: str, tokens: Sequence[Token], live: Sequence[Found]) -> None:
+        self.tokens = tokens
+        mine = [f for f in live if f.field == field]
+        self.before = [f for f in mine if f.pattern.role == BACKGROUND]
+        self.after = [f for f in mine if f.pattern.role == AFTER]
+        self.aside = [f for f in mine if f.pattern.role == ASIDE]
+        self.officials = [f for f in mine if f.pattern.role == OFFICIALS]
+
+    def background(self, h: Found) -> Found | None:
+        """The background word that puts h in a background clause, if any."""
+        start, end = sentence(self.tokens, h.first, h.last)
+        for b in self.before:
+            if start <= b.first and b.last <= h.first:
+                return b
+        for a in self.after:
+            if h.last <= a.first < min(end, h.last + AFTER_WINDOW):
+                return a
+        return None
+
+    def official(self, h: Found) -> Found | None:
+        """An officials word right beside h ("Azerbaijan's foreign minister"), if any."""
+        start, end = sentence(self.tokens, h.first, h.last)
+        for p in self.officials:
+            if start <= p.first < end and (
+                0 <= h.first - p.last < OFFICIAL_BEFORE or 0 <= p.first - h.last < OFFICIAL_AFTER
+            ):
+                return p
+        return None
+
+    def subject(self, h: Found) -> tuple[bool, Found | None]:
+        """(h stands among the first words of its sentence, the aside word before it)."""
+        start, _ = sentence(self.tokens, h.first, h.last)
+        aside = next((a for a in self.aside if start <= a.first and a.last <= h.first), None)
+        return h.first - start < SUBJECT_SLOT, aside
+
+
+def in_passing(
+    topic: Topic,
+    tokens: dict[str, tuple[Token, ...]],
+    live: Sequence[Found],
+    counted: Sequence[Found],
+    third: Sequence[Found],
+) -> Verdict:
+    """Rule 3: the required groups that do not act in an item whose title names another party."""
+    others = [t for t in third if t.field == "title"]
+    if not others:
+        return Verdict(None, ())
+    clauses = {field: _Clauses(field, tokens[field], live) for field in ("title", "summary")}
+    lines = [f"title names another party: {others[0].text!r}"]
+    passing: list[str] = []
+    for group in topic.require:
+        why = _acts(group, counted, clauses)
+        lines.append(f"{group}: {why}")
+        if why.startswith("in passing"):
+            passing.append(group)
+    if passing:
+        return Verdict(f"in passing: {', '.join(passing)}", tuple(lines))
+    return Verdict(None, tuple(lines))
+
+
+def _acts(group: str, counted: Sequence[Found], clauses: dict[str, _Clauses]) -> str:
+    """One line: how the group acts, or why it is in passing."""
+    mine = [g for g in counted if g.pattern.role == group]
+    last = "not named outside the title's background"
+    for h in (g for g in mine if g.field == "title"):
+        marker = clauses["title"].background(h)
+        if marker is None:
+            return f"acts (title {h.text!r})"
+        last = f"title {h.text!r} is background ({marker.text!r})"
+    for h in (g for g in mine if g.field == "summary"):
+        c = clauses["summary"]
+        marker = c.background(h)
+        if marker is not None:
+            last = f"summary {h.text!r} is background ({marker.text!r})"
+            continue
+        entity = h.pattern.entity
+        if entity is not None and entity.kind in OFFICIAL_KINDS:
+            return f"acts (summary {h.text!r}: {entity.kind})"
+        official = c.official(h)
+        if official is not None:
+            return f"acts (summary {h.text!r} beside {official.text!r})"
+        first, aside = c.subject(h)
+        if first and aside is None:
+            return f"acts (summary {h.text!r} as subject)"
+        last = (
+            f"summary {h.text!r} after {aside.text!r}"
+            if aside is not None
+            else f"summary {h.text!r} is not the subject of its sentence"
+        )
+    return f"in passing ({last})"
