@@ -27,7 +27,9 @@ def score(rows: list[tuple[bool, bool]]) -> tuple[float, float, int, int, int]:
     tp = sum(f and lab for f, lab in rows)
     fp = sum(f and not lab for f, lab in rows)
     fn = sum(lab and not f for f, lab in rows)
-    return tp / ((tp + fp) or 1), tp / ((tp + fn) or 1), tp, fp, fn
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    return precision, recall, tp, fp, fn
 
 
 def main() -> None:

@@ -195,16 +195,32 @@ def _by_topic(found: Iterable[Found]) -> dict[int, list[Found]]:
 
 
 def _unmasked(found: Sequence[Found]) -> tuple[list[Found], list[Found]]:
-    """(masks, every other hit that does not overlap a mask)."""
+    """(masks, every other hit that does not overlap a mask). An entity hit that contains a
+    mask and is longer than it names more than the mask does ("governor of East Azerbaijan"
+    is Iran's official, though "East Azerbaijan" alone is masked), so it stays."""
     masks = [f for f in found if f.pattern.role == MASK]
+    if not masks:
+        return masks, list(found)
     masked_at = {(f.field, i) for f in masks for i in range(f.first, f.last)}
     live = [
         f
         for f in found
         if f.pattern.role != MASK
-        and not any((f.field, i) in masked_at for i in range(f.first, f.last))
+        and (
+            not any((f.field, i) in masked_at for i in range(f.first, f.last))
+            or (f.pattern.entity is not None and _contains_masks(f, masks))
+        )
     ]
     return masks, live
+
+
+def _contains_masks(f: Found, masks: Sequence[Found]) -> bool:
+    """True when every mask f overlaps lies inside f, and f is longer than each."""
+    touching = [m for m in masks if m.field == f.field and m.first < f.last and f.first < m.last]
+    return all(
+        f.first <= m.first and m.last <= f.last and f.last - f.first > m.last - m.first
+        for m in touching
+    )
 
 
 def _widest(groups: list[Found]) -> list[Found]:
@@ -262,8 +278,22 @@ def _one_state_list(run: Sequence[Found], inside: Sequence[Found]) -> bool:
 
 
 def _second_signal(topic: Topic, counted: list[Found]) -> tuple[list[Found], list[Found]]:
-    """Rule 5: (hits that count, weak entity hits without another group's own hit)."""
+    """Rule 5: (hits that count, weak entity hits without another group's own hit). Weak hits
+    of one state each support each other ("Parsabad and Imishli officials": a town on each
+    side); a thing of both states (a crossing, a shared project) supports nothing."""
     own = {g.pattern.role for g in counted if not g.pattern.weak}
+    own |= {
+        g.pattern.role
+        for g in counted
+        if g.pattern.weak and g.pattern.entity is not None and len(g.pattern.entity.groups) == 1
+        and any(
+            o.pattern.weak
+            and o.pattern.entity is not None
+            and len(o.pattern.entity.groups) == 1
+            and o.pattern.role != g.pattern.role
+            for o in counted
+        )
+    }
     required = set(topic.require)
     kept: list[Found] = []
     unsupported: list[Found] = []

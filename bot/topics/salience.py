@@ -43,6 +43,7 @@ SUBJECT_SLOT = 3  # a subject stands among the first words of its sentence
 AFTER_WINDOW = 5  # a postposition governs the words up to this far before it
 OFFICIAL_BEFORE, OFFICIAL_AFTER = 4, 4  # "minister of foreign affairs of Iran" / "Iran's envoy"
 OWNER_WINDOW = 3
+ASIDE_AFTER = 2  # a postpositive "too" / "də" follows its word at once or one word later
 _LINKS = frozenset({"s", "of", "the"})  # "Uzbekistan's", "of Uzbekistan"
 OFFICIAL_KINDS = frozenset({"person", "institution"})
 
@@ -105,16 +106,33 @@ def owned(
             continue
         epithet = h.pattern.entity.kind == "epithet"
         field = tokens[h.field]
-        for t in third:
+        # Another party: a third party, or a state the entity does not stand for ("İran
+        # Müdafiə Nazirliyi" is not Azerbaijan's ministry, "وزارت خارجه جمهوری آذربایجان" is
+        # not Iran's).
+        # Only for institutions: a person's or a place's name beside a state is not its owner
+        # ("Bayramovun Tehrana səfəri": Bayramov's visit to Tehran).
+        states = [
+            g
+            for g in hits
+            if h.pattern.entity.kind == "institution"
+            and g.pattern.role not in h.pattern.entity.groups
+            and not _overlaps(g, h)
+        ]
+        for t in [*third, *states]:
             if t.field != h.field:
                 continue
-            first, last = (t.last, h.first) if t.last <= h.first else (h.last, t.first)
+            before = t.last <= h.first
+            first, last = (t.last, h.first) if before else (h.last, t.first)
             if first > last:
                 continue  # they overlap
             between = field[first:last]
-            if len(between) > (OWNER_WINDOW if epithet else 2):
-                continue
-            if not epithet and any(w.norm not in _LINKS for w in between):
+            linked = all(w.norm in _LINKS for w in between)
+            if before and not (linked or (epithet and len(between) < OWNER_WINDOW)):
+                continue  # "Russia's southern neighbour", "Rusiyanın etibarlı cənub qonşusu"
+            # After the entity, the owner follows at once in Russian and Persian ("ГТК
+            # Узбекистана", "وزارت خارجه روسیه"), after "of" in English; a Latin-script name
+            # right after it is the next phrase ("AR XİN İİR-in səfirini": Iran's ambassador).
+            if not before and not (linked and (between or not _latin(field[h.last - 1].norm))):
                 continue
             if any(w.norm in _JOINERS for w in between):
                 continue
@@ -122,6 +140,10 @@ def owned(
                 out.append(h)
                 break
     return out
+
+
+def _latin(word: str) -> bool:
+    return word[:1].isascii() or "\u00c0" <= word[:1] <= "\u024f" or word[:1] == "ə"
 
 
 class _Clauses:
@@ -158,8 +180,18 @@ class _Clauses:
 
     def subject(self, h: Found) -> tuple[bool, Found | None]:
         """(h stands among the first words of its sentence, the aside word before it)."""
-        start, _ = sentence(self.tokens, h.first, h.last)
-        aside = next((a for a in self.aside if start <= a.first and a.last <= h.first), None)
+        start, end = sentence(self.tokens, h.first, h.last)
+        # "also" before the name, or a particle right after it ("Iran too", "Azərbaycan
+        # şirkətləri də"): a side remark.
+        aside = next(
+            (
+                a
+                for a in self.aside
+                if (start <= a.first and a.last <= h.first)
+                or (h.last <= a.first < min(end, h.last + ASIDE_AFTER))
+            ),
+            None,
+        )
         return h.first - start < SUBJECT_SLOT, aside
 
 

@@ -24,8 +24,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from bot.models import KindVeto, Salience
 from bot.topics.matcher import parse_term
 
-LANGUAGES = ("en", "ru", "az", "fa")
 Language = Literal["en", "ru", "az", "fa"]
+_ORDER: tuple[Language, ...] = ("en", "ru", "az", "fa")
 _SLUG = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 
 
@@ -65,8 +65,8 @@ class SalienceModel(BaseModel):
         )
 
 
-def _flat(by_language: Mapping[str, list[str]]) -> tuple[str, ...]:
-    return tuple(t for lang in LANGUAGES for t in by_language.get(lang, ()))
+def _flat(by_language: Mapping[Language, list[str]]) -> tuple[str, ...]:
+    return tuple(t for lang in _ORDER for t in by_language.get(lang, ()))
 
 
 def kind_vetoes(raw: KindVetoes) -> tuple[KindVeto, ...]:
