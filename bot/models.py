@@ -126,7 +126,9 @@ class Salience:
       a state named after one, in its sentence, is in passing;
     - `background_after`: the same, written after the name (Azerbaijani and Persian
       postpositions: "fonunda", "sonra"), within a few words;
-    - `aside`: "also", "too": a plain name after one is in passing, an official's is not.
+    - `aside`: "also", "too": a plain name after one is in passing, an official's is not;
+    - `talk`: "discuss", "обсудили", "müzakirə": in a sentence that opens with another party,
+      the states' plain names are what that party talks about.
     """
 
     political: tuple[str, ...] = ()
@@ -136,6 +138,7 @@ class Salience:
     background: tuple[str, ...] = ()
     background_after: tuple[str, ...] = ()
     aside: tuple[str, ...] = ()
+    talk: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,7 @@ from bot.topics.salience import (
     KIND,
     OFFICIALS,
     POLITICAL,
+    TALK,
     THIRD,
     in_passing,
     kind_veto,
@@ -285,7 +286,9 @@ def _second_signal(topic: Topic, counted: list[Found]) -> tuple[list[Found], lis
     own |= {
         g.pattern.role
         for g in counted
-        if g.pattern.weak and g.pattern.entity is not None and len(g.pattern.entity.groups) == 1
+        if g.pattern.weak
+        and g.pattern.entity is not None
+        and len(g.pattern.entity.groups) == 1
         and any(
             o.pattern.weak
             and o.pattern.entity is not None
@@ -364,6 +367,7 @@ def _patterns(n: int, topic: Topic) -> tuple[list[Pattern], list[str]]:
     roles += [(POLITICAL, sal.political), (OFFICIALS, sal.officials)]
     roles += [(THIRD, sal.third_parties), (HOME, sal.home_places)]
     roles += [(BACKGROUND, sal.background), (AFTER, sal.background_after), (ASIDE, sal.aside)]
+    roles.append((TALK, sal.talk))
     for role, terms in roles:
         for term in terms:
             try:

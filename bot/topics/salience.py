@@ -17,6 +17,9 @@ sentences), after masks and before `require`:
      official (an entity of kind person or institution, or an `officials` word within a few
      words: "Azerbaijan's foreign minister") or as the subject: among the first words of its
      sentence, with no `aside` word ("also") before it;
+   a plain name (no official's) is not an act either when what other parties talk about: its
+   sentence opens with another party and no required state and holds a `talk` word
+   ("Chinese and Pakistani diplomats discuss transit through Iran and Azerbaijan");
    a state that does not act is in passing, and the item is not about relations between the
    required states ("Israel and Azerbaijan sign defence deal. The deal, which comes amid tensions
    with Iran, …").
@@ -37,7 +40,8 @@ KIND = "kind:"  # role prefix of a kind veto term: "kind:weather"
 POLITICAL, THIRD, HOME = "salience:political", "salience:third", "salience:home"
 OFFICIALS = "salience:officials"
 BACKGROUND, AFTER, ASIDE = "salience:background", "salience:after", "salience:aside"
-ROLES = (POLITICAL, OFFICIALS, THIRD, HOME, BACKGROUND, AFTER, ASIDE)
+TALK = "salience:talk"
+ROLES = (POLITICAL, OFFICIALS, THIRD, HOME, BACKGROUND, AFTER, ASIDE, TALK)
 
 SUBJECT_SLOT = 3  # a subject stands among the first words of its sentence
 AFTER_WINDOW = 5  # a postposition governs the words up to this far before it
@@ -142,6 +146,11 @@ def owned(
     return out
 
 
+def _official(h: Found, clauses: _Clauses) -> bool:
+    entity = h.pattern.entity
+    return (entity is not None and entity.kind in OFFICIAL_KINDS) or bool(clauses.official(h))
+
+
 def _latin(word: str) -> bool:
     return word[:1].isascii() or "\u00c0" <= word[:1] <= "\u024f" or word[:1] == "ə"
 
@@ -149,9 +158,16 @@ def _latin(word: str) -> bool:
 class _Clauses:
     """Where the background and official words of one field stand."""
 
-    def __init__(self, field: str, tokens: Sequence[Token], live: Sequence[Found]) -> None:
+    def __init__(
+        self, field: str, tokens: Sequence[Token], live: Sequence[Found], third: Sequence[Found]
+    ) -> None:
         self.tokens = tokens
         mine = [f for f in live if f.field == field]
+        self.third = [t for t in third if t.field == field]
+        self.talk = [f for f in mine if f.pattern.role == TALK]
+        self.states = [
+            f for f in mine if f.pattern.role.startswith(("kind:", "salience:")) is False
+        ]
         self.before = [f for f in mine if f.pattern.role == BACKGROUND]
         self.after = [f for f in mine if f.pattern.role == AFTER]
         self.aside = [f for f in mine if f.pattern.role == ASIDE]
@@ -168,12 +184,39 @@ class _Clauses:
                 return a
         return None
 
+    def talked_about(self, h: Found, groups: Sequence[str]) -> Found | None:
+        """The talk word when h is what other parties talk about: its sentence opens with
+        another party and no required state, holds a talk word ("discuss", "обсудили",
+        "müzakirə edib"), and h is not among its first words. In any word order: the English
+        and Russian verb stands before the object, the Azerbaijani and Persian one after it."""
+        start, end = sentence(self.tokens, h.first, h.last)
+        if h.first - start < SUBJECT_SLOT:
+            return None
+        talk = next((t for t in self.talk if start <= t.first < end), None)
+        if talk is None:
+            return None
+        opens = [t for t in self.third if start <= t.first < start + SUBJECT_SLOT]
+        mine = [
+            g
+            for g in self.states
+            if g.pattern.role in groups and start <= g.first < start + SUBJECT_SLOT
+        ]
+        return talk if opens and not mine else None
+
     def official(self, h: Found) -> Found | None:
         """An officials word right beside h ("Azerbaijan's foreign minister"), if any."""
         start, end = sentence(self.tokens, h.first, h.last)
         for p in self.officials:
-            if start <= p.first < end and (
-                0 <= h.first - p.last < OFFICIAL_BEFORE or 0 <= p.first - h.last < OFFICIAL_AFTER
+            if not start <= p.first < end:
+                continue
+            if 0 <= p.first - h.last < OFFICIAL_AFTER:
+                return p  # "Azerbaijan's foreign minister", "İranın xarici işlər naziri"
+            # Before the name: Russian and Persian put the state after its official ("министр
+            # иностранных дел Ирана"); English only across "of", and in Azerbaijani an official
+            # before a name is someone else's ("Pakistan diplomatları İran …").
+            between = self.tokens[p.last : h.first]
+            if 0 <= h.first - p.last < OFFICIAL_BEFORE and (
+                not _latin(self.tokens[h.first].norm) or any(w.norm == "of" for w in between)
             ):
                 return p
         return None
@@ -206,11 +249,11 @@ def in_passing(
     others = [t for t in third if t.field == "title"]
     if not others:
         return Verdict(None, ())
-    clauses = {field: _Clauses(field, tokens[field], live) for field in ("title", "summary")}
+    clauses = {field: _Clauses(field, tokens[field], live, third) for field in ("title", "summary")}
     lines = [f"title names another party: {others[0].text!r}"]
     passing: list[str] = []
     for group in topic.require:
-        why = _acts(group, counted, clauses)
+        why = _acts(group, topic.require, counted, clauses)
         lines.append(f"{group}: {why}")
         if why.startswith("in passing"):
             passing.append(group)
@@ -219,12 +262,17 @@ def in_passing(
     return Verdict(None, tuple(lines))
 
 
-def _acts(group: str, counted: Sequence[Found], clauses: dict[str, _Clauses]) -> str:
+def _acts(
+    group: str, required: Sequence[str], counted: Sequence[Found], clauses: dict[str, _Clauses]
+) -> str:
     """One line: how the group acts, or why it is in passing."""
     mine = [g for g in counted if g.pattern.role == group]
     last = "not named outside the title's background"
     for h in (g for g in mine if g.field == "title"):
-        marker = clauses["title"].background(h)
+        c = clauses["title"]
+        marker = c.background(h)
+        if marker is None and not _official(h, c):
+            marker = c.talked_about(h, required)
         if marker is None:
             return f"acts (title {h.text!r})"
         last = f"title {h.text!r} is background ({marker.text!r})"
@@ -240,6 +288,10 @@ def _acts(group: str, counted: Sequence[Found], clauses: dict[str, _Clauses]) ->
         official = c.official(h)
         if official is not None:
             return f"acts (summary {h.text!r} beside {official.text!r})"
+        talk = c.talked_about(h, required)
+        if talk is not None:
+            last = f"summary {h.text!r} is talked about ({talk.text!r})"
+            continue
         first, aside = c.subject(h)
         if first and aside is None:
             return f"acts (summary {h.text!r} as subject)"

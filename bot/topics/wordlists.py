@@ -5,7 +5,8 @@
     ru = ["землетрясени*"]
 
     [topics.salience.political]       # political, officials, third_parties, home_places,
-    en = ["protest*", "ban"]          # background, background_after, aside: `bot.models.Salience`
+    en = ["protest*", "ban"]          # background, background_after, aside, talk:
+                                      # see `bot.models.Salience`
 
 Each list is keyed by language (`en`, `ru`, `az`, `fa`) and holds terms written like group terms
 (`*` stems, phrases). The matcher uses every language's terms on every item: folding is
@@ -51,6 +52,7 @@ class SalienceModel(BaseModel):
     background: ByLanguage = {}
     background_after: ByLanguage = {}
     aside: ByLanguage = {}
+    talk: ByLanguage = {}
 
     def to_salience(self) -> Salience:
         """The frozen record the matcher compiles."""
@@ -62,6 +64,7 @@ class SalienceModel(BaseModel):
             background=_flat(self.background),
             background_after=_flat(self.background_after),
             aside=_flat(self.aside),
+            talk=_flat(self.talk),
         )
 
 
