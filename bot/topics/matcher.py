@@ -32,7 +32,8 @@ Rule order, for every topic, on the title and the summary separately:
    addresses, origin) without a political signal means no match; an entity hit with another
    party's name beside it is that party's (applied before rule 5); and when the title names
    another party, a required state named only in background clauses of the item, or neither as
-   the subject nor as an official, is in passing: no match.
+   the subject nor as an official, is in passing: no match. The owner and in-passing rules
+   apply to a topic that has `salience` word lists; kind vetoes to one that has `kind_vetoes`.
 
 Terms are indexed once by their first word (a dict for whole words, a dict per stem length for
 stems), so matching costs a few lookups per word of text however many terms are configured; what
@@ -47,7 +48,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.errors import ConfigError
-from bot.models import Entity, TermHit, Topic, TopicMatch
+from bot.models import Entity, Salience, TermHit, Topic, TopicMatch
 from bot.topics.enumerations import enumerations, sentence
 from bot.topics.explanation import Enumeration, TopicExplanation
 from bot.topics.folding import FoldCache, Token, tokenize
@@ -313,7 +314,9 @@ def _evaluate(topic: Topic, doc: _Doc, found: Sequence[Found]) -> TopicExplanati
     names = {g.name for g in topic.groups}
     groups = _widest([f for f in live if f.pattern.role in names])
     vetoes = [f for f in live if f.pattern.role == VETO]
-    third = third_parties(live, groups)
+    # Rule 9 is the topic's choice: without `salience` word lists it does not apply.
+    salient = topic.salience != Salience()
+    third = third_parties(live, groups) if salient else []
     theirs = owned(groups, third, doc.tokens)  # rule 9: "Uzbekistan's State Customs Committee"
     groups = [g for g in groups if g not in theirs]
     enums, discounted, roundup = _discount(topic, doc, live, groups)
@@ -332,10 +335,12 @@ def _evaluate(topic: Topic, doc: _Doc, found: Sequence[Found]) -> TopicExplanati
         reason = kind.reason
     elif missing:
         reason = f"missing: {', '.join(missing)}"
-    else:
+    elif salient:
         passing = in_passing(topic, doc.tokens, live, counted, third)
         roles += passing.lines
         reason = passing.reason or "every required group matched"
+    else:
+        reason = "every required group matched"
     return TopicExplanation(
         topic_id=topic.id,
         topic_name=topic.name,
