@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
         "match", help="run the topic filter over JSON Lines (id, title, summary)"
     )
     match.add_argument("file", metavar="FILE", help="a JSON Lines file, or - for standard input")
+    match.add_argument(
+        "--explain", action="store_true", help="add each topic's evidence (the /testmatch lines)"
+    )
     latest = sub.add_parser("latest", help="the newest stories, each with its outlets")
     latest.add_argument(
         "-n", type=int, default=10, metavar="N", help="how many stories (default 10)"
@@ -145,7 +148,7 @@ def format_reports(reports: Sequence[SourceReport]) -> str:
 
 def _cmd_match(config: Config, args: argparse.Namespace) -> int:
     matcher = compile_topics(config.topics)
-    return run_file(args.file, lambda lines: match_lines(matcher, lines))
+    return run_file(args.file, lambda lines: match_lines(matcher, lines, explain=args.explain))
 
 
 def _cmd_latest(config: Config, args: argparse.Namespace) -> int:
