@@ -164,7 +164,7 @@ class Matcher:
             # Cheap pre-check: a topic whose required groups are not all hit cannot match.
             if not mine or not set(topic.require) <= {f.pattern.role for f in mine}:
                 continue
-            verdict = _evaluate(topic, doc, mine)
+            verdict = _evaluate(topic, doc, mine, full=False)
             if verdict.matched:
                 out.append(TopicMatch(topic.id, verdict.hits))
         return tuple(out)
@@ -245,16 +245,16 @@ def _widest(groups: list[Found]) -> list[Found]:
 
 
 def _discount(
-    topic: Topic, doc: _Doc, live: Sequence[Found], groups: Sequence[Found]
+    topic: Topic, doc: _Doc, by_role: dict[str, list[Found]], groups: Sequence[Found]
 ) -> tuple[list[Enumeration], list[Found], bool]:
     """Rule 4: the enumerations, the group hits inside them, and whether one is a roundup."""
     found: list[Enumeration] = []
     discounted: list[Found] = []
     roundup = False
     for field in FIELDS:
-        names = [f for f in live if f.pattern.role == LIST and f.field == field]
+        names = [f for f in by_role.get(LIST, ()) if f.field == field]
         tokens = doc.tokens[field]
-        joints = [f for f in live if f.pattern.role == JOINT and f.field == field]
+        joints = [f for f in by_role.get(JOINT, ()) if f.field == field]
         for first, last, run in enumerations(names, tokens, topic.list_min):
             start, end = sentence(tokens, first, last)
             joint = tuple(dict.fromkeys(j.text for j in joints if start <= j.first < end))
@@ -309,23 +309,40 @@ def _second_signal(topic: Topic, counted: list[Found]) -> tuple[list[Found], lis
     return kept, unsupported
 
 
-def _evaluate(topic: Topic, doc: _Doc, found: Sequence[Found]) -> TopicExplanation:
+def _evaluate(
+    topic: Topic, doc: _Doc, found: Sequence[Found], *, full: bool = True
+) -> TopicExplanation:
+    """The rules in order. `full=False` (for `match`, which reads only the verdict and the
+    counted hits) stops at the first rule that rejects the item and leaves the evidence out."""
     masks, live = _unmasked(found)
     names = {g.name for g in topic.groups}
+    # Every hit by its role, in one pass: the rules below each read a few roles.
+    by_role: dict[str, list[Found]] = {}
+    kinds: list[Found] = []
+    for f in live:
+        role = f.pattern.role
+        by_role.setdefault(role, []).append(f)
+        if role.startswith(KIND):
+            kinds.append(f)
+    vetoes = by_role.get(VETO, [])
+    if not full and (vetoes or (kinds and kind_veto(kinds, by_role).reason)):
+        return _rejected(topic)
     groups = _widest([f for f in live if f.pattern.role in names])
-    vetoes = [f for f in live if f.pattern.role == VETO]
     # Rule 9 is the topic's choice: without `salience` word lists it does not apply.
     salient = topic.salience != Salience()
-    third = third_parties(live, groups) if salient else []
+    third = third_parties(by_role, groups, LIST) if salient else []
     theirs = owned(groups, third, doc.tokens)  # rule 9: "Uzbekistan's State Customs Committee"
-    groups = [g for g in groups if g not in theirs]
-    enums, discounted, roundup = _discount(topic, doc, live, groups)
+    if theirs:
+        groups = [g for g in groups if g not in theirs]
+    enums, discounted, roundup = _discount(topic, doc, by_role, groups)
     counted, unsupported = _second_signal(topic, [g for g in groups if g not in discounted])
     present = {g.pattern.role for g in counted}
     missing = tuple(r for r in topic.require if r not in present)
     if roundup and not missing:
         roundup = False  # both states are named outside the list too: rule 6
-    kind = kind_veto(live)
+    if not full and (roundup or missing):
+        return _rejected(topic)
+    kind = kind_veto(kinds, by_role)
     roles = kind.lines
     if roundup:
         reason = "roundup: one enumeration names every required group"
@@ -336,11 +353,28 @@ def _evaluate(topic: Topic, doc: _Doc, found: Sequence[Found]) -> TopicExplanati
     elif missing:
         reason = f"missing: {', '.join(missing)}"
     elif salient:
-        passing = in_passing(topic, doc.tokens, live, counted, third)
+        passing = in_passing(topic, doc.tokens, by_role, counted, third)
         roles += passing.lines
         reason = passing.reason or "every required group matched"
     else:
         reason = "every required group matched"
+    if not full:
+        matched = reason == "every required group matched"
+        if not matched:
+            return _rejected(topic)
+        return TopicExplanation(
+            topic.id,
+            topic.name,
+            True,
+            reason,
+            _dedupe(g.hit() for g in counted),
+            (),
+            (),
+            (),
+            (),
+            (),
+            False,
+        )
     return TopicExplanation(
         topic_id=topic.id,
         topic_name=topic.name,
@@ -359,6 +393,11 @@ def _evaluate(topic: Topic, doc: _Doc, found: Sequence[Found]) -> TopicExplanati
         owned=_dedupe(f.hit() for f in theirs),
         roles=roles,
     )
+
+
+def _rejected(topic: Topic) -> TopicExplanation:
+    """What `match` needs of a rejected item: the verdict alone."""
+    return TopicExplanation(topic.id, topic.name, False, "rejected", (), (), (), (), (), (), False)
 
 
 def _patterns(n: int, topic: Topic) -> tuple[list[Pattern], list[str]]:

@@ -27,12 +27,12 @@ sentences), after masks and before `require`:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.models import Topic
 from bot.topics.enumerations import JOINERS as _JOINERS
-from bot.topics.enumerations import sentence
+from bot.topics.enumerations import breaks_sentence
 from bot.topics.folding import Token
 from bot.topics.index import Found
 
@@ -62,12 +62,11 @@ class Verdict:
     political: tuple[Found, ...] = ()
 
 
-def kind_veto(live: Sequence[Found]) -> Verdict:
-    """Rule 1: a kind term vetoes the item unless a political term stands in it."""
-    kinds = [f for f in live if f.pattern.role.startswith(KIND)]
+def kind_veto(kinds: Sequence[Found], by_role: Mapping[str, Sequence[Found]]) -> Verdict:
+    """Rule 1: a kind term vetoes the item unless a political or officials term stands in it."""
     if not kinds:
         return Verdict(None, ())
-    political = [f for f in live if f.pattern.role in (POLITICAL, OFFICIALS)]
+    political = [*by_role.get(POLITICAL, ()), *by_role.get(OFFICIALS, ())]
     first = kinds[0]
     kind = first.pattern.role.removeprefix(KIND)
     if political:
@@ -80,20 +79,23 @@ def _overlaps(a: Found, b: Found) -> bool:
     return a.field == b.field and a.first < b.last and b.first < a.last
 
 
-def third_parties(live: Sequence[Found], groups: Sequence[Found]) -> list[Found]:
+def third_parties(
+    by_role: Mapping[str, Sequence[Found]], groups: Sequence[Found], list_role: str
+) -> list[Found]:
     """Hits of other parties: list names that are no group hit and no home place, and
     `third_parties` terms that are no group hit."""
-    homes = [f for f in live if f.pattern.role == HOME]
-    out = []
-    for f in live:
-        role = f.pattern.role
-        if role not in ("list_terms", THIRD):
-            continue
-        if any(_overlaps(f, g) for g in groups):
-            continue
-        if role == "list_terms" and any(_overlaps(f, h) for h in homes):
-            continue
-        out.append(f)
+    names = by_role.get(list_role, ())
+    others = by_role.get(THIRD, ())
+    if not names and not others:
+        return []
+    taken = {(g.field, i) for g in groups for i in range(g.first, g.last)}
+    homes = {(h.field, i) for h in by_role.get(HOME, ()) for i in range(h.first, h.last)}
+    out = [
+        f
+        for f in names
+        if not any((f.field, i) in taken or (f.field, i) in homes for i in range(f.first, f.last))
+    ]
+    out += [f for f in others if not any((f.field, i) in taken for i in range(f.first, f.last))]
     return out
 
 
@@ -104,11 +106,12 @@ def owned(
     punctuation or conjunction between): "Uzbekistan's State Customs Committee", "ГТК
     Узбекистана", "a reliable southern neighbour of Russia". An epithet may stand up to
     `OWNER_WINDOW` words from the name; any other entity only across "'s", "of" or "the"."""
-    out = []
-    for h in hits:
-        if h.pattern.entity is None:
-            continue
-        epithet = h.pattern.entity.kind == "epithet"
+    out: list[Found] = []
+    entities = [(h, h.pattern.entity) for h in hits if h.pattern.entity is not None]
+    if not entities or not (third or len({h.pattern.role for h in hits}) > 1):
+        return out
+    for h, entity in entities:
+        epithet = entity.kind == "epithet"
         field = tokens[h.field]
         # Another party: a third party, or a state the entity does not stand for ("İran
         # Müdafiə Nazirliyi" is not Azerbaijan's ministry, "وزارت خارجه جمهوری آذربایجان" is
@@ -118,8 +121,8 @@ def owned(
         states = [
             g
             for g in hits
-            if h.pattern.entity.kind == "institution"
-            and g.pattern.role not in h.pattern.entity.groups
+            if entity.kind == "institution"
+            and g.pattern.role not in entity.groups
             and not _overlaps(g, h)
         ]
         for t in [*third, *states]:
@@ -159,23 +162,44 @@ class _Clauses:
     """Where the background and official words of one field stand."""
 
     def __init__(
-        self, field: str, tokens: Sequence[Token], live: Sequence[Found], third: Sequence[Found]
+        self,
+        field: str,
+        tokens: Sequence[Token],
+        by_role: Mapping[str, Sequence[Found]],
+        third: Sequence[Found],
+        counted: Sequence[Found],
     ) -> None:
         self.tokens = tokens
-        mine = [f for f in live if f.field == field]
+
+        def mine(role: str) -> list[Found]:
+            return [f for f in by_role.get(role, ()) if f.field == field]
+
         self.third = [t for t in third if t.field == field]
-        self.talk = [f for f in mine if f.pattern.role == TALK]
-        self.states = [
-            f for f in mine if f.pattern.role.startswith(("kind:", "salience:")) is False
-        ]
-        self.before = [f for f in mine if f.pattern.role == BACKGROUND]
-        self.after = [f for f in mine if f.pattern.role == AFTER]
-        self.aside = [f for f in mine if f.pattern.role == ASIDE]
-        self.officials = [f for f in mine if f.pattern.role == OFFICIALS]
+        self.talk = mine(TALK)
+        self.states = [g for g in counted if g.field == field]
+        self.before = mine(BACKGROUND)
+        self.after = mine(AFTER)
+        self.aside = mine(ASIDE)
+        self.officials = mine(OFFICIALS)
+        self._start: list[int] = []
+        self._end: list[int] = []
+
+    def sentence(self, h: Found) -> tuple[int, int]:
+        """Token bounds (end exclusive) of the sentence that holds h."""
+        if not self._start:
+            # The sentence of every word, in one pass, the first time one is asked for.
+            first = 0
+            for i, token in enumerate(self.tokens):
+                if i and breaks_sentence(token.gap):
+                    self._end += [i] * (i - first)
+                    first = i
+                self._start.append(first)
+            self._end += [len(self.tokens)] * (len(self.tokens) - first)
+        return self._start[h.first], self._end[h.last - 1]
 
     def background(self, h: Found) -> Found | None:
         """The background word that puts h in a background clause, if any."""
-        start, end = sentence(self.tokens, h.first, h.last)
+        start, end = self.sentence(h)
         for b in self.before:
             if start <= b.first and b.last <= h.first:
                 return b
@@ -189,7 +213,7 @@ class _Clauses:
         another party and no required state, holds a talk word ("discuss", "обсудили",
         "müzakirə edib"), and h is not among its first words. In any word order: the English
         and Russian verb stands before the object, the Azerbaijani and Persian one after it."""
-        start, end = sentence(self.tokens, h.first, h.last)
+        start, end = self.sentence(h)
         if h.first - start < SUBJECT_SLOT:
             return None
         talk = next((t for t in self.talk if start <= t.first < end), None)
@@ -205,7 +229,7 @@ class _Clauses:
 
     def official(self, h: Found) -> Found | None:
         """An officials word right beside h ("Azerbaijan's foreign minister"), if any."""
-        start, end = sentence(self.tokens, h.first, h.last)
+        start, end = self.sentence(h)
         for p in self.officials:
             if not start <= p.first < end:
                 continue
@@ -223,7 +247,7 @@ class _Clauses:
 
     def subject(self, h: Found) -> tuple[bool, Found | None]:
         """(h stands among the first words of its sentence, the aside word before it)."""
-        start, end = sentence(self.tokens, h.first, h.last)
+        start, end = self.sentence(h)
         # "also" before the name, or a particle right after it ("Iran too", "Azərbaycan
         # şirkətləri də"): a side remark.
         aside = next(
@@ -241,7 +265,7 @@ class _Clauses:
 def in_passing(
     topic: Topic,
     tokens: dict[str, tuple[Token, ...]],
-    live: Sequence[Found],
+    by_role: Mapping[str, Sequence[Found]],
     counted: Sequence[Found],
     third: Sequence[Found],
 ) -> Verdict:
@@ -249,7 +273,7 @@ def in_passing(
     others = [t for t in third if t.field == "title"]
     if not others:
         return Verdict(None, ())
-    clauses = {field: _Clauses(field, tokens[field], live, third) for field in ("title", "summary")}
+    clauses = _Fields(tokens, by_role, third, counted)
     lines = [f"title names another party: {others[0].text!r}"]
     passing: list[str] = []
     for group in topic.require:
@@ -262,9 +286,28 @@ def in_passing(
     return Verdict(None, tuple(lines))
 
 
-def _acts(
-    group: str, required: Sequence[str], counted: Sequence[Found], clauses: dict[str, _Clauses]
-) -> str:
+class _Fields:
+    """The `_Clauses` of the title and the summary, each built when first asked for."""
+
+    def __init__(
+        self,
+        tokens: Mapping[str, Sequence[Token]],
+        by_role: Mapping[str, Sequence[Found]],
+        third: Sequence[Found],
+        counted: Sequence[Found],
+    ) -> None:
+        self._args = (tokens, by_role, third, counted)
+        self._built: dict[str, _Clauses] = {}
+
+    def __getitem__(self, field: str) -> _Clauses:
+        built = self._built.get(field)
+        if built is None:
+            tokens, by_role, third, counted = self._args
+            built = self._built[field] = _Clauses(field, tokens[field], by_role, third, counted)
+        return built
+
+
+def _acts(group: str, required: Sequence[str], counted: Sequence[Found], clauses: _Fields) -> str:
     """One line: how the group acts, or why it is in passing."""
     mine = [g for g in counted if g.pattern.role == group]
     last = "not named outside the title's background"
