@@ -59,6 +59,8 @@ def enumerations(
 
 def breaks_sentence(gap: str) -> bool:
     """True when a gap between two words ends a sentence."""
+    if gap == " ":
+        return False  # most gaps: a single space
     if any(c in _SENTENCE_END for c in gap):
         return True
     dot = gap.find(".")
