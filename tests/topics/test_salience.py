@@ -276,3 +276,22 @@ def test_the_shipped_topic_has_every_word_list_in_all_four_languages() -> None:
         assert set(raw["salience"][role]) == {"en", "ru", "az", "fa"}, role
     (topic,) = load_topics(Path(__file__).resolve().parents[2] / "config" / "topics.toml")
     assert len(topic.entities) >= 150
+
+
+def _script(form: str) -> str:
+    first = form[0]
+    if "\u0400" <= first <= "\u04ff":
+        return "cyrillic"
+    if "\u0600" <= first <= "\u06ff":
+        return "arabic"
+    return "latin"  # English and Azerbaijani
+
+
+def test_every_shipped_entity_has_forms_in_the_latin_cyrillic_and_persian_scripts() -> None:
+    (topic,) = load_topics(Path(__file__).resolve().parents[2] / "config" / "topics.toml")
+    short = [
+        e.id
+        for e in topic.entities
+        if {_script(f) for f in e.forms} != {"latin", "cyrillic", "arabic"}
+    ]
+    assert not short, short
