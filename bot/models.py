@@ -95,10 +95,50 @@ class Entity:
     """
 
     id: str
-    kind: str  # institution, person, place or project
+    kind: str  # institution, person, place, project or epithet
     groups: tuple[str, ...]
     forms: tuple[str, ...]
     alone: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class KindVeto:
+    """A kind of item that is not relations even when both states are named (weather, sports,
+    brands and addresses, origin): its terms, from every language, veto the item unless a
+    political signal stands in it too."""
+
+    kind: str
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Salience:
+    """Words that tell how a state appears in an item (issue 18), each list from every language.
+
+    - `political`: a protest, a ban, a summons, aid, a visa, trade…: any of them lifts the kind
+      vetoes;
+    - `officials`: a minister, an embassy, a president, a counterpart…: they lift the kind
+      vetoes too, and one beside a state's name makes the mention an official's ("Azerbaijan's
+      foreign minister"), which acts wherever it stands;
+    - `third_parties`: names of other parties beyond the list names (leaders, blocs);
+    - `home_places`: list names that are a required state's own places, never a third party;
+    - `background`: words opening a subordinate or background clause (which, amid, after…);
+      a state named after one, in its sentence, is in passing;
+    - `background_after`: the same, written after the name (Azerbaijani and Persian
+      postpositions: "fonunda", "sonra"), within a few words;
+    - `aside`: "also", "too": a plain name after one is in passing, an official's is not;
+    - `talk`: "discuss", "обсудили", "müzakirə": in a sentence that opens with another party,
+      the states' plain names are what that party talks about.
+    """
+
+    political: tuple[str, ...] = ()
+    officials: tuple[str, ...] = ()
+    third_parties: tuple[str, ...] = ()
+    home_places: tuple[str, ...] = ()
+    background: tuple[str, ...] = ()
+    background_after: tuple[str, ...] = ()
+    aside: tuple[str, ...] = ()
+    talk: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +160,8 @@ class Topic:
     # one names the parties to a deal, not a roundup, so its names count like any other mention.
     joint_terms: tuple[str, ...] = ()
     entities: tuple[Entity, ...] = ()  # the topic's gazetteer
+    kind_vetoes: tuple[KindVeto, ...] = ()
+    salience: Salience = Salience()
 
 
 @dataclass(frozen=True, slots=True)

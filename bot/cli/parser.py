@@ -37,6 +37,9 @@ def _running(sub: Any) -> None:
         "match", help="run the topic filter over JSON Lines (id, title, summary)"
     )
     match.add_argument("file", metavar="FILE", help="a JSON Lines file, or - for standard input")
+    match.add_argument(
+        "--explain", action="store_true", help="add each topic's evidence (the /testmatch lines)"
+    )
 
 
 def _latest(sub: Any) -> None:

@@ -80,9 +80,9 @@ def format_reports(reports: Sequence[SourceReport]) -> str:
 
 
 def cmd_match(config: Config, args: argparse.Namespace) -> int:
-    """`match FILE`: the topic filter over JSON Lines; 1 when some lines were bad."""
+    """`match [--explain] FILE`: the topic filter over JSON Lines; 1 when some lines were bad."""
     matcher = compile_topics(config.topics)
-    return run_file(args.file, lambda lines: match_lines(matcher, lines))
+    return run_file(args.file, lambda lines: match_lines(matcher, lines, explain=args.explain))
 
 
 def cmd_check_config(config: Config, args: argparse.Namespace) -> int:
