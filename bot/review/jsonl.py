@@ -17,7 +17,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NaiveDatetime
 
 from bot.jsonlines import BadLine
 from bot.jsonlines import records as read_records
-from bot.review.stories import Grouper, Rules
+from bot.review.lexicon import Lexicon
+from bot.review.stories import Grouper, Reason, Rules
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -34,8 +35,18 @@ class _Record(BaseModel):
     url: str | None = None
 
 
-def story_lines(lines: Iterable[str], rules: Rules | None = None) -> list[dict[str, Any]]:
-    """One result per non-blank line, in input order: `{"id", "story"}` or `{"line", "error"}`."""
+def story_lines(
+    lines: Iterable[str],
+    rules: Rules | None = None,
+    *,
+    lexicon: Lexicon | None = None,
+    explain: bool = False,
+) -> list[dict[str, Any]]:
+    """One result per non-blank line, in input order: `{"id", "story"}` or `{"line", "error"}`.
+
+    `explain`: each result also carries `"why"`, one entry per earlier report compared with
+    it: that report's id and story, the verdict, and the signature parts that agreed or
+    conflicted."""
     out: list[dict[str, Any]] = []
     records: list[tuple[int, _Record]] = []  # (position in `out`, record)
     for record in read_records(lines, _Record):
@@ -46,9 +57,10 @@ def story_lines(lines: Iterable[str], rules: Rules | None = None) -> list[dict[s
         out.append({"id": record.id})
     times = _dates([r.published for _, r in records])
     order = sorted(range(len(records)), key=lambda n: (times[n], n))
-    grouper = Grouper(rules or Rules())
+    grouper = Grouper(rules or Rules()) if lexicon is None else Grouper(rules or Rules(), lexicon)
     for n in order:
         _, record = records[n]
+        why: list[Reason] | None = [] if explain else None
         story = grouper.add(
             n,
             title=record.title,
@@ -56,9 +68,27 @@ def story_lines(lines: Iterable[str], rules: Rules | None = None) -> list[dict[s
             published=times[n],
             url=record.url,
             lang=record.lang,
+            why=why,
         )
         assert isinstance(story, int)  # noqa: S101  (keys are the positions given above)
         out[records[n][0]]["story"] = records[story][1].id
+        if why is not None:
+            out[records[n][0]]["why"] = [_reason(r, records) for r in why]
+    return out
+
+
+def _reason(reason: Reason, records: list[tuple[int, _Record]]) -> dict[str, Any]:
+    """One `--explain` entry: the compared report and its story by their ids."""
+    out: dict[str, Any] = {
+        "with": records[reason.candidate][1].id,  # type: ignore[index]
+        "story": records[reason.story][1].id,  # type: ignore[index]
+        "joins": reason.score is not None,
+        "verdict": reason.verdict,
+    }
+    if reason.agreed:
+        out["agreed"] = list(reason.agreed)
+    if reason.conflicts:
+        out["conflicts"] = list(reason.conflicts)
     return out
 
 

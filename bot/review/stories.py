@@ -33,6 +33,7 @@ same sets in the same order every time, so a score does not depend on what was c
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter, deque
 from collections.abc import Hashable
@@ -41,7 +42,10 @@ from datetime import datetime, timedelta
 from itertools import chain, islice
 from operator import itemgetter
 
+from bot.review.agreement import Agreement, compare
 from bot.review.evidence import Evidence, gather
+from bot.review.lexicon import Lexicon
+from bot.review.signature import Signature, sign
 from bot.topics.folding import FoldCache
 
 # Prefixes (folded) of one-sided acts: the actor and the target cannot be swapped.
@@ -68,6 +72,15 @@ class Rules:
     candidates: int = 24
     rare_share: float = 0.05  # a name is rare when at most this share of the window has it ...
     rare_min: int = 10  # ... or at most this many reports
+    signature_gap: timedelta = timedelta(hours=24)  # the farthest a join by signature reaches
+    signature_strength: int = 2  # specific things two signatures must share to join
+    signature_candidates: int = 12  # candidates found through signature keys alone
+
+
+@functools.cache
+def default_lexicon() -> Lexicon:
+    """The event lexicon without gazetteer entities (built once: it is immutable data)."""
+    return Lexicon.build()
 
 
 @dataclass(slots=True)
@@ -77,6 +90,7 @@ class _Entry:
     story: Hashable
     keys: tuple[str, ...]
     act: int | None  # where the title's one-sided act stands (rule 4)
+    signature: Signature
 
 
 @dataclass(slots=True)
@@ -84,6 +98,7 @@ class _Probe:
     """The new report as one decision compares it: its sets and weighted totals, worked out once."""
 
     evidence: Evidence
+    signature: Signature
     stems: frozenset[str]
     act: int | None
     weights: dict[str, float]  # stem → IDF weight over the window, filled as candidates need it
@@ -95,6 +110,7 @@ class Grouper:
     """Groups reports into stories within a sliding window (see the module docstring)."""
 
     rules: Rules = field(default_factory=Rules)
+    lexicon: Lexicon = field(default_factory=default_lexicon)
     _entries: dict[Hashable, _Entry] = field(default_factory=dict)
     _arrival: deque[Hashable] = field(default_factory=deque)
     _index: dict[str, deque[Hashable]] = field(default_factory=dict)
@@ -120,23 +136,26 @@ class Grouper:
         url: str | None = None,
         lang: str | None = None,
         story: Hashable | None = None,
+        why: list[Reason] | None = None,
     ) -> Hashable:
         """Index a report and return its story (the key of the story's first report).
 
         `story` given: the report is indexed under it without deciding (a restart reloading
-        stored stories). A key seen before returns its story again.
+        stored stories). A key seen before returns its story again. `why` given: a `Reason`
+        per candidate compared is appended to it (`python -m bot stories --explain`).
         """
         known = self._entries.get(key)
         if known is not None:
             return known.story
         evidence = gather(title, summary, published, url, self._cache, lang)
+        signature = sign(title, summary, published, self.lexicon, self._cache)
         self._evict(published)
-        keys = _keys(evidence)
+        keys = _keys(evidence) + tuple(signature.keys())
         act = _act(evidence.title_seq)
         if story is None:
-            decided = self._decide(evidence, keys, act)
+            decided = self._decide(evidence, signature, keys, act, why)
             story = key if decided is None else decided
-        self._entries[key] = _Entry(key, evidence, story, keys, act)
+        self._entries[key] = _Entry(key, evidence, story, keys, act, signature)
         self._arrival.append(key)
         for k in keys:
             self._index.setdefault(k, deque()).append(key)
@@ -147,7 +166,14 @@ class Grouper:
 
     # --- deciding ------------------------------------------------------------------------------
 
-    def _decide(self, new: Evidence, keys: tuple[str, ...], act: int | None) -> Hashable | None:
+    def _decide(
+        self,
+        new: Evidence,
+        signature: Signature,
+        keys: tuple[str, ...],
+        act: int | None,
+        why: list[Reason] | None,
+    ) -> Hashable | None:
         candidates = self._candidates(keys)
         if not candidates:
             return None
@@ -162,7 +188,7 @@ class Grouper:
             sum(map(get, new.content)),
             sum(map(get, new.title_content)),
         )
-        probe = _Probe(new, stems, act, weights, totals)
+        probe = _Probe(new, signature, stems, act, weights, totals)
         # Only the best candidate's story is the answer: once it is the story of every candidate
         # left (as when a burst of copies has made one story), no further score can change it.
         last, tail = candidates[-1].story, len(candidates) - 1
@@ -170,34 +196,72 @@ class Grouper:
             tail -= 1
         best: tuple[float, Hashable] | None = None
         for n, entry in enumerate(candidates):
-            if n >= tail and best is not None and best[1] == last:
+            if n >= tail and best is not None and best[1] == last and why is None:
                 break
-            score = self._score(probe, entry)
+            score = self._score(probe, entry, why)
             if score is not None and (best is None or score > best[0]):
                 best = (score, entry.story)
         return None if best is None else best[1]
 
     def _candidates(self, keys: tuple[str, ...]) -> list[_Entry]:
-        fanout, index = max(self.rules.fanout, 0), self._index
+        """The reports sharing most keys, then those sharing most signature keys (which find a
+        report in another language, whose words share nothing), each once."""
+        fanout, index, rules = max(self.rules.fanout, 0), self._index, self.rules
         newest = (islice(reversed(p), fanout) for k in keys if (p := index.get(k)))
         counts = Counter(chain.from_iterable(newest))
         # Stable: equal counts keep their first-counted order (as heapq.nlargest would).
-        top = sorted(counts.items(), key=itemgetter(1), reverse=True)[: self.rules.candidates]
-        return [self._entries[key] for key, _ in top]
+        top = sorted(counts.items(), key=itemgetter(1), reverse=True)[: rules.candidates]
+        chosen = dict.fromkeys(key for key, _ in top)
+        signed = (
+            islice(reversed(p), fanout)
+            for k in keys
+            if k[:2] in _SIGNATURE_KEYS and (p := index.get(k))
+        )
+        by_signature = Counter(chain.from_iterable(signed))
+        for key, _ in sorted(by_signature.items(), key=itemgetter(1), reverse=True)[
+            : rules.signature_candidates
+        ]:
+            chosen.setdefault(key)
+        return [self._entries[key] for key in chosen]
 
-    def _score(self, probe: _Probe, entry: _Entry) -> float | None:
-        """The similarity if `entry` reports the same event as the probe, else None (rules 1–6)."""
+    def _score(self, probe: _Probe, entry: _Entry, why: list[Reason] | None) -> float | None:
+        """The similarity if `entry` reports the same event as the probe, else None (rules 1–8)."""
         rules, new, old = self.rules, probe.evidence, entry.evidence
         gap = abs(new.published - old.published)
         if gap > rules.window:
-            return None
+            return _tell(why, entry, None, "further apart than the window")
         if abs(new.published - self._first.get(entry.story, old.published)) > rules.window:
-            return None
+            return _tell(why, entry, None, "the story began more than the window before")
         if new.link is not None and new.link == old.link:
-            return 2.0
-        if new.numbers and old.numbers and not new.numbers & old.numbers:
-            return None
+            return _tell(why, entry, 2.0, "the same link")
         if _roles_swapped(new.title_seq, probe.act, old.title_seq, entry.act):
+            return _tell(why, entry, None, "a one-sided act with the parties swapped")
+        agreement = compare(probe.signature, entry.signature, self.lexicon)
+        if agreement.conflicts:
+            return _tell(why, entry, None, "signature conflicts", agreement)
+        by_signature = self._by_signature(agreement, gap)
+        if by_signature is not None:
+            return _tell(why, entry, by_signature, "the signatures agree", agreement)
+        words = self._by_words(probe, entry, gap)
+        if words is None:
+            return _tell(why, entry, None, "too few signature parts agree, words differ", agreement)
+        return _tell(why, entry, words, "the words agree", agreement)
+
+    def _by_signature(self, agreement: Agreement, gap: timedelta) -> float | None:
+        """Rule 7: the acts agree, nothing conflicts and enough specific things are shared."""
+        rules = self.rules
+        if gap > rules.signature_gap:
+            return None
+        # Without an act on one side (a figure with no verb), one more thing must be shared.
+        need = rules.signature_strength + (0 if agreement.acts else 1)
+        if agreement.strength < need or (not agreement.acts and agreement.act_named):
+            return None
+        return min(0.95, 0.5 + 0.1 * agreement.strength)
+
+    def _by_words(self, probe: _Probe, entry: _Entry, gap: timedelta) -> float | None:
+        """Rules 3, 5 and 6: the words (the grouping before signatures)."""
+        rules, new, old = self.rules, probe.evidence, entry.evidence
+        if new.numbers and old.numbers and not new.numbers & old.numbers:
             return None
         if not new.same_language(old):
             return 1.0 if self._same_day_names(new, old) else None
@@ -264,6 +328,35 @@ class Grouper:
                     del self._index[k]
             if entry.story == entry.key:
                 self._first.pop(entry.key, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a report joined or did not join one candidate (for `--explain`)."""
+
+    candidate: Hashable
+    story: Hashable
+    score: float | None  # None: not the same event
+    verdict: str
+    agreed: tuple[str, ...] = ()
+    conflicts: tuple[str, ...] = ()
+
+
+def _tell(
+    why: list[Reason] | None,
+    entry: _Entry,
+    score: float | None,
+    verdict: str,
+    agreement: Agreement | None = None,
+) -> float | None:
+    """Return `score`, noting the reason in `why` when asked for one."""
+    if why is not None:
+        agreed, conflicts = (agreement.agreed, agreement.conflicts) if agreement else ((), ())
+        why.append(Reason(entry.key, entry.story, score, verdict, agreed, conflicts))
+    return score
+
+
+_SIGNATURE_KEYS = ("a:", "x:", "q:")
 
 
 def _keys(evidence: Evidence) -> tuple[str, ...]:

@@ -1,0 +1,218 @@
+"""An event signature per report: who acts, what kind of act, where, which figures, which day.
+
+Pure: text and time in, a `Signature` out. Steps, in order, over the title and the summary
+(folded as topics fold them, `bot.topics.folding`):
+1. people and institutions of the lexicon, then titles (a function next to a state, within
+   three words: "Iran's oil minister", "министр нефти Ирана") resolved to their holder
+   ("ir:oil-minister" → "ir-paknejad", or the role id itself when nobody is known to hold it),
+   then places and projects, then the gazetteer's entities on the words still free, then
+   states;
+2. acts (call, meeting, visit, agreement, opening, statement, protest, incident, figure,
+   exercise, payment) and subjects (gas, power, rail …), from the title and the whole report;
+3. quantities: a number with its unit and multiplier ("$412m" = money 412000000, "1,9 млн
+   тонн" = tonnes 1900000); a bare number is left to the words (`bot.review.evidence`);
+4. rounds: an ordinal next to "round", "раунд", "raund", "دور";
+5. days named: a weekday or "today"/"yesterday" (resolved against the publishing time, the
+   most recent such day), or a day and month;
+6. the bare numbers of the title and of the whole report.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bot.review.lexicon import Lexicon
+from bot.review.phrases import Hit
+from bot.topics.folding import FoldCache, fold_char, tokenize
+
+_NEAR = 3  # words between a function and its state
+_PLACE_CASES = ("daki", "dəki", "dan", "dən")  # Azerbaijani "in …", "from …"
+_GENITIVE = ("in", "un")  # Azerbaijani genitive, folded ("Azərbaycanın", "İranın")
+_NUMBER = re.compile(r"(\$\s?)?(\d+(?:[.,]\d+)?)(?:\s?(bn|m|k)\b)?", re.IGNORECASE)
+_DIGIT_FOLD = {chr(0x06F0 + d): str(d) for d in range(10)} | {
+    chr(0x0660 + d): str(d) for d in range(10)
+}
+_DIGITS = str.maketrans({**_DIGIT_FOLD, "٫": ".", "٬": ","})
+_SUFFIX = {"bn": 1e9, "m": 1e6, "k": 1e3}
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """A report's event signature (ids are the same in every language)."""
+
+    people: frozenset[str]  # persons, institutions and unheld roles of the lexicon
+    gazetteer: frozenset[str]  # gazetteer entity ids ("g:…"), agreement only
+    states: frozenset[str]
+    acts: frozenset[str]  # the title's acts, or the summary's when the title names none
+    title_acts: frozenset[str]
+    places: frozenset[str]
+    title_places: frozenset[str]
+    subjects: frozenset[str]
+    title_subjects: frozenset[str]
+    quantities: frozenset[tuple[str, float]]  # (unit, value)
+    rounds: frozenset[int]
+    days: frozenset[date]
+    numbers: frozenset[str]  # every digit run, as written
+    title_numbers: frozenset[str]
+
+    def keys(self) -> list[str]:
+        """Index keys that find this report from any language: ids, and act × id pairs."""
+        ids = sorted(self.people | self.places | self.gazetteer)
+        keys = [f"a:{i}" for i in ids]
+        keys += [f"x:{act}:{i}" for act in sorted(self.acts) for i in ids]
+        keys += [f"q:{unit}:{value:g}" for unit, value in sorted(self.quantities)]
+        return keys
+
+
+@dataclass(slots=True)
+class _Found:
+    people: set[str]
+    gazetteer: set[str]
+    states: set[str]
+    places: set[str]
+
+
+def sign(
+    title: str, summary: str, published: datetime, lexicon: Lexicon, cache: FoldCache
+) -> Signature:
+    """The signature of one report (see the module docstring for the steps)."""
+    title_words = [t.norm for t in tokenize(title, cache)]
+    summary_words = [t.norm for t in tokenize(summary, cache)]
+    title_found = _actors(title_words, lexicon)
+    summary_found = _actors(summary_words, lexicon)
+    title_acts = _acts(title_words, lexicon)
+    acts = title_acts or _acts(summary_words, lexicon)
+    title_subjects = _ids(lexicon.subjects.find(title_words))
+    text = f"{title}\n{summary}"
+    return Signature(
+        people=frozenset(title_found.people | summary_found.people),
+        gazetteer=frozenset(title_found.gazetteer | summary_found.gazetteer),
+        states=frozenset(title_found.states | summary_found.states),
+        acts=acts,
+        title_acts=title_acts,
+        places=frozenset(title_found.places | summary_found.places),
+        title_places=frozenset(title_found.places),
+        subjects=title_subjects | _ids(lexicon.subjects.find(summary_words)),
+        title_subjects=title_subjects,
+        quantities=_quantities(text, lexicon, cache),
+        rounds=_rounds(title_words, lexicon) | _rounds(summary_words, lexicon),
+        days=_days(title_words, published, lexicon) | _days(summary_words, published, lexicon),
+        numbers=_numbers(title_words) | _numbers(summary_words),
+        title_numbers=_numbers(title_words),
+    )
+
+
+def _numbers(words: list[str]) -> frozenset[str]:
+    return frozenset(w.lstrip("0") or "0" for w in words if w.isdigit())
+
+
+def _ids(hits: list[Hit]) -> frozenset[str]:
+    return frozenset(h.id for h in hits)
+
+
+def _acts(words: list[str], lexicon: Lexicon) -> frozenset[str]:
+    acts = _ids(lexicon.acts.find(words))
+    # "Discussed by phone" is a call: its talking words are the call's.
+    return acts - {"meeting"} if "call" in acts else acts
+
+
+def _actors(words: list[str], lexicon: Lexicon) -> _Found:
+    taken = [False] * len(words)
+
+    def take(hits: list[Hit]) -> list[Hit]:
+        for h in hits:
+            taken[h.start : h.end] = [True] * (h.end - h.start)
+        return hits
+
+    # Titles first: "Khamenei adviser" is Velayati, not Khamenei.
+    functions = take(lexicon.functions.find(words, taken))
+    people_hits = take(lexicon.people.find(words, taken))
+    people = {h.id for h in people_hits}
+    places = {h.id for h in take(lexicon.places.find(words, taken))}
+    gazetteer = {h.id for h in take(lexicon.gazetteer.find(words, taken))}
+    states = lexicon.states.find(words, taken)
+    for function in functions:
+        if any(h.start - function.end <= 1 and function.start - h.end <= 1 for h in people_hits):
+            continue  # "Iranian Foreign Minister Abbas Araghchi": the title is of the named one
+        state = _nearest(function, _owners(words, states), words)
+        if state is not None:
+            role = f"{state}:{function.id}"
+            people.add(lexicon.holders.get(role, role))
+    return _Found(people, gazetteer, {h.id for h in states}, places)
+
+
+def _owners(words: list[str], states: list[Hit]) -> list[Hit]:
+    """States that can own a title: not "in/from Azerbaijan" ("Azərbaycandakı səfir" is the
+    ambassador *in* Azerbaijan, of another state)."""
+    return [s for s in states if not words[s.end - 1].endswith(_PLACE_CASES)]
+
+
+def _nearest(function: Hit, states: list[Hit], words: list[str]) -> str | None:
+    """The state nearest a function; a genitive one first ("Azərbaycanın … səfiri")."""
+    best: tuple[bool, int, int, str] | None = None
+    for s in states:
+        gap = function.start - s.end if s.end <= function.start else s.start - function.end
+        if gap < _NEAR:
+            genitive = words[s.end - 1].endswith(_GENITIVE)
+            rank = (not genitive, gap, 0 if s.end <= function.start else 1, s.id)
+            if best is None or rank < best:
+                best = rank
+    return None if best is None else best[3]
+
+
+def _quantities(text: str, lexicon: Lexicon, cache: FoldCache) -> frozenset[tuple[str, float]]:
+    text = text.translate(_DIGITS)
+    out: set[tuple[str, float]] = set()
+    for m in _NUMBER.finditer(text):
+        if m.start() > 0 and (text[m.start() - 1].isalnum() or text[m.start() - 1] in ".,"):
+            continue  # inside a word or another number
+        value = float(m.group(2).replace(",", "."))
+        after = [t.norm for t in tokenize(text[m.end() : m.end() + 40], cache)][:4]
+        unit = "money" if m.group(1) else None
+        if m.group(3):
+            value *= _SUFFIX[m.group(3).lower()]
+        else:
+            mult = lexicon.multipliers.find(after[:1])
+            if mult:
+                value *= float(mult[0].id)
+                after = after[1:]
+        if unit is None:
+            found = lexicon.units.find(after[:3])
+            if found and found[0].start == 0:
+                unit = found[0].id
+        if unit is not None:
+            out.add((unit, round(value, 6)))
+    return frozenset(out)
+
+
+def _rounds(words: list[str], lexicon: Lexicon) -> frozenset[int]:
+    out = set()
+    ordinals = lexicon.ordinals.find(words)
+    for r in lexicon.rounds.find(words):
+        for o in ordinals:
+            if abs(o.start - r.start) <= 2:
+                out.add(int(o.id))
+    return frozenset(out)
+
+
+def _days(words: list[str], published: datetime, lexicon: Lexicon) -> frozenset[date]:
+    today = published.date()
+    out = {today + timedelta(days=int(h.id)) for h in lexicon.relative_days.find(words)}
+    for h in lexicon.weekdays.find(words):
+        back = (today.weekday() - int(h.id)) % 7
+        out.add(today - timedelta(days=back))
+    for h in lexicon.months.find(words):
+        for n in (h.start - 1, h.end):
+            if 0 <= n < len(words) and words[n].isdigit() and 1 <= int(words[n]) <= 31:
+                try:
+                    out.add(date(today.year, int(h.id), int(words[n])))
+                except ValueError:
+                    continue
+    return frozenset(out)
+
+
+def fold_digits(text: str) -> str:
+    """Persian and Arabic digits as ASCII (what `fold_char` does), decimal marks as "."."""
+    return "".join(fold_char(c) if c.isdigit() else c for c in text.translate(_DIGITS))
