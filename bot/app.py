@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
@@ -30,9 +30,10 @@ from bot.feeds.article import ArticleFetcher, article_client
 from bot.feeds.fetch import Fetcher, make_client
 from bot.messengers.base import Messenger
 from bot.messengers.console import ConsoleMessenger
-from bot.models import Source, StoredItem, Story
+from bot.models import Source, StoredItem, Story, Topic
 from bot.operator.live import Effective, LiveConfig
 from bot.pipeline import Pipeline, SourceReport
+from bot.review.lexicon import Lexicon
 from bot.review.stories import Grouper, Rules
 from bot.runstats import log_periodically
 from bot.runtime import Runtime
@@ -72,10 +73,12 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
         await engine.dispose()
 
 
-def story_store(db: DbAccess, settings: Settings) -> StoryStore:
-    """Stories grouped with the bot's rules (window from BOT_STORY_WINDOW)."""
+def story_store(db: DbAccess, settings: Settings, topics: Iterable[Topic] = ()) -> StoryStore:
+    """Stories grouped with the bot's rules (window from BOT_STORY_WINDOW), the event lexicon
+    knowing the gazetteer entities of `topics`."""
     window = timedelta(seconds=settings.story_window)
-    return StoryStore(db, Grouper(Rules(window=window)), window=window)
+    grouper = Grouper(Rules(window=window), Lexicon.for_topics(topics))
+    return StoryStore(db, grouper, window=window)
 
 
 def _article_fetcher(stack: AsyncExitStack, settings: Settings) -> Fetcher:
@@ -105,7 +108,7 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
         await migrate(engine)
         db = DbAccess(engine)  # one per engine: every store's SQLite writers share its lock
         chats = ChatStore(db)
-        stories = story_store(db, settings)
+        stories = story_store(db, settings, config.topics)
         # Matched items get their story, then flagged ones enter the outbox, in the transaction
         # that stores them; without Telegram there is nobody to deliver to, so nothing is queued.
         hooks = [chats.enqueue] if settings.telegram_bot_token else []

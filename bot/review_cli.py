@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.jsonlines import run_file
 from bot.review.digest import FORMATS, review_messages
 from bot.review.jsonl import story_lines
+from bot.review.lexicon import Lexicon
 from bot.review.listing import latest_console, latest_record
 from bot.review.stories import Rules
 
@@ -36,6 +37,12 @@ def register(sub: Any) -> None:
         "stories", help="group JSON Lines items (id, title, summary, published, url) into stories"
     )
     stories.add_argument("file", metavar="FILE", help="a JSON Lines file, or - for standard input")
+    stories.add_argument(
+        "--explain",
+        action="store_true",
+        help="also print, per line, the signature parts that agreed or conflicted with each "
+        "earlier report compared",
+    )
     digest = sub.add_parser("digest", help="the media review of the last hours, per topic")
     digest.add_argument("--topic", metavar="T", help="only this topic (default: every topic)")
     digest.add_argument(
@@ -45,8 +52,12 @@ def register(sub: Any) -> None:
 
 
 def cmd_stories(config: Config, args: argparse.Namespace) -> int:
-    """`python -m bot stories FILE`: one `{"id", "story"}` line per input line."""
-    return run_file(args.file, lambda lines: story_lines(lines, rules(config)))
+    """`python -m bot stories FILE [--explain]`: one `{"id", "story"}` line per input line."""
+    lexicon = Lexicon.for_topics(config.topics)
+    return run_file(
+        args.file,
+        lambda lines: story_lines(lines, rules(config), lexicon=lexicon, explain=args.explain),
+    )
 
 
 def cmd_latest(config: Config, args: argparse.Namespace) -> int:

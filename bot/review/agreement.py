@@ -33,6 +33,7 @@ class Agreement:
 
     acts: bool  # both name acts, and they go together
     act_named: bool  # both name acts (together or not)
+    roles: bool  # both name a person or a role (who is who is then known, not guessed from order)
     agreed: tuple[str, ...]  # "person az-aliyev", "place astara", "money 412000000" …
     conflicts: tuple[str, ...]  # "act call / meeting", "round 1 / 2" …
 
@@ -79,7 +80,8 @@ def compare(a: Signature, b: Signature, lexicon: Lexicon) -> Agreement:
         agreed.append(f"subject {_names(a.subjects & b.subjects)}")
     if a.title_numbers and b.title_numbers and not a.numbers & b.numbers:
         conflicts.append(f"numbers {_names(a.title_numbers)} / {_names(b.title_numbers)}")
-    return Agreement(acts, bool(a.acts and b.acts), tuple(agreed), tuple(conflicts))
+    roles = bool(persons_a and persons_b)
+    return Agreement(acts, bool(a.acts and b.acts), roles, tuple(agreed), tuple(conflicts))
 
 
 def _quantities(a: Signature, b: Signature, agreed: list[str], conflicts: list[str]) -> None:

@@ -79,9 +79,11 @@ def story_lines(
 
 def _reason(reason: Reason, records: list[tuple[int, _Record]]) -> dict[str, Any]:
     """One `--explain` entry: the compared report and its story by their ids."""
+    candidate, story = reason.candidate, reason.story
+    assert isinstance(candidate, int) and isinstance(story, int)  # noqa: S101  (our keys)
     out: dict[str, Any] = {
-        "with": records[reason.candidate][1].id,  # type: ignore[index]
-        "story": records[reason.story][1].id,  # type: ignore[index]
+        "with": records[candidate][1].id,
+        "story": records[story][1].id,
         "joins": reason.score is not None,
         "verdict": reason.verdict,
     }

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.models import Entity
+from bot.models import Entity, Topic
 from bot.review import lexicon_actors as actors
 from bot.review import lexicon_events as events
 from bot.review.phrases import PhraseIndex
@@ -73,6 +73,11 @@ class Lexicon:
             holders=dict(actors.HOLDERS),
             compatible=events.COMPATIBLE,
         )
+
+    @classmethod
+    def for_topics(cls, topics: Iterable[Topic]) -> Lexicon:
+        """The lexicon with the gazetteer entities of every topic."""
+        return cls.build(e for topic in topics for e in topic.entities)
 
     def acts_agree(self, a: frozenset[str], b: frozenset[str]) -> bool:
         """Two act sets tell of one event: they share an act or hold two that go together."""

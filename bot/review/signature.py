@@ -5,8 +5,8 @@ Pure: text and time in, a `Signature` out. Steps, in order, over the title and t
 1. people and institutions of the lexicon, then titles (a function next to a state, within
    three words: "Iran's oil minister", "министр нефти Ирана") resolved to their holder
    ("ir:oil-minister" → "ir-paknejad", or the role id itself when nobody is known to hold it),
-   then places and projects, then the gazetteer's entities on the words still free, then
-   states;
+   then places and projects, then states, then the gazetteer's entities on the words still
+   free;
 2. acts (call, meeting, visit, agreement, opening, statement, protest, incident, figure,
    exercise, payment) and subjects (gas, power, rail …), from the title and the whole report;
 3. quantities: a number with its unit and multiplier ("$412m" = money 412000000, "1,9 млн
@@ -131,8 +131,8 @@ def _actors(words: list[str], lexicon: Lexicon) -> _Found:
     people_hits = take(lexicon.people.find(words, taken))
     people = {h.id for h in people_hits}
     places = {h.id for h in take(lexicon.places.find(words, taken))}
+    states = take(lexicon.states.find(words, taken))
     gazetteer = {h.id for h in take(lexicon.gazetteer.find(words, taken))}
-    states = lexicon.states.find(words, taken)
     for function in functions:
         if any(h.start - function.end <= 1 and function.start - h.end <= 1 for h in people_hits):
             continue  # "Iranian Foreign Minister Abbas Araghchi": the title is of the named one

@@ -234,12 +234,13 @@ class Grouper:
             return _tell(why, entry, None, "the story began more than the window before")
         if new.link is not None and new.link == old.link:
             return _tell(why, entry, 2.0, "the same link")
-        if _roles_swapped(new.title_seq, probe.act, old.title_seq, entry.act):
-            return _tell(why, entry, None, "a one-sided act with the parties swapped")
         agreement = compare(probe.signature, entry.signature, self.lexicon)
         if agreement.conflicts:
             return _tell(why, entry, None, "signature conflicts", agreement)
         by_signature = self._by_signature(agreement, gap)
+        swapped = _roles_swapped(new.title_seq, probe.act, old.title_seq, entry.act)
+        if swapped and not agreement.roles:
+            return _tell(why, entry, None, "a one-sided act with the parties swapped", agreement)
         if by_signature is not None:
             return _tell(why, entry, by_signature, "the signatures agree", agreement)
         words = self._by_words(probe, entry, gap)
