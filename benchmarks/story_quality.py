@@ -17,10 +17,10 @@ import json
 import os
 from pathlib import Path
 
-from bot.topics.config import load_topics
 from bot.review.jsonl import story_lines
 from bot.review.lexicon import Lexicon
 from bot.review.quality import quality
+from bot.topics.config import load_topics
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "stories"
 CONFIG = Path(os.environ.get("BOT_CONFIG_DIR", Path(__file__).resolve().parents[1] / "config"))

@@ -12,12 +12,14 @@ Pure. A conflict is a clear sign of two events, and keeps reports apart whatever
    projects" is not "8 documents at the 17th session"; a report that gives only the date and
    another that gives only the length do not conflict: their titles carry none).
 Agreement counts the specific things both name: people and institutions, places and projects,
-gazetteer entities, quantities, rounds, days, states other than the beat's own two (nearly
+gazetteer entities, rare names the lexicon does not know (met across scripts), quantities,
+rounds, days, states other than the beat's own two (nearly
 every report names those), and (once) a shared subject.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.review.lexicon import Lexicon
@@ -47,8 +49,11 @@ def _names(ids: frozenset[str]) -> str:
     return ",".join(sorted(ids)) or "-"
 
 
-def compare(a: Signature, b: Signature, lexicon: Lexicon) -> Agreement:
-    """The agreement of two signatures (see the module docstring)."""
+def compare(
+    a: Signature, b: Signature, lexicon: Lexicon, rare: Callable[[str], bool] = bool
+) -> Agreement:
+    """The agreement of two signatures (see the module docstring); `rare` says whether a
+    shared name key is rare enough to count (by default every one does)."""
     agreed: list[str] = []
     conflicts: list[str] = []
     acts = bool(a.acts and b.acts and lexicon.acts_agree(a.acts, b.acts))
@@ -63,6 +68,7 @@ def compare(a: Signature, b: Signature, lexicon: Lexicon) -> Agreement:
     agreed += [f"place {p}" for p in sorted(a.places & b.places)]
     agreed += [f"state {s}" for s in sorted((a.states & b.states) - BEAT_STATES)]
     agreed += [f"entity {g}" for g in sorted(a.gazetteer & b.gazetteer)]
+    agreed += [f"name {n}" for n in sorted(a.shared_names(b)) if rare(n)]
     _quantities(a, b, agreed, conflicts)
     if a.rounds and b.rounds and not a.rounds & b.rounds:
         conflicts.append(

@@ -80,7 +80,8 @@ def story_lines(
 def _reason(reason: Reason, records: list[tuple[int, _Record]]) -> dict[str, Any]:
     """One `--explain` entry: the compared report and its story by their ids."""
     candidate, story = reason.candidate, reason.story
-    assert isinstance(candidate, int) and isinstance(story, int)  # noqa: S101  (our keys)
+    assert isinstance(candidate, int)  # noqa: S101  (the keys are positions, as above)
+    assert isinstance(story, int)  # noqa: S101
     out: dict[str, Any] = {
         "with": records[candidate][1].id,
         "story": records[story][1].id,

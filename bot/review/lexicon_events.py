@@ -16,24 +16,29 @@ ACTS: dict[str, tuple[str, ...]] = {
     ),
     "meeting": (
         "meet", "meets", "met", "meeting", "talks", "discuss*", "hold talks", "held talks", "sat down",
-        "receiv*", "consultation*", "trilateral*", "встрет*", "встреч*",
+        "receiv*", "consultation*", "host*", "welcom*", "sits down", "sit down",
+        "holds discussions", "held discussions", "exchanged views", "exchange views",
+        "trilateral*", "встрет*", "встреч*",
         "переговор*", "обсуди*", "принял*", "принимает", "консультац*", "трехсторонн*", "görüş*",
         "qəbul edib", "müzakirə*", "danışıq*", "məsləhətləşmə*", "üçtərəfli", "دیدار", "ملاقات", "رایزنی",
         "نشست*", "مذاکر*", "commission*", "межправкомисси*", "komissiya*", "کمیسیون*",
     ),
     "visit": (
-        "visit*", "arriv*", "trip", "визит*", "прибыл*", "прибыва*", "səfər*", "gəlib", "سفر*",
+        "visit*", "arriv*", "trip", "landed", "lands in", "визит*", "прибыл*", "прибыва*", "səfər*", "gəlib", "سفر*",
         "وارد",
     ),
     "agreement": (
         "sign*", "agreement*", "agree", "agreed", "deal", "memorandum*", "MoU", "protocol*",
-        "contract*", "addendum", "ink", "inks", "inked", "seal*", "подписа*", "соглашени*", "меморандум*",
+        "contract*", "addendum", "ink", "inks", "inked", "seal*", "finalis*",
+        "finaliz*", "put pen to paper", "puts pen to paper", "подписа*", "соглашени*", "меморандум*",
         "протокол*", "контракт*", "договорил*", "дополнени*", "imzala*", "saziş*",
         "memorandum*", "protokol*", "müqavilə*", "anlaşma*", "امضا*", "موافقت‌نامه*",
         "تفاهم‌نامه*", "قرارداد*", "پروتکل*", "الحاقیه", "تمدید*", "extend*", "продлил*",
     ),
     "opening": (
         "open*", "inaugurat*", "launch*", "resum*", "put into operation", "starts generating",
+        "kick* off", "went into service", "goes into service", "enters service", "raised the flag",
+        "راه‌اندازی*",
         "откры*", "заработал*", "запущен*", "запуст*", "введен* в эксплуатацию",
         "возобнов*", "açıl*", "açıb", "açılış*", "istifadəyə veril*", "istismara veril*",
         "fəaliyyətə başla*", "bərpa*", "به بهره‌برداری رسید", "افتتاح*", "گشایش*", "بهره‌برداری", "بازگشایی*",
@@ -58,6 +63,14 @@ ACTS: dict[str, tuple[str, ...]] = {
         "delivered", "товарооборот*", "составил*", "вырос*", "поставлен*", "экспорт*",
         "dövriyyə*", "artıb", "ixrac*", "çatıb", "مبادلات", "رسید",
     ),
+    "aid": (
+        "aid", "relief", "humanitarian", "convoy", "dispatch*", "гуманитарн*", "помощ*",
+        "yardım*", "کمک*", "ارسال",
+    ),
+    "message": (
+        "condolence*", "letter", "message", "congratulat*", "соболезнован*", "поздрав*",
+        "письм*", "послани*", "başsağlığı", "təbrik*", "məktub*", "تسلیت", "تبریک", "پیام*",
+    ),
     "exercise": ("drill*", "exercise*", "учени*", "təlim*", "رزمایش*"),
     "payment": ("tranche", "loan", "pays", "paid", "транш*", "кредит*", "kredit*", "ödənil*", "köçür*", "وام", "واریز*", "پرداخت*"),
 }  # fmt: skip
@@ -71,6 +84,7 @@ COMPATIBLE: frozenset[frozenset[str]] = frozenset(
         ("visit", "agreement"),
         ("statement", "protest"),
         ("figure", "payment"),
+        ("call", "message"),  # condolences or congratulations by phone
     )
 )
 
@@ -95,6 +109,10 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
     "drugs": ("drug*", "наркот*", "нарко*", "narkotik*", "مواد مخدر"),
     "fishing": ("fisherm*", "рыбак*", "balıqçı*", "ماهیگیر*"),
     "parliament": ("parliament*", "inter-parliamentary", "межпарламентск*", "parlament*", "پارلمان*"),
+    "health": ("health*", "medicine*", "здравоохран*", "минздрав*", "лекарств*", "səhiyyə*", "dərman*", "بهداشت*", "درمان*", "دارو*"),
+    "education": ("education*", "student*", "universit*", "образован*", "студент*", "университет*", "təhsil*", "tələbə*", "آموزش*", "دانشجو*", "دانشگاه*"),
+    "shipping": ("ferry", "ferries", "port", "ports", "shipping", "паром*", "порт*", "bərə*", "liman*", "کشتی*", "بندر*"),
+    "quake": ("earthquake*", "quake*", "землетрясен*", "zəlzələ*", "زلزله*"),
     "media": ("TV", "programme", "media", "телевиден*", "передач*", "СМИ", "televiziya*", "verliş*", "رسانه*", "تلویزیون"),
 }  # fmt: skip
 
@@ -112,6 +130,10 @@ UNITS: dict[str, tuple[str, ...]] = {
     "flights-week": ("flights a week", "раза в неделю", "reys*", "بار"),
     "documents": ("documents", "документ*", "sənəd*", "سند"),
     "people": ("people", "человек", "nəfər*", "نفر"),
+    "vehicles": (
+        "trucks", "lorries", "wagons", "грузовик*", "фур", "вагон*", "yük maşın*", "TIR",
+        "vaqon*", "کامیون*", "واگن*",
+    ),
 }  # fmt: skip
 MULTIPLIERS: dict[str, tuple[str, ...]] = {
     "1000": ("thousand", "тыс*", "min", "هزار"),

@@ -14,7 +14,8 @@ Pure: text and time in, a `Signature` out. Steps, in order, over the title and t
 4. rounds: an ordinal next to "round", "раунд", "raund", "دور";
 5. days named: a weekday or "today"/"yesterday" (resolved against the publishing time, the
    most recent such day), or a day and month;
-6. the bare numbers of the title and of the whole report.
+6. the bare numbers of the title and of the whole report;
+7. names the lexicon left, as cross-script keys (`bot.review.names`).
 """
 
 from __future__ import annotations
@@ -24,18 +25,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.review.lexicon import Lexicon
+from bot.review.names import MIN_KEY, name_key
 from bot.review.phrases import Hit
-from bot.topics.folding import FoldCache, fold_char, tokenize
+from bot.topics.folding import FoldCache, Token, fold_char, tokenize
 
 _NEAR = 3  # words between a function and its state
 _PLACE_CASES = ("daki", "dəki", "dan", "dən")  # Azerbaijani "in …", "from …"
 _GENITIVE = ("in", "un")  # Azerbaijani genitive, folded ("Azərbaycanın", "İranın")
-_NUMBER = re.compile(r"(\$\s?)?(\d+(?:[.,]\d+)?)(?:\s?(bn|m|k)\b)?", re.IGNORECASE)
+_NUMBER = re.compile(
+    r"(\$\s?)?(\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:[.,]\d+)?)(?:\s?(bn|m|k)\b)?", re.IGNORECASE
+)
+_THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+$")
 _DIGIT_FOLD = {chr(0x06F0 + d): str(d) for d in range(10)} | {
     chr(0x0660 + d): str(d) for d in range(10)
 }
 _DIGITS = str.maketrans({**_DIGIT_FOLD, "٫": ".", "٬": ","})
 _SUFFIX = {"bn": 1e9, "m": 1e6, "k": 1e3}
+_SENTENCE_END = re.compile(r"[.!?؟…:;\"«»“”]\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +62,17 @@ class Signature:
     days: frozenset[date]
     numbers: frozenset[str]  # every digit run, as written
     title_numbers: frozenset[str]
+    names: frozenset[str]  # keys (`bot.review.names`) of capitalised words the lexicon left
+    persian_names: frozenset[str]  # keys of the Persian words it left
+
+    def shared_names(self, other: Signature) -> frozenset[str]:
+        """Name keys both carry: capitalised names alike, or a Persian word that is another
+        script's name (two Persian words alike are just the same word)."""
+        return (
+            (self.names & other.names)
+            | (self.names & other.persian_names)
+            | (self.persian_names & other.names)
+        )
 
     def keys(self) -> list[str]:
         """Index keys that find this report from any language: ids, and act × id pairs."""
@@ -63,6 +80,7 @@ class Signature:
         keys = [f"a:{i}" for i in ids]
         keys += [f"x:{act}:{i}" for act in sorted(self.acts) for i in ids]
         keys += [f"q:{unit}:{value:g}" for unit, value in sorted(self.quantities)]
+        keys += [f"m:{key}" for key in sorted(self.names | self.persian_names)]
         return keys
 
 
@@ -72,17 +90,21 @@ class _Found:
     gazetteer: set[str]
     states: set[str]
     places: set[str]
+    taken: list[bool]  # words the lexicon explained
 
 
 def sign(
     title: str, summary: str, published: datetime, lexicon: Lexicon, cache: FoldCache
 ) -> Signature:
     """The signature of one report (see the module docstring for the steps)."""
-    title_words = [t.norm for t in tokenize(title, cache)]
-    summary_words = [t.norm for t in tokenize(summary, cache)]
+    title_tokens, summary_tokens = tokenize(title, cache), tokenize(summary, cache)
+    title_words = [t.norm for t in title_tokens]
+    summary_words = [t.norm for t in summary_tokens]
     title_found = _actors(title_words, lexicon)
     summary_found = _actors(summary_words, lexicon)
-    title_acts = _acts(title_words, lexicon)
+    latin, persian = _names(title, title_tokens, title_found.taken, heading=True)
+    more_latin, more_persian = _names(summary, summary_tokens, summary_found.taken, heading=False)
+    title_acts = frozenset({"statement"}) if _quoted(title) else _acts(title_words, lexicon)
     acts = title_acts or _acts(summary_words, lexicon)
     title_subjects = _ids(lexicon.subjects.find(title_words))
     text = f"{title}\n{summary}"
@@ -101,7 +123,33 @@ def sign(
         days=_days(title_words, published, lexicon) | _days(summary_words, published, lexicon),
         numbers=_numbers(title_words) | _numbers(summary_words),
         title_numbers=_numbers(title_words),
+        names=latin | more_latin,
+        persian_names=persian | more_persian,
     )
+
+
+def _names(
+    text: str, tokens: tuple[Token, ...], taken: list[bool], *, heading: bool
+) -> tuple[frozenset[str], frozenset[str]]:
+    """Keys of the names the lexicon left: capitalised words inside a sentence (not in a Title
+    Case headline), and every Persian word (Persian has no capitals; only another script's
+    names are compared with them)."""
+    capitals = [text[t.start].isupper() for t in tokens]
+    if heading and len(tokens) >= 3 and sum(capitals) >= 0.6 * len(tokens):
+        capitals = [False] * len(tokens)  # a Title Case headline: capitals say nothing
+    latin: set[str] = set()
+    persian: set[str] = set()
+    for n, token in enumerate(tokens):
+        if taken[n] or token.norm.isdigit():
+            continue
+        key = name_key(token.norm)
+        if len(key) < MIN_KEY:
+            continue
+        if "\u0600" <= token.norm[0] <= "\u06ff":
+            persian.add(key)
+        elif capitals[n] and (n > 0 or heading) and not _SENTENCE_END.search(token.gap):
+            latin.add(key)
+    return frozenset(latin), frozenset(persian)
 
 
 def _numbers(words: list[str]) -> frozenset[str]:
@@ -114,8 +162,15 @@ def _ids(hits: list[Hit]) -> frozenset[str]:
 
 def _acts(words: list[str], lexicon: Lexicon) -> frozenset[str]:
     acts = _ids(lexicon.acts.find(words))
-    # "Discussed by phone" is a call: its talking words are the call's.
-    return acts - {"meeting"} if "call" in acts else acts
+    # "Discussed by phone" is a call: its talking words are the call's, and a visit it names
+    # is one still to come.
+    return acts - {"meeting", "visit"} if "call" in acts else acts
+
+
+def _quoted(title: str) -> bool:
+    """A headline "Araghchi: Iran backs …" quotes someone: the act is a statement."""
+    head, colon, _rest = title.partition(":")
+    return bool(colon) and 0 < len(head.split()) <= 3
 
 
 def _actors(words: list[str], lexicon: Lexicon) -> _Found:
@@ -140,7 +195,7 @@ def _actors(words: list[str], lexicon: Lexicon) -> _Found:
         if state is not None:
             role = f"{state}:{function.id}"
             people.add(lexicon.holders.get(role, role))
-    return _Found(people, gazetteer, {h.id for h in states}, places)
+    return _Found(people, gazetteer, {h.id for h in states}, places, taken)
 
 
 def _owners(words: list[str], states: list[Hit]) -> list[Hit]:
@@ -168,7 +223,11 @@ def _quantities(text: str, lexicon: Lexicon, cache: FoldCache) -> frozenset[tupl
     for m in _NUMBER.finditer(text):
         if m.start() > 0 and (text[m.start() - 1].isalnum() or text[m.start() - 1] in ".,"):
             continue  # inside a word or another number
-        value = float(m.group(2).replace(",", "."))
+        digits = m.group(2)
+        # "95,000" groups thousands; "1,9" (Russian, Azerbaijani) is a decimal comma.
+        value = float(
+            digits.replace(",", "") if _THOUSANDS.match(digits) else digits.replace(",", ".")
+        )
         after = [t.norm for t in tokenize(text[m.end() : m.end() + 40], cache)][:4]
         unit = "money" if m.group(1) else None
         if m.group(3):
