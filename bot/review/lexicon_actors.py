@@ -46,7 +46,7 @@ STATES: dict[str, tuple[str, ...]] = {
 # The beat's own states: nearly every report names both, so sharing them says nothing.
 BEAT_STATES = frozenset(("az", "ir"))
 
-# Function → forms (a title without its state).
+# Function → forms (a title without its state; "ir:…" is a title only one state has).
 FUNCTIONS: dict[str, tuple[str, ...]] = {
     "first-vice-president": (
         "first vice president",
@@ -263,7 +263,7 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
         "معاون وزیر امور خارجه",
         "معاون وزیر خارجه",
     ),
-    "leader-adviser": (
+    "ir:leader-adviser": (
         "adviser to the supreme leader",
         "supreme leader's adviser",
         "Khamenei adviser",
@@ -273,7 +273,7 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
         "مشاور رهبر انقلاب",
         "مشاور رهبر",
     ),
-    "leader": ("supreme leader", "верховн* лидер*", "ali lider*", "رهبر انقلاب", "رهبر معظم"),
+    "ir:leader": ("supreme leader", "верховн* лидер*", "ali lider*", "رهبر انقلاب", "رهبر معظم"),
 }
 
 # "state:function" → the person who holds it.

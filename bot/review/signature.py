@@ -191,9 +191,12 @@ def _actors(words: list[str], lexicon: Lexicon) -> _Found:
     for function in functions:
         if any(h.start - function.end <= 1 and function.start - h.end <= 1 for h in people_hits):
             continue  # "Iranian Foreign Minister Abbas Araghchi": the title is of the named one
-        state = _nearest(function, _owners(words, states), words)
-        if state is not None:
-            role = f"{state}:{function.id}"
+        if ":" in function.id:  # a title only one state has ("supreme leader")
+            role: str | None = function.id
+        else:
+            state = _nearest(function, _owners(words, states), words)
+            role = None if state is None else f"{state}:{function.id}"
+        if role is not None:
             people.add(lexicon.holders.get(role, role))
     return _Found(people, gazetteer, {h.id for h in states}, places, taken)
 
