@@ -36,67 +36,101 @@ class Agreement:
     acts: bool  # both name acts, and they go together
     act_named: bool  # both name acts (together or not)
     roles: bool  # both name a person or a role (who is who is then known, not guessed from order)
-    agreed: tuple[str, ...]  # "person az-aliyev", "place astara", "money 412000000" …
-    conflicts: tuple[str, ...]  # "act call / meeting", "round 1 / 2" …
-
-    @property
-    def strength(self) -> int:
-        """How many specific things both reports name (the act not counted)."""
-        return sum(1 for a in self.agreed if not a.startswith("act "))
+    strength: int  # how many specific things both name (the act not counted)
+    agreed: tuple[str, ...]  # "person az-aliyev", "place astara", "money 412000000" … (explain)
+    conflicts: tuple[str, ...]  # "act call / meeting", "round 1 / 2" …; only the first unless
+    # explaining
 
 
-def _names(ids: frozenset[str]) -> str:
-    return ",".join(sorted(ids)) or "-"
+def _names(ids: frozenset[str] | frozenset[int]) -> str:
+    return ",".join(sorted(map(str, ids))) or "-"
 
 
 def compare(
-    a: Signature, b: Signature, lexicon: Lexicon, rare: Callable[[str], bool] = bool
+    a: Signature,
+    b: Signature,
+    lexicon: Lexicon,
+    rare: Callable[[str], bool] = bool,
+    *,
+    explain: bool = True,
 ) -> Agreement:
     """The agreement of two signatures (see the module docstring); `rare` says whether a
-    shared name key is rare enough to count (by default every one does)."""
-    agreed: list[str] = []
+    shared name key is rare enough to count (by default every one does). Without `explain`
+    the first conflict ends the comparison and nothing is spelled out (the grouping's path)."""
     conflicts: list[str] = []
-    acts = bool(a.acts and b.acts and lexicon.acts_agree(a.acts, b.acts))
-    if acts:
-        agreed.append(f"act {_names(a.acts & b.acts) if a.acts & b.acts else _names(a.acts)}")
-    elif a.acts and b.acts:
-        conflicts.append(f"act {_names(a.acts)} / {_names(b.acts)}")
+    both_acts = bool(a.acts and b.acts)
+    acts = both_acts and lexicon.acts_agree(a.acts, b.acts)
     persons_a, persons_b = a.people - INSTITUTIONS, b.people - INSTITUTIONS
-    if persons_a and persons_b and not persons_a & persons_b:
-        conflicts.append(f"people {_names(persons_a)} / {_names(persons_b)}")
-    agreed += [f"person {p}" for p in sorted(a.people & b.people)]
-    agreed += [f"place {p}" for p in sorted(a.places & b.places)]
-    agreed += [f"state {s}" for s in sorted((a.states & b.states) - BEAT_STATES)]
-    agreed += [f"entity {g}" for g in sorted(a.gazetteer & b.gazetteer)]
-    agreed += [f"name {n}" for n in sorted(a.shared_names(b)) if rare(n)]
-    _quantities(a, b, agreed, conflicts)
-    if a.rounds and b.rounds and not a.rounds & b.rounds:
-        conflicts.append(
-            f"round {_names(frozenset(map(str, a.rounds)))} / {_names(frozenset(map(str, b.rounds)))}"
-        )
-    agreed += [f"round {r}" for r in sorted(a.rounds & b.rounds)]
-    if a.days and b.days and not a.days & b.days:
-        conflicts.append(f"day {min(a.days)} / {min(b.days)}")
-    agreed += [f"day {d}" for d in sorted(a.days & b.days)]
-    if a.title_places and b.title_places and not a.title_places & b.title_places:
-        conflicts.append(f"place {_names(a.title_places)} / {_names(b.title_places)}")
-    if a.title_subjects and b.title_subjects and not a.title_subjects & b.title_subjects:
-        conflicts.append(f"subject {_names(a.title_subjects)} / {_names(b.title_subjects)}")
-    elif a.subjects & b.subjects:
-        agreed.append(f"subject {_names(a.subjects & b.subjects)}")
-    if a.title_numbers and b.title_numbers and not a.numbers & b.numbers:
-        conflicts.append(f"numbers {_names(a.title_numbers)} / {_names(b.title_numbers)}")
     roles = bool(persons_a and persons_b)
-    return Agreement(acts, bool(a.acts and b.acts), roles, tuple(agreed), tuple(conflicts))
+    checks = (
+        (both_acts and not acts, "act", a.acts, b.acts),
+        (roles and not persons_a & persons_b, "people", persons_a, persons_b),
+        (a.rounds and b.rounds and not a.rounds & b.rounds, "round", a.rounds, b.rounds),
+        (a.days and b.days and not a.days & b.days, "day", a.days, b.days),
+        (
+            a.title_places and b.title_places and not a.title_places & b.title_places,
+            "place",
+            a.title_places,
+            b.title_places,
+        ),
+        (
+            a.title_subjects and b.title_subjects and not a.title_subjects & b.title_subjects,
+            "subject",
+            a.title_subjects,
+            b.title_subjects,
+        ),
+        (
+            a.title_numbers and b.title_numbers and not a.numbers & b.numbers,
+            "numbers",
+            a.title_numbers,
+            b.title_numbers,
+        ),
+    )
+    for clash, kind, mine, theirs in checks:
+        if clash:
+            if not explain:
+                return Agreement(acts, both_acts, roles, 0, (), (kind,))
+            conflicts.append(f"{kind} {_names(mine)} / {_names(theirs)}")  # type: ignore[arg-type]
+    same_quantities, clashes = _quantities(a, b)
+    if clashes and not explain:
+        return Agreement(acts, both_acts, roles, 0, (), (clashes[0],))
+    conflicts += clashes
+    shared: list[tuple[str, frozenset[str]]] = [
+        ("person", a.people & b.people),
+        ("place", a.places & b.places),
+        ("state", (a.states & b.states) - BEAT_STATES),
+        ("entity", a.gazetteer & b.gazetteer),
+        ("name", frozenset(n for n in a.shared_names(b) if rare(n))),
+        ("round", frozenset(map(str, a.rounds & b.rounds))),
+        ("day", frozenset(map(str, a.days & b.days))),
+    ]
+    strength = sum(len(ids) for _, ids in shared) + len(same_quantities)
+    subjects = a.subjects & b.subjects
+    subject_clash = any(c.startswith("subject") for c in conflicts)
+    strength += bool(subjects) and not subject_clash
+    agreed: list[str] = []
+    if explain:
+        if acts:
+            agreed.append(f"act {_names(a.acts & b.acts or a.acts)}")
+        agreed += [f"{kind} {i}" for kind, ids in shared for i in sorted(ids)]
+        agreed += same_quantities
+        if subjects and not subject_clash:
+            agreed.append(f"subject {_names(subjects)}")
+    return Agreement(acts, both_acts, roles, strength, tuple(agreed), tuple(conflicts))
 
 
-def _quantities(a: Signature, b: Signature, agreed: list[str], conflicts: list[str]) -> None:
+def _quantities(a: Signature, b: Signature) -> tuple[list[str], list[str]]:
+    """Figures of one unit both give ("money 412000000"), and units whose figures all differ."""
+    if not a.quantities or not b.quantities:
+        return [], []
     units_a: dict[str, list[float]] = {}
     units_b: dict[str, list[float]] = {}
     for unit, value in a.quantities:
         units_a.setdefault(unit, []).append(value)
     for unit, value in b.quantities:
         units_b.setdefault(unit, []).append(value)
+    agreed: list[str] = []
+    conflicts: list[str] = []
     for unit in sorted(units_a.keys() & units_b.keys()):
         same = [
             x
@@ -107,3 +141,4 @@ def _quantities(a: Signature, b: Signature, agreed: list[str], conflicts: list[s
             agreed += [f"{unit} {x:g}" for x in sorted(same)]
         else:
             conflicts.append(f"{unit} {min(units_a[unit]):g} / {min(units_b[unit]):g}")
+    return agreed, conflicts

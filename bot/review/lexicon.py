@@ -23,24 +23,31 @@ def _keyed(table: dict[int, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     return {str(k): v for k, v in table.items()}
 
 
+def _kinds(**tables: dict[str, tuple[str, ...]]) -> PhraseIndex:
+    """One index over several tables, ids written "kind:id", in the order given."""
+    index = PhraseIndex()
+    for kind, table in tables.items():
+        for ident, forms in table.items():
+            for form in forms:
+                index.add(f"{kind}:{ident}", form)
+    return index
+
+
 @dataclass(frozen=True, slots=True)
 class Lexicon:
-    """Every phrase table signature-making looks words up in."""
+    """Every phrase table signature-making looks words up in.
 
-    people: PhraseIndex
-    functions: PhraseIndex
-    states: PhraseIndex
-    places: PhraseIndex
+    `actors` holds titles, people, places and states (ids "function:…", "person:…",
+    "place:…", "state:…"; of two phrases of one length at one place, the first kind wins);
+    `events` holds acts, subjects, round words, ordinals, weekdays, relative days and months,
+    each kind found on its own (`PhraseIndex.find_kinds`).
+    """
+
+    actors: PhraseIndex
     gazetteer: PhraseIndex
-    acts: PhraseIndex
-    subjects: PhraseIndex
+    events: PhraseIndex
     units: PhraseIndex
     multipliers: PhraseIndex
-    rounds: PhraseIndex
-    ordinals: PhraseIndex
-    weekdays: PhraseIndex
-    relative_days: PhraseIndex
-    months: PhraseIndex
     holders: dict[str, str]
     compatible: frozenset[frozenset[str]]
 
@@ -56,20 +63,24 @@ class Lexicon:
                     seen.add(key)
                     gazetteer.add(f"g:{entity.id}", form)
         return cls(
-            people=PhraseIndex.of(actors.PEOPLE),
-            functions=PhraseIndex.of(actors.FUNCTIONS),
-            states=PhraseIndex.of(actors.STATES),
-            places=PhraseIndex.of(actors.PLACES),
+            actors=_kinds(
+                function=actors.FUNCTIONS,
+                person=actors.PEOPLE,
+                place=actors.PLACES,
+                state=actors.STATES,
+            ),
             gazetteer=gazetteer,
-            acts=PhraseIndex.of(events.ACTS),
-            subjects=PhraseIndex.of(events.SUBJECTS),
+            events=_kinds(
+                act=events.ACTS,
+                subject=events.SUBJECTS,
+                round={"round": events.ROUND_WORDS},
+                ordinal=_keyed(events.ORDINALS),
+                weekday=_keyed(events.WEEKDAYS),
+                relday=_keyed(events.RELATIVE_DAYS),
+                month=_keyed(events.MONTHS),
+            ),
             units=PhraseIndex.of(events.UNITS),
             multipliers=PhraseIndex.of(events.MULTIPLIERS),
-            rounds=PhraseIndex.of({"round": events.ROUND_WORDS}),
-            ordinals=PhraseIndex.of(_keyed(events.ORDINALS)),
-            weekdays=PhraseIndex.of(_keyed(events.WEEKDAYS)),
-            relative_days=PhraseIndex.of(_keyed(events.RELATIVE_DAYS)),
-            months=PhraseIndex.of(_keyed(events.MONTHS)),
             holders=dict(actors.HOLDERS),
             compatible=events.COMPATIBLE,
         )

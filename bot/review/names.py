@@ -9,6 +9,7 @@ merged: "Zafarghandi", "Зафарганди", "Zəfərqəndi" and "ظفرقند
 
 from __future__ import annotations
 
+import functools
 import re
 
 MIN_KEY = 3  # consonants: a shorter key meets too many other words
@@ -32,6 +33,8 @@ _SOFT = re.compile(r"[aeiouyvw]+")
 _DOUBLES = re.compile(r"(.)\1+")
 
 
+# A memo of a pure function (as `bot.topics.folding.fold_char`): the beat's words recur.
+@functools.lru_cache(maxsize=65536)
 def name_key(word: str) -> str:
     """A folded word's cross-script key ("" when it has no letters that count)."""
     latin = word.translate(_TO_LATIN)

@@ -45,34 +45,56 @@ class PhraseIndex:
         pattern = tuple(parse_term(form))
         bucket = self._by_head.setdefault(pattern[0][0][:2], [])
         bucket.append((pattern, ident))
-        bucket.sort(key=lambda p: -len(p[0]))
+        bucket.sort(key=lambda p: -len(p[0]))  # stable: equal lengths keep their order
 
     def find(self, words: Sequence[str], skip: Sequence[bool] | None = None) -> list[Hit]:
-        """Non-overlapping hits, the longest at each place; words marked in `skip` are taken."""
+        """Non-overlapping hits, the longest at each place (the first added of equal length);
+        words marked in `skip` are taken already."""
         hits: list[Hit] = []
-        n, size = 0, len(words)
+        by_head, n, size = self._by_head, 0, len(words)
         while n < size:
-            if skip is not None and skip[n]:
+            bucket = by_head.get(words[n][:2])
+            if bucket is None or (skip is not None and skip[n]):
                 n += 1
                 continue
-            hit = self._at(words, n, skip)
-            if hit is None:
+            for pattern, ident in bucket:
+                end = n + len(pattern)
+                if end <= size and _matches(pattern, words, n, skip):
+                    hits.append(Hit(ident, n, end))
+                    n = end
+                    break
+            else:
                 n += 1
-                continue
-            hits.append(hit)
-            n = hit.end
         return hits
 
-    def _at(self, words: Sequence[str], n: int, skip: Sequence[bool] | None) -> Hit | None:
-        for pattern, ident in self._by_head.get(words[n][:2], ()):
-            end = n + len(pattern)
-            if end > len(words):
+    def find_kinds(self, words: Sequence[str]) -> dict[str, list[Hit]]:
+        """For ids written "kind:name": per kind, what `find` would give over that kind's
+        phrases alone (hits named by `name`), in one pass over the words."""
+        out: dict[str, list[Hit]] = {}
+        free: dict[str, int] = {}  # kind → first word its next hit may start on
+        by_head = self._by_head
+        for n, word in enumerate(words):
+            bucket = by_head.get(word[:2])
+            if bucket is None:
                 continue
-            if skip is not None and any(skip[n:end]):
-                continue
-            if all(
-                (words[n + k].startswith(w) if stem else words[n + k] == w)
-                for k, (w, stem) in enumerate(pattern)
-            ):
-                return Hit(ident, n, end)
-        return None
+            found: set[str] = set()
+            for pattern, ident in bucket:
+                kind, _, name = ident.partition(":")
+                if kind in found or free.get(kind, 0) > n:
+                    continue
+                end = n + len(pattern)
+                if end <= len(words) and _matches(pattern, words, n, None):
+                    out.setdefault(kind, []).append(Hit(name, n, end))
+                    free[kind] = end
+                    found.add(kind)
+        return out
+
+
+def _matches(pattern: Pattern, words: Sequence[str], n: int, skip: Sequence[bool] | None) -> bool:
+    for k, (w, stem) in enumerate(pattern):
+        word = words[n + k]
+        if not (word.startswith(w) if stem else word == w):
+            return False
+        if skip is not None and skip[n + k]:
+            return False
+    return True

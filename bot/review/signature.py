@@ -94,19 +94,29 @@ class _Found:
 
 
 def sign(
-    title: str, summary: str, published: datetime, lexicon: Lexicon, cache: FoldCache
+    title: str,
+    summary: str,
+    published: datetime,
+    lexicon: Lexicon,
+    cache: FoldCache,
+    tokens: tuple[tuple[Token, ...], tuple[Token, ...]] | None = None,
 ) -> Signature:
-    """The signature of one report (see the module docstring for the steps)."""
-    title_tokens, summary_tokens = tokenize(title, cache), tokenize(summary, cache)
+    """The signature of one report (see the module docstring for the steps); `tokens` are the
+    title's and the summary's words when the caller has them already."""
+    if tokens is None:
+        tokens = (tokenize(title, cache), tokenize(summary, cache))
+    title_tokens, summary_tokens = tokens
     title_words = [t.norm for t in title_tokens]
     summary_words = [t.norm for t in summary_tokens]
     title_found = _actors(title_words, lexicon)
     summary_found = _actors(summary_words, lexicon)
     latin, persian = _names(title, title_tokens, title_found.taken, heading=True)
     more_latin, more_persian = _names(summary, summary_tokens, summary_found.taken, heading=False)
-    title_acts = frozenset({"statement"}) if _quoted(title) else _acts(title_words, lexicon)
-    acts = title_acts or _acts(summary_words, lexicon)
-    title_subjects = _ids(lexicon.subjects.find(title_words))
+    in_title = lexicon.events.find_kinds(title_words)
+    in_summary = lexicon.events.find_kinds(summary_words)
+    title_acts = frozenset({"statement"}) if _quoted(title) else _acts(in_title)
+    acts = title_acts or _acts(in_summary)
+    title_subjects = _ids(in_title.get("subject", []))
     text = f"{title}\n{summary}"
     return Signature(
         people=frozenset(title_found.people | summary_found.people),
@@ -116,16 +126,20 @@ def sign(
         title_acts=title_acts,
         places=frozenset(title_found.places | summary_found.places),
         title_places=frozenset(title_found.places),
-        subjects=title_subjects | _ids(lexicon.subjects.find(summary_words)),
+        subjects=title_subjects | _ids(in_summary.get("subject", [])),
         title_subjects=title_subjects,
-        quantities=_quantities(text, lexicon, cache),
-        rounds=_rounds(title_words, lexicon) | _rounds(summary_words, lexicon),
-        days=_days(title_words, published, lexicon) | _days(summary_words, published, lexicon),
+        quantities=_quantities(text, lexicon, cache) if _has_digit(text) else frozenset(),
+        rounds=_rounds(in_title) | _rounds(in_summary),
+        days=_days(title_words, in_title, published) | _days(summary_words, in_summary, published),
         numbers=_numbers(title_words) | _numbers(summary_words),
         title_numbers=_numbers(title_words),
         names=latin | more_latin,
         persian_names=persian | more_persian,
     )
+
+
+def _has_digit(text: str) -> bool:
+    return any(c.isdigit() for c in text)
 
 
 def _names(
@@ -160,8 +174,8 @@ def _ids(hits: list[Hit]) -> frozenset[str]:
     return frozenset(h.id for h in hits)
 
 
-def _acts(words: list[str], lexicon: Lexicon) -> frozenset[str]:
-    acts = _ids(lexicon.acts.find(words))
+def _acts(found: dict[str, list[Hit]]) -> frozenset[str]:
+    acts = _ids(found.get("act", []))
     # "Discussed by phone" is a call: its talking words are the call's, and a visit it names
     # is one still to come.
     return acts - {"meeting", "visit"} if "call" in acts else acts
@@ -175,20 +189,17 @@ def _quoted(title: str) -> bool:
 
 def _actors(words: list[str], lexicon: Lexicon) -> _Found:
     taken = [False] * len(words)
-
-    def take(hits: list[Hit]) -> list[Hit]:
-        for h in hits:
-            taken[h.start : h.end] = [True] * (h.end - h.start)
-        return hits
-
-    # Titles first: "Khamenei adviser" is Velayati, not Khamenei.
-    functions = take(lexicon.functions.find(words, taken))
-    people_hits = take(lexicon.people.find(words, taken))
+    hits = lexicon.actors.find(words)
+    by_kind: dict[str, list[Hit]] = {}
+    for h in hits:
+        kind, _, name = h.id.partition(":")
+        by_kind.setdefault(kind, []).append(Hit(name, h.start, h.end))
+        taken[h.start : h.end] = [True] * (h.end - h.start)
+    gazetteer = {h.id for h in lexicon.gazetteer.find(words, taken)}
+    people_hits = by_kind.get("person", [])
     people = {h.id for h in people_hits}
-    places = {h.id for h in take(lexicon.places.find(words, taken))}
-    states = take(lexicon.states.find(words, taken))
-    gazetteer = {h.id for h in take(lexicon.gazetteer.find(words, taken))}
-    for function in functions:
+    states = by_kind.get("state", [])
+    for function in by_kind.get("function", []):
         if any(h.start - function.end <= 1 and function.start - h.end <= 1 for h in people_hits):
             continue  # "Iranian Foreign Minister Abbas Araghchi": the title is of the named one
         if ":" in function.id:  # a title only one state has ("supreme leader")
@@ -198,6 +209,7 @@ def _actors(words: list[str], lexicon: Lexicon) -> _Found:
             role = None if state is None else f"{state}:{function.id}"
         if role is not None:
             people.add(lexicon.holders.get(role, role))
+    places = {h.id for h in by_kind.get("place", [])}
     return _Found(people, gazetteer, {h.id for h in states}, places, taken)
 
 
@@ -249,23 +261,23 @@ def _quantities(text: str, lexicon: Lexicon, cache: FoldCache) -> frozenset[tupl
     return frozenset(out)
 
 
-def _rounds(words: list[str], lexicon: Lexicon) -> frozenset[int]:
+def _rounds(found: dict[str, list[Hit]]) -> frozenset[int]:
     out = set()
-    ordinals = lexicon.ordinals.find(words)
-    for r in lexicon.rounds.find(words):
+    ordinals = found.get("ordinal", [])
+    for r in found.get("round", []):
         for o in ordinals:
             if abs(o.start - r.start) <= 2:
                 out.add(int(o.id))
     return frozenset(out)
 
 
-def _days(words: list[str], published: datetime, lexicon: Lexicon) -> frozenset[date]:
+def _days(words: list[str], found: dict[str, list[Hit]], published: datetime) -> frozenset[date]:
     today = published.date()
-    out = {today + timedelta(days=int(h.id)) for h in lexicon.relative_days.find(words)}
-    for h in lexicon.weekdays.find(words):
+    out = {today + timedelta(days=int(h.id)) for h in found.get("relday", [])}
+    for h in found.get("weekday", []):
         back = (today.weekday() - int(h.id)) % 7
         out.add(today - timedelta(days=back))
-    for h in lexicon.months.find(words):
+    for h in found.get("month", []):
         for n in (h.start - 1, h.end):
             if 0 <= n < len(words) and words[n].isdigit() and 1 <= int(words[n]) <= 31:
                 try:

@@ -46,7 +46,7 @@ from bot.review.agreement import Agreement, compare
 from bot.review.evidence import Evidence, gather
 from bot.review.lexicon import Lexicon
 from bot.review.signature import Signature, sign
-from bot.topics.folding import FoldCache
+from bot.topics.folding import FoldCache, tokenize
 
 # Prefixes (folded) of one-sided acts: the actor and the target cannot be swapped.
 _ONE_SIDED = (
@@ -74,7 +74,7 @@ class Rules:
     rare_min: int = 10  # ... or at most this many reports
     signature_gap: timedelta = timedelta(hours=24)  # the farthest a join by signature reaches
     signature_strength: int = 2  # specific things two signatures must share to join
-    signature_candidates: int = 12  # candidates found through signature keys alone
+    signature_candidates: int = 8  # candidates found through signature keys alone
 
 
 @functools.cache
@@ -147,8 +147,9 @@ class Grouper:
         known = self._entries.get(key)
         if known is not None:
             return known.story
-        evidence = gather(title, summary, published, url, self._cache, lang)
-        signature = sign(title, summary, published, self.lexicon, self._cache)
+        words = (tokenize(title, self._cache), tokenize(summary, self._cache))
+        evidence = gather(title, summary, published, url, self._cache, lang, words)
+        signature = sign(title, summary, published, self.lexicon, self._cache, words)
         self._evict(published)
         keys = _keys(evidence) + tuple(signature.keys())
         act = _act(evidence.title_seq)
@@ -234,7 +235,13 @@ class Grouper:
             return _tell(why, entry, None, "the story began more than the window before")
         if new.link is not None and new.link == old.link:
             return _tell(why, entry, 2.0, "the same link")
-        agreement = compare(probe.signature, entry.signature, self.lexicon, self._rare_name)
+        agreement = compare(
+            probe.signature,
+            entry.signature,
+            self.lexicon,
+            self._rare_name,
+            explain=why is not None,
+        )
         if agreement.conflicts:
             return _tell(why, entry, None, "signature conflicts", agreement)
         by_signature = self._by_signature(agreement, gap)
