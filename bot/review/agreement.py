@@ -23,7 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.review.lexicon import Lexicon
-from bot.review.lexicon_actors import BEAT_STATES, INSTITUTIONS
+from bot.review.lexicon_actors import BEAT_STATES
+from bot.review.lexicon_people import INSTITUTIONS
 from bot.review.signature import Signature
 
 _SAME_VALUE = 0.01  # relative difference under which two figures are one ("1.9 млн" = 1,900,000)

@@ -1,4 +1,5 @@
-"""The event lexicon, compiled: phrase indexes over `lexicon_actors` and `lexicon_events`, plus
+"""The event lexicon, compiled: phrase indexes over `lexicon_actors`, `lexicon_people` and
+`lexicon_events`, plus
 the gazetteer's entities when the bot's topics have any.
 
 Built once (by the composition root or the `stories` command) and handed to the `Grouper`;
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from bot.models import Entity, Topic
 from bot.review import lexicon_actors as actors
 from bot.review import lexicon_events as events
+from bot.review import lexicon_people as people
 from bot.review.phrases import PhraseIndex
 
 
@@ -65,8 +67,8 @@ class Lexicon:
         return cls(
             actors=_kinds(
                 function=actors.FUNCTIONS,
-                person=actors.PEOPLE,
-                place=actors.PLACES,
+                person=people.PEOPLE,
+                place=people.PLACES,
                 state=actors.STATES,
             ),
             gazetteer=gazetteer,

@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 from bot.review.lexicon import Lexicon
 from bot.review.names import MIN_KEY, name_key
 from bot.review.phrases import Hit
-from bot.topics.folding import FoldCache, Token, fold_char, tokenize
+from bot.topics.folding import FoldCache, Token, tokenize
 
 _NEAR = 3  # words between a function and its state
 _PLACE_CASES = ("daki", "dəki", "dan", "dən")  # Azerbaijani "in …", "from …"
@@ -285,8 +285,3 @@ def _days(words: list[str], found: dict[str, list[Hit]], published: datetime) ->
                 except ValueError:
                     continue
     return frozenset(out)
-
-
-def fold_digits(text: str) -> str:
-    """Persian and Arabic digits as ASCII (what `fold_char` does), decimal marks as "."."""
-    return "".join(fold_char(c) if c.isdigit() else c for c in text.translate(_DIGITS))

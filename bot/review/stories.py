@@ -4,27 +4,36 @@ Pure and in memory: `Grouper.add` takes an item's text, time and link and says w
 belongs to (the key of the story's first report, or its own key when it starts one). The running
 bot and `python -m bot stories` use the same `Grouper` with the same `Rules`.
 
-Candidate search is sub-linear: an inverted index maps each stem, name skeleton, number and link
-to the reports that carry it, newest last; only the newest `fanout` reports under each key are
-looked at, and only the `candidates` reports sharing most keys are compared in full. The cost
-per report is therefore bounded by its own size, whatever the window holds.
+Each report gets its word evidence (`bot.review.evidence`) and its event signature
+(`bot.review.signature`: people, act, places, figures, rounds, days, names, as ids that are the
+same in every language).
+
+Candidate search is sub-linear: an inverted index maps each stem, name skeleton, number and link,
+and each signature id (person, place, act × id, figure, name key) to the reports that carry it,
+newest last; only the newest `fanout` reports under each key are looked at; the `candidates`
+reports sharing most keys, and the `signature_candidates` sharing most signature keys (a report
+in another language shares no words), are compared in full. The cost per report is therefore
+bounded by its own size, whatever the window holds.
 
 Deciding, for a candidate (first rule that applies wins; precision first):
 1. further apart than the window (from the candidate, or from the story's first report) → no;
 2. the same canonical link → same story;
-3. both carry numbers and share none (a $500m deal is not a $2bn one) → no;
-4. who did what to whom: both titles carry a one-sided act (summon, expel, accuse, protest …
-   in four languages) and a party both name stands before the act in one and after it in the
-   other ("Iran summons Azerbaijan's envoy" / "Azerbaijan summons Iran's envoy") → no;
-5. different languages (by the feeds' codes, else by script): only on the same UTC day, with at least two shared rare names (by their
-   Latin skeleton) and at least one shared number;
-6. same script: IDF-weighted Dice similarity over all stems at least `threshold`, *and* over
-   the content stems (not names, not the beat's generic words) at least `content` — shared
-   names alone never make a story (a gas meeting and a rail meeting of the same ministers);
-   reports more than `near_gap` apart must reach `strict` (a second phone call between the
-   same presidents two days later reads much like the first); and at least `headline` of one
-   title's content words (weighted) must stand in the other report: the headline says what
-   happened, and a gas meeting and a rail meeting written from one template differ there.
+3. a clear conflict of the signatures (`bot.review.agreement`: another act, other people,
+   other figures of one unit, another round, another day, other headline places, subjects or
+   numbers) → no;
+4. who did what to whom, when neither signature names a person or title to tell it: both titles
+   carry a one-sided act (`bot.review.roles`) with the parties swapped → no;
+5. the signatures agree: the acts go together and at least `signature_strength` specific
+   things are shared (one more when one side names no act), within `signature_gap` → yes;
+6. else by the words: both carry numbers and share none → no; different languages (by the
+   feeds' codes, else by script): only on the same UTC day, with at least two shared rare names
+   (by their Latin skeleton) and at least one shared number; same script: IDF-weighted Dice
+   similarity over all stems at least `threshold`, *and* over the content stems (not names, not
+   the beat's generic words) at least `content`; reports more than `near_gap` apart must reach
+   `strict`; and at least `headline` of one title's content words (weighted) must stand in the
+   other report.
+A join by signature scores 0.5 + 0.1 per shared thing (at most 0.95), plus a tenth of the word
+similarity in one language, so the closer of two passing stories wins.
 The best-scoring candidate that passes gives the story (the first of equal scores). Once every
 candidate left belongs to the story that is best so far, they are not scored: none could change
 the answer. Word weights are worked out once per decision; each similarity sums them over the
@@ -45,17 +54,9 @@ from operator import itemgetter
 from bot.review.agreement import Agreement, compare
 from bot.review.evidence import Evidence, gather
 from bot.review.lexicon import Lexicon
+from bot.review.roles import roles_swapped, title_act
 from bot.review.signature import Signature, sign
 from bot.topics.folding import FoldCache, tokenize
-
-# Prefixes (folded) of one-sided acts: the actor and the target cannot be swapped.
-_ONE_SIDED = (
-    "summon", "expel", "accus", "condem", "protest", "recall", "sanction", "deport",
-    "вызва", "вызов", "высла", "высыл", "обвин", "осуд", "протест", "отозва",
-    "cagir", "ittiham", "etiraz", "qinad", "sanksiya",
-    "احضار", "اخراج", "اعتراض", "محکوم", "متهم", "فراخوان",
-)  # fmt: skip
-_PARTY = 4  # letters of a title word compared as a party of an act ("Iran", "Iranian")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +153,7 @@ class Grouper:
         signature = sign(title, summary, published, self.lexicon, self._cache, words)
         self._evict(published)
         keys = _keys(evidence) + tuple(signature.keys())
-        act = _act(evidence.title_seq)
+        act = title_act(evidence.title_seq)
         if story is None:
             decided = self._decide(evidence, signature, keys, act, why)
             story = key if decided is None else decided
@@ -245,7 +246,7 @@ class Grouper:
         if agreement.conflicts:
             return _tell(why, entry, None, "signature conflicts", agreement)
         by_signature = self._by_signature(agreement, gap)
-        swapped = _roles_swapped(new.title_seq, probe.act, old.title_seq, entry.act)
+        swapped = roles_swapped(new.title_seq, probe.act, old.title_seq, entry.act)
         if swapped and not agreement.roles:
             return _tell(why, entry, None, "a one-sided act with the parties swapped", agreement)
         if by_signature is not None:
@@ -391,35 +392,3 @@ def _dice(a: frozenset[str], total_a: float, b: frozenset[str], weights: dict[st
         return 0.0
     get = weights.__getitem__
     return 2 * sum(map(get, a & b)) / (total_a + sum(map(get, b)))
-
-
-def _roles_swapped(
-    a: tuple[str, ...], act_a: int | None, b: tuple[str, ...], act_b: int | None
-) -> bool:
-    """True when both titles tell of a one-sided act whose sides are swapped (rule 4)."""
-    if act_a is None or act_b is None:
-        return False
-    sides_a = _sides(a, act_a)
-    sides_b = _sides(b, act_b)
-    return any(sides_b.get(party, side) != side for party, side in sides_a.items())
-
-
-def _act(words: tuple[str, ...]) -> int | None:
-    for n, word in enumerate(words):
-        if word.startswith(_ONE_SIDED):
-            return n
-    return None
-
-
-def _sides(words: tuple[str, ...], act: int) -> dict[str, bool]:
-    """Party → stands before the act; a word on both sides is no evidence and is left out."""
-    sides: dict[str, bool] = {}
-    both: set[str] = set()
-    for n, word in enumerate(words):
-        if n == act or word.startswith(_ONE_SIDED):
-            continue
-        party, before = word[:_PARTY], n < act
-        if sides.get(party, before) != before:
-            both.add(party)
-        sides[party] = before
-    return {p: s for p, s in sides.items() if p not in both}
