@@ -24,7 +24,16 @@ from bot.topics.config import load_topics
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "stories"
 CONFIG = Path(os.environ.get("BOT_CONFIG_DIR", Path(__file__).resolve().parents[1] / "config"))
-DEFAULT = [FIXTURES / "labelled-dev.jsonl", FIXTURES / "labelled-held-out.jsonl"]
+DEFAULT = [
+    FIXTURES / name
+    for name in (
+        "labelled-dev.jsonl",
+        "labelled-held-out.jsonl",
+        "labelled-held-out-2.jsonl",
+        "labelled-held-out-3.jsonl",
+        "events.jsonl",
+    )
+]
 
 
 def _report(name: str, lines: list[str], lexicon: Lexicon, wrong: bool) -> None:

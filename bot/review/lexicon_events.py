@@ -45,7 +45,8 @@ ACTS: dict[str, tuple[str, ...]] = {
         "برقرار*", "moves to new building",
     ),
     "statement": (
-        "statement*", "warn*", "reject*", "dismiss*", "comment*", "remarks", "rejects",
+        "statement*", "speech", "hail*", "deni*", "отверг*", "rədd*", "تکذیب*", "выступ*",
+        "çıxış*", "سخنرانی*", "warn*", "reject*", "dismiss*", "comment*", "remarks", "rejects",
         "заявил*", "заявлени*", "выступил* против", "опроверг*", "прокомментир*",
         "bəyanat*", "qarşı çıxıb", "اظهار*", "بیانیه", "رد کرد", "نمی‌دهیم", "حمایت می‌کنیم",
     ),
@@ -56,12 +57,19 @@ ACTS: dict[str, tuple[str, ...]] = {
     "incident": (
         "fire", "blaze", "explosion", "crash", "accident", "detain*", "arrest*", "пожар*",
         "загорел*", "задерж*", "авари*", "yanğın*", "saxlanıl*", "saxlayıb*", "qəza*",
-        "آتش‌سوزی", "بازداشت*", "حادثه", "توقیف*",
+        "آتش‌سوزی", "بازداشت*", "حادثه", "توقیف*", "shot down", "downed", "killed", "injured",
+        "clash*", "shooting", "сбит*", "сбил*", "уничтож*", "убит*", "ранен*", "перестрелк*",
+        "vurul*", "məhv edil*", "öldürül*", "yaralan*", "atışma*", "سرنگون*", "کشته*", "زخمی*",
+        "درگیری*",
     ),
     "figure": (
         "turnover", "hits", "reach*", "grow*", "grows", "up", "exports", "imports", "supplied",
         "delivered", "товарооборот*", "составил*", "вырос*", "поставлен*", "экспорт*",
         "dövriyyə*", "artıb", "ixrac*", "çatıb", "مبادلات", "رسید",
+    ),
+    "handover": (
+        "hands over", "handed over", "hand over", "extradit*", "freed", "released", "передал*",
+        "передан*", "экстрадир*", "освобожд*", "təhvil*", "azad edil*", "تحویل*", "استرداد*",
     ),
     "aid": (
         "aid", "relief", "humanitarian", "convoy", "dispatch*", "гуманитарн*", "помощ*",
@@ -74,6 +82,10 @@ ACTS: dict[str, tuple[str, ...]] = {
     "exercise": ("drill*", "exercise*", "учени*", "təlim*", "رزمایش*"),
     "payment": ("tranche", "loan", "pays", "paid", "транш*", "кредит*", "kredit*", "ödənil*", "köçür*", "وام", "واریز*", "پرداخت*"),
 }  # fmt: skip
+
+# Acts that speak of another act: a headline that has one is about the speaking ("Iran denies
+# link to drone downed …" is a statement, not the downing; "summons envoy over border incident").
+SPEECH = frozenset(("statement", "protest"))
 
 # Acts that one event can carry together: a visit has meetings, signings and openings.
 COMPATIBLE: frozenset[frozenset[str]] = frozenset(
@@ -113,6 +125,7 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
     "education": ("education*", "student*", "universit*", "образован*", "студент*", "университет*", "təhsil*", "tələbə*", "آموزش*", "دانشجو*", "دانشگاه*"),
     "shipping": ("ferry", "ferries", "port", "ports", "shipping", "паром*", "порт*", "bərə*", "liman*", "کشتی*", "بندر*"),
     "quake": ("earthquake*", "quake*", "землетрясен*", "zəlzələ*", "زلزله*"),
+    "drones": ("drone*", "UAV*", "беспилотник*", "дрон*", "PUA", "pilotsuz*", "dron*", "پهپاد*"),
     "media": ("TV", "programme", "media", "телевиден*", "передач*", "СМИ", "televiziya*", "verliş*", "رسانه*", "تلویزیون"),
 }  # fmt: skip
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.review.lexicon import Lexicon
+from bot.review.lexicon_events import SPEECH
 from bot.review.names import MIN_KEY, name_key
 from bot.review.phrases import Hit
 from bot.topics.folding import FoldCache, Token, tokenize
@@ -178,7 +179,9 @@ def _acts(found: dict[str, list[Hit]]) -> frozenset[str]:
     acts = _ids(found.get("act", []))
     # "Discussed by phone" is a call: its talking words are the call's, and a visit it names
     # is one still to come.
-    return acts - {"meeting", "visit"} if "call" in acts else acts
+    if "call" in acts:
+        return acts - {"meeting", "visit"}
+    return acts & SPEECH or acts
 
 
 def _quoted(title: str) -> bool:
