@@ -18,6 +18,7 @@ SETS = [
     "labelled-dev.jsonl",
     "labelled-held-out.jsonl",
     "labelled-held-out-2.jsonl",
+    "labelled-held-out-3.jsonl",
     "events.jsonl",
 ]
 
