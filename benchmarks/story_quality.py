@@ -31,6 +31,7 @@ DEFAULT = [
         "labelled-held-out.jsonl",
         "labelled-held-out-2.jsonl",
         "labelled-held-out-3.jsonl",
+        "labelled-held-out-4.jsonl",
         "events.jsonl",
     )
 ]

@@ -13,8 +13,8 @@ Pure. A conflict is a clear sign of two events, and keeps reports apart whatever
    another that gives only the length do not conflict: their titles carry none).
 Agreement counts the specific things both name: people and institutions, places and projects,
 gazetteer entities, rare names the lexicon does not know (met across scripts), quantities,
-rounds, days, states other than the beat's own two (nearly
-every report names those), and (once) a shared subject.
+rounds, days, states other than the beat's own two (nearly every report names those), and up to
+two shared subjects.
 """
 
 from __future__ import annotations
@@ -108,7 +108,8 @@ def compare(
     strength = sum(len(ids) for _, ids in shared) + len(same_quantities)
     subjects = a.subjects & b.subjects
     subject_clash = any(c.startswith("subject") for c in conflicts)
-    strength += bool(subjects) and not subject_clash
+    # Two shared subjects say more than one ("visas for truck drivers"), more add little.
+    strength += 0 if subject_clash else min(len(subjects), 2)
     agreed: list[str] = []
     if explain:
         if acts:

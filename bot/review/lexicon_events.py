@@ -67,6 +67,13 @@ ACTS: dict[str, tuple[str, ...]] = {
         "delivered", "товарооборот*", "составил*", "вырос*", "поставлен*", "экспорт*",
         "dövriyyə*", "artıb", "ixrac*", "çatıb", "مبادلات", "رسید",
     ),
+    "cancellation": (
+        "cancel*", "lift*", "waiv*", "abolish*", "scrap*", "отмен*", "ləğv*", "لغو*",
+    ),
+    "verdict": (
+        "jail*", "sentenc*", "convict*", "verdict", "приговор*", "осужден*", "осуждены",
+        "həbs cəzası*", "məhkum edil*", "حکم دادگاه", "زندان*",
+    ),
     "handover": (
         "hands over", "handed over", "hand over", "extradit*", "freed", "released", "передал*",
         "передан*", "экстрадир*", "освобожд*", "təhvil*", "azad edil*", "تحویل*", "استرداد*",
@@ -125,6 +132,8 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
     "education": ("education*", "student*", "universit*", "образован*", "студент*", "университет*", "təhsil*", "tələbə*", "آموزش*", "دانشجو*", "دانشگاه*"),
     "shipping": ("ferry", "ferries", "port", "ports", "shipping", "паром*", "порт*", "bərə*", "liman*", "کشتی*", "بندر*"),
     "quake": ("earthquake*", "quake*", "землетрясен*", "zəlzələ*", "زلزله*"),
+    "espionage": ("spy*", "spying", "espionage", "шпион*", "casus*", "جاسوس*"),
+    "tourism": ("touris*", "турист*", "turist*", "گردشگر*"),
     "drones": ("drone*", "UAV*", "беспилотник*", "дрон*", "PUA", "pilotsuz*", "dron*", "پهپاد*"),
     "media": ("TV", "programme", "media", "телевиден*", "передач*", "СМИ", "televiziya*", "verliş*", "رسانه*", "تلویزیون"),
 }  # fmt: skip
@@ -140,9 +149,10 @@ UNITS: dict[str, tuple[str, ...]] = {
     "mw": ("MW", "megawatt*", "МВт", "мегават*", "meqavat*", "مگاوات*"),
     "kwh": ("kWh", "kilowatt-hour*", "кВт", "киловатт*", "kilovat*", "کیلووات*"),
     "kg": ("kilogram*", "kg", "кг", "kiloqram*", "کیلوگرم*"),
-    "flights-week": ("flights a week", "раза в неделю", "reys*", "بار"),
+    "flights-week": ("flights a week", "a week", "раза в неделю", "в неделю", "reys*", "بار"),
+    "years": ("years", "лет", "год*", "il", "سال"),
     "documents": ("documents", "документ*", "sənəd*", "سند"),
-    "people": ("people", "человек", "nəfər*", "نفر"),
+    "people": ("people", "человек", "nəfər*", "نفر", "tourists", "туристов", "turist*", "گردشگر*"),
     "vehicles": (
         "trucks", "lorries", "wagons", "грузовик*", "фур", "вагон*", "yük maşın*", "TIR",
         "vaqon*", "کامیون*", "واگن*",

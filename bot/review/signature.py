@@ -257,7 +257,7 @@ def _quantities(text: str, lexicon: Lexicon, cache: FoldCache) -> frozenset[tupl
                 after = after[1:]
         if unit is None:
             found = lexicon.units.find(after[:3])
-            if found and found[0].start == 0:
+            if found and found[0].start <= 1:  # "12 km", "410,000 Iranian tourists"
                 unit = found[0].id
         if unit is not None:
             out.add((unit, round(value, 6)))

@@ -24,7 +24,7 @@ Deciding, for a candidate (first rule that applies wins; precision first):
 4. who did what to whom, when neither signature names a person or title to tell it: both titles
    carry a one-sided act (`bot.review.roles`) with the parties swapped → no;
 5. the signatures agree: the acts go together and at least `signature_strength` specific
-   things are shared (one more when one side names no act), within `signature_gap` → yes;
+   things are shared (one more when one side names no act), within `signature_gap` (12 h) → yes;
 6. else by the words: both carry numbers and share none → no; different languages (by the
    feeds' codes, else by script): only on the same UTC day, with at least two shared rare names
    (by their Latin skeleton) and at least one shared number; same script: IDF-weighted Dice
@@ -73,7 +73,9 @@ class Rules:
     candidates: int = 24
     rare_share: float = 0.05  # a name is rare when at most this share of the window has it ...
     rare_min: int = 10  # ... or at most this many reports
-    signature_gap: timedelta = timedelta(hours=24)  # the farthest a join by signature reaches
+    # The farthest a join by signature reaches: one event's reports come within hours; the same
+    # people doing the same kind of thing the next day is the commonest look-alike.
+    signature_gap: timedelta = timedelta(hours=12)
     signature_strength: int = 2  # specific things two signatures must share to join
     signature_candidates: int = 8  # candidates found through signature keys alone
 
