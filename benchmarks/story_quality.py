@@ -32,6 +32,7 @@ DEFAULT = [
         "labelled-held-out-2.jsonl",
         "labelled-held-out-3.jsonl",
         "labelled-held-out-4.jsonl",
+        "labelled-held-out-5.jsonl",
         "events.jsonl",
     )
 ]

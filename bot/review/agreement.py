@@ -6,7 +6,9 @@ Pure. A conflict is a clear sign of two events, and keeps reports apart whatever
 3. quantities: the same unit with other values ($412m is not $57m; 180 m is not 140 m);
 4. rounds: other rounds ("second round" is not "first round");
 5. days: both name days and share none;
-6. headline places: both titles name places and share none (Aghband is not Astara);
+6. headline places: both titles name places, and neither report names the other's anywhere
+   (Aghband is not Astara; "bridge at Khudafarin" and "bridge over the Aras … near Khudafarin"
+   are one);
 7. headline subjects: both titles name subjects and share none (gas is not power);
 8. headline numbers: both titles carry numbers and the reports share no number at all ("2 new
    projects" is not "8 documents at the 17th session"; a report that gives only the date and
@@ -69,7 +71,10 @@ def compare(
         (a.rounds and b.rounds and not a.rounds & b.rounds, "round", a.rounds, b.rounds),
         (a.days and b.days and not a.days & b.days, "day", a.days, b.days),
         (
-            a.title_places and b.title_places and not a.title_places & b.title_places,
+            a.title_places
+            and b.title_places
+            and not a.title_places & b.places
+            and not b.title_places & a.places,
             "place",
             a.title_places,
             b.title_places,
