@@ -110,7 +110,10 @@ def compare(
         ("round", frozenset(map(str, a.rounds & b.rounds))),
         ("day", frozenset(map(str, a.days & b.days))),
     ]
-    strength = sum(len(ids) for _, ids in shared) + len(same_quantities)
+    # Gazetteer entities count once together: one entry may stand for many people or places
+    # ("az-officials"), and a growing gazetteer must not make two events look alike.
+    strength = sum(len(ids) if kind != "entity" else min(len(ids), 1) for kind, ids in shared)
+    strength += len(same_quantities)
     subjects = a.subjects & b.subjects
     subject_clash = any(c.startswith("subject") for c in conflicts)
     # Two shared subjects say more than one ("visas for truck drivers"), more add little.
