@@ -15,10 +15,10 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NaiveDatetime
 
-from bot.jsonlines import BadLine
-from bot.jsonlines import records as read_records
 from bot.review.lexicon import Lexicon
 from bot.review.stories import Grouper, Reason, Rules
+from bot.text.jsonlines import BadLine
+from bot.text.jsonlines import records as read_records
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
