@@ -56,6 +56,12 @@ def _review(sub: Any) -> None:
         "stories", help="group JSON Lines items (id, title, summary, published, url) into stories"
     )
     stories.add_argument("file", metavar="FILE", help="a JSON Lines file, or - for standard input")
+    stories.add_argument(
+        "--explain",
+        action="store_true",
+        help="also print, per line, the signature parts that agreed or conflicted with each "
+        "earlier report compared",
+    )
     digest = sub.add_parser("digest", help="the media review of the last hours, per topic")
     digest.add_argument("--topic", metavar="T", help="only this topic (default: every topic)")
     digest.add_argument(
