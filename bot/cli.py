@@ -1,5 +1,5 @@
 """Command line: `python -m bot run | fetch --once | match FILE | latest | check-config | config …
-| extract FILE_OR_URL | summarize FILE`.
+| probe URL | extract FILE_OR_URL | summarize FILE`.
 
 Exit codes: 0 done (a fetch pass that ran is 0 even when sources failed), 1 some input lines were bad
 (`match`) or `run` could not start, 2 configuration or usage error.
@@ -19,6 +19,7 @@ from bot.config import Config, load_config
 from bot.errors import BotError, ConfigError
 from bot.jsonlines import run_file
 from bot.operator import cli as config_cli
+from bot.operator import probe_cli
 from bot.pipeline import SourceReport
 from bot.telegram.app import TokenRedactor
 from bot.topics.jsonl import match_lines
@@ -70,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     latest.add_argument("--json", action="store_true", help="one JSON object a line")
     sub.add_parser("check-config", help="validate the environment, sources.toml and topics.toml")
     config_cli.register(sub)
+    probe_cli.register(sub)
     review_cli.register(sub)
     summary_cli.register(sub)
     return parser
@@ -170,6 +172,7 @@ _COMMANDS = {
     "latest": _cmd_latest,
     "check-config": _cmd_check_config,
     "config": config_cli.run,
+    "probe": probe_cli.run,
     **review_cli.COMMANDS,
     "summarize": summary_cli.run_summarize,
 }

@@ -23,12 +23,14 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.durations import parse_duration
 from bot.errors import ConfigError
-from bot.models import Source, Topic
+from bot.feeds.listing import check_selector
+from bot.models import Selectors, Source, Topic
 from bot.topics.config import load_topics
 
 MIN_INTERVAL = 10  # seconds; faster polling is rude to outlets and gains nothing
@@ -236,6 +238,25 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ) from exc
 
 
+class _SelectorsEntry(BaseModel):
+    """`[sources.selectors]` of an html source: CSS selectors, each checked to parse."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    item: str = Field(min_length=1, max_length=500)
+    title: str = Field(min_length=1, max_length=500)
+    link: str = Field(min_length=1, max_length=500)
+    date: str | None = Field(default=None, min_length=1, max_length=500)
+    summary: str | None = Field(default=None, min_length=1, max_length=500)
+
+    @field_validator("item", "title", "link", "date", "summary")
+    @classmethod
+    def _css(cls, value: str | None) -> str | None:
+        if value is not None and (problem := check_selector(value)) is not None:
+            raise ValueError(problem)
+        return value
+
+
 class _SourceEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -247,6 +268,21 @@ class _SourceEntry(BaseModel):
     enabled: bool = True
     user_agent: str | None = Field(default=None, min_length=1, max_length=300)
     fetch_article: Literal["never", "short", "always"] = "short"
+    type: Literal["feed", "telegram", "html", "sitemap"] = "feed"
+    selectors: _SelectorsEntry | None = None
+
+    @model_validator(mode="after")
+    def _selectors_for_html(self) -> _SourceEntry:
+        if self.type == "html" and self.selectors is None:
+            raise ValueError(
+                "selectors: an html source needs a [sources.selectors] table "
+                "(item, title, link; optional date, summary)"
+            )
+        if self.type != "html" and self.selectors is not None:
+            raise ValueError(
+                f"selectors: only html sources have selectors (this one is {self.type})"
+            )
+        return self
 
     @field_validator("id")
     @classmethod
@@ -326,6 +362,8 @@ def sources_from_data(data: Mapping[str, Any], origin: str) -> tuple[Source, ...
                 enabled=entry.enabled,
                 user_agent=entry.user_agent,
                 fetch_article=entry.fetch_article,
+                kind=entry.type,
+                selectors=Selectors(**entry.selectors.model_dump()) if entry.selectors else None,
             )
         )
     if problems:

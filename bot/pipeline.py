@@ -29,7 +29,8 @@ from typing import Literal, TypedDict
 
 from bot.errors import FetchError, ParseError, PermanentFetchError, StoreError
 from bot.feeds.fetch import Fetcher
-from bot.feeds.parse import KeyedFeed, read_feed
+from bot.feeds.kinds import read_source
+from bot.feeds.parse import KeyedFeed
 from bot.messengers.base import Messenger
 from bot.models import Fetched, MatchedItem, Source, SourceState, Validators
 from bot.storage.items import KnownKeys, Store
@@ -259,12 +260,10 @@ class Pipeline:
     @staticmethod
     def _read(source: Source, fetched: Fetched) -> KeyedFeed:
         assert fetched.body is not None  # noqa: S101
-        feed = read_feed(
-            fetched.body,
-            source_id=source.id,
-            url=fetched.url,
-            language=source.language,
-            content_type=fetched.content_type,
+        # Every source type (feed, JSON Feed, Telegram preview, listing page, news sitemap)
+        # yields the same keyed feed, so nothing below knows which one this is.
+        feed = read_source(
+            fetched.body, source=source, url=fetched.url, content_type=fetched.content_type
         )
         if feed.warning:
             log.debug("source=%s feed is ill-formed but readable: %s", source.id, feed.warning)

@@ -27,11 +27,16 @@ from bot.topics.folding import normalize
 
 @dataclass(frozen=True, slots=True)
 class AddSource:
-    """Poll a new feed; `name` None means the feed's own title or, failing that, the id."""
+    """Poll a new feed; `name` None means the feed's own title or, failing that, the id.
+
+    `source_type` is the source's `type` (feed, telegram, html, sitemap); `selectors` the CSS selectors
+    of an html source (item, title, link, date, summary)."""
 
     id: str
     url: str
     name: str | None = None
+    source_type: str = "feed"
+    selectors: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +216,8 @@ def describe(edit: Edit) -> str:
     """One line for people: "add term 'Baku' to azerbaijan-iran/azerbaijan"."""
     match edit:
         case AddSource():
-            return f"add source '{edit.id}' ({edit.url})"
+            kind = "" if edit.source_type == "feed" else f", {edit.source_type}"
+            return f"add source '{edit.id}' ({edit.url}{kind})"
         case RemoveSource():
             return f"remove source '{edit.id}'"
         case PauseSource():
@@ -356,7 +362,12 @@ def _add_source(
         if isinstance(other, dict) and url_key(str(other.get("url", ""))) == key:
             raise _fail(f"duplicate URL: source '{other.get('id')}' already polls {edit.url}")
     name = (edit.name or "").strip() or edit.id
-    entries.append({"id": edit.id.strip(), "name": name, "url": edit.url.strip()})
+    added: dict[str, Any] = {"id": edit.id.strip(), "name": name, "url": edit.url.strip()}
+    if edit.source_type != "feed":
+        added["type"] = edit.source_type
+    if edit.selectors:
+        added["selectors"] = dict(edit.selectors)
+    entries.append(added)
 
 
 def _find_topic(data: Mapping[str, Any], topic_id: str) -> dict[str, Any] | None:
