@@ -7,8 +7,8 @@ The preview is an HTML page of the channel's latest messages (about 20), each a
 - text: the `div.tgme_widget_message_text.js-message_text` block (a reply's quoted text is the
   `js-message_reply_text` block and is not read; a forwarded post keeps its own text block);
   line breaks kept, markup dropped;
-- title: the first line of the text, cut to its first sentence when the line is long, at most
-  `TITLE_CHARS`; summary: the rest of the text;
+- title: the first line of the text, cut after its first sentence, at most `TITLE_CHARS`;
+  summary: the rest of the text;
 - time: `<time datetime>` inside the date link;
 - article link: the first link in the text that leaves Telegram (not t.me, not a hashtag or
   mention), for `fetch_article`; none → "" (no page to read).
@@ -37,6 +37,7 @@ from bot.feeds.normalize import canonical_url
 from bot.feeds.parse import ARTICLE_LINK, KeyedFeed, keyed_feed
 
 TITLE_CHARS = 160
+MIN_SENTENCE = 20  # characters; a shorter "sentence" is an abbreviation's full stop
 PREVIEW_MESSAGES = (
     20  # what the preview shows; a channel posting faster loses messages between polls
 )
@@ -134,19 +135,21 @@ def _entry(message: lxml.html.HtmlElement, *, base: str) -> dict[str, Any] | Non
 
 
 def split_title(text: str) -> tuple[str, str]:
-    """(title, rest): the first line, cut to its first sentence when longer than TITLE_CHARS."""
+    """(title, rest): the first line, cut after its first sentence (one of at least
+    `MIN_SENTENCE` characters, so "U.S. envoy…" is not cut at "U.S."), at most TITLE_CHARS."""
     lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
     first, rest = lines[0], "\n".join(lines[1:])
+    for boundary in _SENTENCE.finditer(first):
+        if boundary.start() >= MIN_SENTENCE:
+            if boundary.start() <= TITLE_CHARS:
+                first, rest = first[: boundary.start()], (first[boundary.end() :] + "\n" + rest)
+            break
     if len(first) > TITLE_CHARS:
-        sentences = _SENTENCE.split(first, maxsplit=1)
-        if len(sentences) == 2 and len(sentences[0]) <= TITLE_CHARS:
-            first, rest = sentences[0], (sentences[1] + "\n" + rest).strip()
-        else:
-            cut = first[:TITLE_CHARS].rsplit(" ", 1)[0] or first[:TITLE_CHARS]
-            rest = (first[len(cut) :].strip() + "\n" + rest).strip()
-            first = cut.rstrip(" ,;:-") + "…"
-    return first, rest
+        cut = first[:TITLE_CHARS].rsplit(" ", 1)[0] or first[:TITLE_CHARS]
+        rest = first[len(cut) :].strip() + "\n" + rest
+        first = cut.rstrip(" ,;:-") + "…"
+    return first, rest.strip()
 
 
 def _text_with_breaks(block: lxml.html.HtmlElement) -> str:
