@@ -175,7 +175,9 @@ async def test_a_hostile_page_fails_its_source_alone_with_one_line(
     feed_server.put("/good-tg", _channel([(1, FLAGGED)]), content_type="text/html")
     feed_server.put("/f.xml", rss([item(1, title=FLAGGED)]))
     with caplog.at_level(logging.WARNING, logger="bot.pipeline"):
-        reports = {r.source_id: r for r in await pipeline.run_all([hostile, good_channel, good_feed])}
+        reports = {
+            r.source_id: r for r in await pipeline.run_all([hostile, good_channel, good_feed])
+        }
     assert reports["good-tg"].outcome == "new"
     assert reports["feed"].outcome == "new"
     assert reports["hostile"].outcome == "failed"

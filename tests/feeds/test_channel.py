@@ -21,8 +21,14 @@ def items(body: bytes):
 def test_each_text_message_is_an_item_keyed_by_its_post_link():
     body = channel(
         [
-            post(1, "Prezident İlham Əliyev İranın xarici işlər nazirini qəbul edib\nGörüşdə əməkdaşlıq müzakirə olunub."),
-            post(2, 'Baku and Tehran sign a transit deal. Details: <a href="https://azertag.az/en/xeber/123?utm_source=tg" target="_blank">azertag.az</a>'),
+            post(
+                1,
+                "Prezident İlham Əliyev İranın xarici işlər nazirini qəbul edib\nGörüşdə əməkdaşlıq müzakirə olunub.",
+            ),
+            post(
+                2,
+                'Baku and Tehran sign a transit deal. Details: <a href="https://azertag.az/en/xeber/123?utm_source=tg" target="_blank">azertag.az</a>',
+            ),
         ]
     )
     first, second = items(body)

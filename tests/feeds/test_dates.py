@@ -38,7 +38,11 @@ def test_read_date(text: str, expected: datetime | None):
 
 @pytest.mark.parametrize(
     ("jalali", "gregorian"),
-    [((1403, 1, 1), (2024, 3, 20)), ((1405, 9, 16), (2026, 12, 7)), ((1402, 12, 29), (2024, 3, 19))],
+    [
+        ((1403, 1, 1), (2024, 3, 20)),
+        ((1405, 9, 16), (2026, 12, 7)),
+        ((1402, 12, 29), (2024, 3, 19)),
+    ],
 )
 def test_solar_hijri_dates_convert(jalali, gregorian):
     assert jalali_to_gregorian(*jalali).timetuple()[:3] == gregorian

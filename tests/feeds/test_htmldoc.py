@@ -29,7 +29,7 @@ def test_deep_nesting_is_parsed_quickly_because_the_parser_stops_at_its_depth_li
 @pytest.mark.parametrize("value", [b"", b'=">"', b"='<'"])
 def test_a_tag_with_a_million_attributes_is_refused_before_the_parser_sees_it(value: bytes):
     # "<" inside values counts towards the tag cap, so that case stays under it.
-    body = attributes({b"": 1_000_000, b"=\">\"": 600_000}.get(value, 150_000), value)
+    body = attributes({b"": 1_000_000, b'=">"': 600_000}.get(value, 150_000), value)
     started = time.perf_counter()
     with pytest.raises(ParseError, match="attributes, limit"):
         parse_html(body)

@@ -37,7 +37,9 @@ def test_an_unreadable_date_leaves_the_first_seen_time():
 
 
 def test_a_base_href_decides_relative_links():
-    body = listing([story(1)]).replace(b"<head>", b'<head><base href="https://cdn.outlet.example/">')
+    body = listing([story(1)]).replace(
+        b"<head>", b'<head><base href="https://cdn.outlet.example/">'
+    )
     (only,) = read(body).items(now=NOW)
     assert only.url == "https://cdn.outlet.example/en/news/1-story"
 
@@ -59,6 +61,15 @@ def test_a_script_that_mentions_the_item_class_is_not_an_item():
     assert len(read(listing([story(1)])).entries) == 1
 
 
-@pytest.mark.parametrize(("css", "ok"), [("div.news > a[href]", True), ("div[", False), ("", False), ("p::first-line", False), ("div >", False)])
+@pytest.mark.parametrize(
+    ("css", "ok"),
+    [
+        ("div.news > a[href]", True),
+        ("div[", False),
+        ("", False),
+        ("p::first-line", False),
+        ("div >", False),
+    ],
+)
 def test_check_selector(css: str, ok: bool):
     assert (check_selector(css) is None) == ok

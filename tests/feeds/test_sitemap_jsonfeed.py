@@ -16,10 +16,16 @@ NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 
 def test_a_news_sitemap_gives_title_link_date_and_language_without_summary():
-    body = news_sitemap([story(2, date=iso(2)), story(1, title="Bakı və Tehran", date="2026-11-27T12:00:00+04:00")])
+    body = news_sitemap(
+        [story(2, date=iso(2)), story(1, title="Bakı və Tehran", date="2026-11-27T12:00:00+04:00")]
+    )
     feed = read_sitemap(body, source_id="sm", url="https://outlet.example/news-sitemap.xml")
     first, second = feed.items(now=NOW)
-    assert (first.title, first.url, first.summary) == ("Story 2", "https://outlet.example/news/2", "")
+    assert (first.title, first.url, first.summary) == (
+        "Story 2",
+        "https://outlet.example/news/2",
+        "",
+    )
     assert first.published == EPOCH + timedelta(minutes=20)
     assert first.language == "en"
     assert second.published == datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -60,7 +66,11 @@ def test_a_json_feed_gives_its_items():
     body = json_feed([story(2, date=iso(2), summary="Lead two"), story(1, date=iso(1))])
     feed = read_json_feed(body, source_id="jf", url="https://outlet.example/feed.json")
     first, second = feed.items(now=NOW)
-    assert (first.title, first.url, first.summary) == ("Story 2", "https://outlet.example/news/2", "Lead two")
+    assert (first.title, first.url, first.summary) == (
+        "Story 2",
+        "https://outlet.example/news/2",
+        "Lead two",
+    )
     assert first.guid == "https://outlet.example/news/2"
     assert first.published == EPOCH + timedelta(minutes=20)
     assert feed.title == "Outlet JSON"
@@ -69,7 +79,10 @@ def test_a_json_feed_gives_its_items():
 
 def test_a_json_feed_item_without_a_title_takes_its_text():
     body = json.dumps(
-        {"version": "https://jsonfeed.org/version/1", "items": [{"id": 7, "content_text": "Tehran said so."}]}
+        {
+            "version": "https://jsonfeed.org/version/1",
+            "items": [{"id": 7, "content_text": "Tehran said so."}],
+        }
     ).encode()
     (only,) = read_json_feed(body, source_id="jf", url="https://o.example/f.json").items(now=NOW)
     assert (only.title, only.guid) == ("Tehran said so.", "7")
