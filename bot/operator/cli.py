@@ -179,7 +179,7 @@ async def _addsource(live: LiveConfig, config: Config, args: argparse.Namespace)
     selectors = selectors_from(args)
     await live.check(AddSource(args.id, args.url, name))  # duplicates: refused before fetching
     probe = await probe_url(config, args.url, selectors)
-    print(f"probed: {probe.kind} {probe.url}: {probe.describe()}")
+    print(f"probed: {probe.describe()} [type {probe.kind}: {probe.url}]")
     if (keep_up := probe.keep_up_text()) is not None:
         print(f"  {keep_up}")
     chosen = name or probe.title or None
