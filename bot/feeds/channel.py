@@ -105,7 +105,8 @@ def keep_up_interval(times: Sequence[datetime], shown: int = PREVIEW_MESSAGES) -
         return None
     span = ordered[-1] - ordered[0]
     per_message = span / (len(ordered) - 1)
-    return max(timedelta(minutes=1), per_message * shown / 2)
+    minutes = int((per_message * shown / 2).total_seconds() // 60)  # whole minutes, rounded down
+    return timedelta(minutes=max(1, minutes))
 
 
 def _entry(message: lxml.html.HtmlElement, *, base: str) -> dict[str, Any] | None:
