@@ -183,4 +183,5 @@ async def test_a_hostile_page_fails_its_source_alone_with_one_line(
     assert reports["hostile"].outcome == "failed"
     assert error in (reports["hostile"].error or "")
     lines = [r.getMessage() for r in caplog.records if "source=hostile" in r.getMessage()]
-    assert len(lines) == 1 and "\n" not in lines[0]
+    assert len(lines) == 1
+    assert "\n" not in lines[0]

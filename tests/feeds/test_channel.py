@@ -78,7 +78,9 @@ def test_a_long_first_line_is_cut_to_its_first_sentence():
     long = "First sentence of a long post about the Astara railway. " + "Words " * 40
     assert split_title(long)[0] == "First sentence of a long post about the Astara railway."
     title, rest = split_title("x" * 30 + " " + "y" * 200)
-    assert title.endswith("…") and len(title) <= 161 and rest.startswith("y")
+    assert title.endswith("…")
+    assert len(title) <= 161
+    assert rest.startswith("y")
 
 
 def test_a_page_without_messages_is_not_a_channel_preview():

@@ -65,7 +65,7 @@ def test_entities_in_a_sitemap_are_not_expanded():
 def test_a_json_feed_gives_its_items():
     body = json_feed([story(2, date=iso(2), summary="Lead two"), story(1, date=iso(1))])
     feed = read_json_feed(body, source_id="jf", url="https://outlet.example/feed.json")
-    first, second = feed.items(now=NOW)
+    first, _second = feed.items(now=NOW)
     assert (first.title, first.url, first.summary) == (
         "Story 2",
         "https://outlet.example/news/2",

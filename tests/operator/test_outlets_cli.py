@@ -219,7 +219,8 @@ def test_addsource_refuses_a_plain_page_and_accepts_it_with_selectors(
 ) -> None:
     feed_server.put("/latest", listing([story(1)]), content_type="text/html")
     refused = bot.refused("addsource", "page", feed_server.url("/latest"))
-    assert "needs CSS selectors" in refused and refused.count("\n") == 1
+    assert "needs CSS selectors" in refused
+    assert refused.count("\n") == 1
     flags = [f"--{k}={v}" for k, v in LISTING_SELECTORS.items() if k != "summary"]
     out = bot.ok("addsource", "page", feed_server.url("/latest"), *flags)
     assert "[type html:" in out
