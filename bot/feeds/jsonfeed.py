@@ -26,7 +26,9 @@ _VERSION = "https://jsonfeed.org/version/"
 def looks_like_json(body: bytes, content_type: str | None = None) -> bool:
     """Whether a feed body is JSON (by its first character, or its content type)."""
     media = (content_type or "").split(";", 1)[0].strip().lower()
-    return body[:64].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") or media in _JSON_TYPES
+    head = body[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    # A JSON label over XML is a mislabelled feed: the body decides when it shows markup.
+    return head.startswith(b"{") or (media in _JSON_TYPES and not head.startswith(b"<"))
 
 
 def read_json_feed(

@@ -105,3 +105,4 @@ def test_json_is_known_by_its_first_character_or_content_type():
     assert looks_like_json(b'\xef\xbb\xbf  {"version": 1}')
     assert looks_like_json(b"", "application/feed+json; charset=utf-8")
     assert not looks_like_json(b"<rss/>", "application/rss+xml")
+    assert not looks_like_json(b"<rss/>", "application/json")  # mislabelled RSS stays RSS
