@@ -29,8 +29,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.durations import parse_duration
 from bot.errors import ConfigError
-from bot.feeds.listing import check_selector
-from bot.models import Selectors, Source, Topic
+from bot.feeds.listing import selectors_of
+from bot.models import Source, Topic
 from bot.topics.config import load_topics
 
 MIN_INTERVAL = 10  # seconds; faster polling is rude to outlets and gains nothing
@@ -238,25 +238,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ) from exc
 
 
-class _SelectorsEntry(BaseModel):
-    """`[sources.selectors]` of an html source: CSS selectors, each checked to parse."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    item: str = Field(min_length=1, max_length=500)
-    title: str = Field(min_length=1, max_length=500)
-    link: str = Field(min_length=1, max_length=500)
-    date: str | None = Field(default=None, min_length=1, max_length=500)
-    summary: str | None = Field(default=None, min_length=1, max_length=500)
-
-    @field_validator("item", "title", "link", "date", "summary")
-    @classmethod
-    def _css(cls, value: str | None) -> str | None:
-        if value is not None and (problem := check_selector(value)) is not None:
-            raise ValueError(problem)
-        return value
-
-
 class _SourceEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -269,19 +250,11 @@ class _SourceEntry(BaseModel):
     user_agent: str | None = Field(default=None, min_length=1, max_length=300)
     fetch_article: Literal["never", "short", "always"] = "short"
     type: Literal["feed", "telegram", "html", "sitemap"] = "feed"
-    selectors: _SelectorsEntry | None = None
+    selectors: dict[str, Any] | None = None
 
     @model_validator(mode="after")
-    def _selectors_for_html(self) -> _SourceEntry:
-        if self.type == "html" and self.selectors is None:
-            raise ValueError(
-                "selectors: an html source needs a [sources.selectors] table "
-                "(item, title, link; optional date, summary)"
-            )
-        if self.type != "html" and self.selectors is not None:
-            raise ValueError(
-                f"selectors: only html sources have selectors (this one is {self.type})"
-            )
+    def _selectors(self) -> _SourceEntry:
+        selectors_of(self.type, self.selectors)  # ValueError naming the field
         return self
 
     @field_validator("id")
@@ -363,7 +336,7 @@ def sources_from_data(data: Mapping[str, Any], origin: str) -> tuple[Source, ...
                 user_agent=entry.user_agent,
                 fetch_article=entry.fetch_article,
                 kind=entry.type,
-                selectors=Selectors(**entry.selectors.model_dump()) if entry.selectors else None,
+                selectors=selectors_of(entry.type, entry.selectors),
             )
         )
     if problems:

@@ -16,6 +16,7 @@ Selectors are compiled by cssselect into XPath and run by lxml (`css`, cached pe
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
@@ -32,6 +33,8 @@ from bot.feeds.parse import KeyedFeed, keyed_feed
 from bot.models import Selectors
 
 _DATE_ATTRIBUTES = ("datetime", "content", "title")
+_FIELDS = ("item", "title", "link", "date", "summary")
+_REQUIRED = ("item", "title", "link")
 
 
 def check_selector(text: str) -> str | None:
@@ -41,6 +44,31 @@ def check_selector(text: str) -> str | None:
     except (cssselect.SelectorError, lxml.etree.XPathError) as exc:
         return f"not a CSS selector: {text!r} ({exc})"
     return None
+
+
+def selectors_of(kind: str, table: Mapping[str, Any] | None) -> Selectors | None:
+    """The `[sources.selectors]` of a source of `kind`, checked; ValueError naming the field."""
+    if kind != "html":
+        if table is not None:
+            raise ValueError(f"selectors: only html sources have selectors (this one is {kind})")
+        return None
+    if table is None:
+        raise ValueError(
+            "selectors: an html source needs a [sources.selectors] table "
+            "(item, title, link; optional date, summary)"
+        )
+    for name in table:
+        if name not in _FIELDS:
+            raise ValueError(f"selectors.{name}: unknown field (use {', '.join(_FIELDS)})")
+    for name in _FIELDS:
+        value = table.get(name)
+        if value is None and name in _REQUIRED:
+            raise ValueError(f"selectors.{name}: missing (item, title and link are required)")
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"selectors.{name}: must be a string")
+        if value is not None and (problem := check_selector(value.strip())) is not None:
+            raise ValueError(f"selectors.{name}: {problem}")
+    return Selectors(**{name: str(value).strip() for name, value in table.items()})
 
 
 @functools.lru_cache(maxsize=512)

@@ -13,7 +13,6 @@ import getpass
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ from bot.operator.edits import (
 )
 from bot.operator.export import SOURCES_FILE, TOPICS_FILE, export_config, plain, render_all
 from bot.operator.live import LiveConfig
-from bot.operator.probe_cli import add_selector_options, probe_url, selectors_from
+from bot.operator.probe_cli import add_selector_options, probe_url, selectors_from, source_extra
 from bot.storage.engine import make_engine, migrate
 from bot.storage.overlay import OverlayStore
 from bot.topics.matcher import compile_topics
@@ -185,13 +184,7 @@ async def _addsource(live: LiveConfig, config: Config, args: argparse.Namespace)
     chosen = name or probe.title or None
     await _edit(
         live,
-        AddSource(
-            args.id,
-            probe.url or args.url,
-            chosen,
-            source_type=probe.kind,
-            selectors={k: v for k, v in asdict(selectors).items() if v} if selectors else None,
-        ),
+        AddSource(args.id, probe.url or args.url, chosen, extra=source_extra(probe, selectors)),
     )
 
 

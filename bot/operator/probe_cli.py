@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,6 +60,15 @@ def selectors_from(args: argparse.Namespace) -> Selectors | None:
     if problems:
         raise ConfigError(problems)
     return Selectors(**given)
+
+
+def source_extra(probe: Probe, selectors: Selectors | None) -> dict[str, Any] | None:
+    """The fields a probed source adds to its sources.toml entry: its type unless a feed, and
+    its selectors (the ones given)."""
+    extra: dict[str, Any] = {} if probe.kind == "feed" else {"type": probe.kind}
+    if selectors is not None:
+        extra["selectors"] = {k: v for k, v in asdict(selectors).items() if v}
+    return extra or None
 
 
 async def probe_url(config: Config, url: str, selectors: Selectors | None) -> Probe:

@@ -91,11 +91,11 @@ def test_check_config_accepts_each_type(bot: Bot) -> None:
         ('type = "html"', "(id=x): entry: selectors: an html source needs a [sources.selectors]"),
         (
             'type = "html"\n[sources.selectors]\nitem = "div.n"\ntitle = "h3 >"\nlink = "a"',
-            "(id=x): selectors.title: not a CSS selector: 'h3 >'",
+            "(id=x): entry: selectors.title: not a CSS selector: 'h3 >'",
         ),
         (
             'type = "html"\n[sources.selectors]\nitem = "div.n"\ntitle = "h3"',
-            "(id=x): selectors.link: Field required",
+            "(id=x): entry: selectors.link: missing",
         ),
         (
             'type = "telegram"\n[sources.selectors]\nitem = "a"\ntitle = "a"\nlink = "a"',

@@ -68,7 +68,8 @@ class SourceCommands:
             return f"Not added: {escape_text(url)} is not a readable feed: {escape_text(str(exc))}"
         chosen = name or trim(clean(probe.title), 200) or None
         # The probe may have found another URL to poll: a channel's preview, a page's feed.
-        edit = AddSource(source_id, probe.url or url, chosen, source_type=probe.kind)
+        extra = None if probe.kind == "feed" else {"type": probe.kind}
+        edit = AddSource(source_id, probe.url or url, chosen, extra=extra)
         try:
             result = await ctx.live.apply(edit, actor=op.actor)
         except ConfigError as exc:
