@@ -61,5 +61,5 @@ def test_a_page_that_names_its_feed_is_followed_there(link: str, target: str):
     ],
 )
 def test_any_other_page_needs_selectors(page: bytes):
-    with pytest.raises(ParseError, match="needs CSS selectors.*--item CSS --title CSS --link CSS"):
+    with pytest.raises(ParseError, match=r"needs CSS selectors.*--item CSS --title CSS --link CSS"):
         detect(page, url=URL)
