@@ -76,9 +76,11 @@ class RecordingFetcher(Fetcher):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.with_body: list[str] = []
 
-    async def fetch(self, source: Source, validators: Validators) -> Fetched:
+    async def fetch(
+        self, source: Source, validators: Validators, *, any_body: bool = False
+    ) -> Fetched:
         """Fetch as usual; remember the URL of a 200."""
-        fetched = await super().fetch(source, validators)
+        fetched = await super().fetch(source, validators, any_body=any_body)
         if fetched.body is not None:
             self.with_body.append(source.url)
         return fetched

@@ -62,7 +62,7 @@ def test_each_type_is_read_with_html_selectors():
         ({"type": "atom"}, "type: Input should be"),
     ],
 )
-def test_a_bad_type_or_selector_is_refused_naming_the_field(extra: dict, problem: str):
+def test_a_bad_type_or_selector_is_refused_naming_the_field(extra: dict[str, object], problem: str):
     with pytest.raises(ConfigError) as refused:
         sources_from_data({"sources": [{**BASE, **extra}]}, "sources.toml")
     assert any(
