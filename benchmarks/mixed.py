@@ -29,7 +29,7 @@ from typing import Any
 
 from bot.feeds.fetch import Fetcher, make_client
 from bot.models import Selectors, Source, SourceKind
-from bot.pipeline import Pipeline
+from bot.polling.pipeline import Pipeline
 from bot.storage.engine import make_engine, migrate
 from bot.storage.items import Store
 from bot.topics.config import load_topics

@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.durations import format_duration
 from bot.errors import PermanentFetchError
 from bot.feeds.channel import PREVIEW_MESSAGES, keep_up_interval, preview_url
 from bot.feeds.detect import detect
 from bot.feeds.fetch import Fetcher
 from bot.feeds.kinds import read_source
 from bot.models import Fetched, Item, Selectors, Source, SourceKind, Validators
+from bot.text.durations import format_duration
 
 _PROBE_ID = "probe"
 SHOWN = 5  # first items the probe lists

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from bot.durations import format_duration
 from bot.feeds.channel import PREVIEW_MESSAGES, keep_up_interval
-from bot.formatting import clean, trim
-from bot.markup import escape_text
 from bot.models import Source
+from bot.text.durations import format_duration
+from bot.text.formatting import clean, trim
+from bot.text.markup import escape_text
 
 
 def keep_up_text(channels: Sequence[Source], times: Mapping[str, Sequence[datetime]]) -> str:

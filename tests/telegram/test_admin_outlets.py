@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.feeds.fetch import Fetcher, make_client
 from bot.operator.live import LiveConfig
-from bot.pipeline import Pipeline
+from bot.polling.pipeline import Pipeline
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
@@ -25,9 +25,9 @@ from bot.telegram.app import build_application, start, stop
 from bot.topics.matcher import compile_topics
 from tests.emulator.server import TelegramEmulator
 from tests.feeds.outlets import channel, listing, post, story
+from tests.polling.test_pipeline import RecordingMessenger
 from tests.servers import FeedServer
 from tests.telegram.test_admin import ADMIN, BAKU, SOURCES_TOML, T0, TOPICS_TOML, Harness
-from tests.test_pipeline import RecordingMessenger
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 
 from bot.feeds.fetch import Fetcher
 from bot.models import Selectors, Source
-from bot.pipeline import Pipeline
+from bot.polling.pipeline import Pipeline
 from bot.storage.items import Store
 from bot.topics.matcher import Matcher
 from tests.feeds.build import item, rss
@@ -33,8 +33,8 @@ from tests.feeds.outlets import (
     post,
     story,
 )
+from tests.polling.test_pipeline import Clock, RecordingMessenger, make_pipeline
 from tests.servers import FeedServer
-from tests.test_pipeline import Clock, RecordingMessenger, make_pipeline
 
 FLAGGED = "Azerbaijan and Iran sign a new transit deal"
 IRRELEVANT = "Football: the league starts on Sunday"
@@ -174,7 +174,7 @@ async def test_a_hostile_page_fails_its_source_alone_with_one_line(
     feed_server.put("/hostile", body, content_type="text/html")
     feed_server.put("/good-tg", _channel([(1, FLAGGED)]), content_type="text/html")
     feed_server.put("/f.xml", rss([item(1, title=FLAGGED)]))
-    with caplog.at_level(logging.WARNING, logger="bot.pipeline"):
+    with caplog.at_level(logging.WARNING, logger="bot.polling.pipeline"):
         reports = {
             r.source_id: r for r in await pipeline.run_all([hostile, good_channel, good_feed])
         }

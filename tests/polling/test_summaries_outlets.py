@@ -13,15 +13,15 @@ import httpx
 from bot.feeds.article import ArticleFetcher
 from bot.feeds.fetch import Fetcher
 from bot.models import Source
-from bot.pipeline import Pipeline
+from bot.polling.pipeline import Pipeline
+from bot.polling.summaries import Summaries
 from bot.storage.items import Store
-from bot.summaries import Summaries
 from bot.topics.matcher import Matcher
 from tests.feeds.outlets import channel, iso, news_sitemap, post, story
+from tests.polling.test_pipeline import Clock, RecordingMessenger
 from tests.servers import FeedServer
-from tests.test_pipeline import Clock, RecordingMessenger
 
-PAGES = Path(__file__).parent / "fixtures" / "articles"
+PAGES = Path(__file__).parents[1] / "fixtures" / "articles"
 LEAD = "BAKU, Nov 27 (Reuters) - Azerbaijan and Iran signed an agreement on Thursday"
 TITLE = "Azerbaijan, Iran sign Astara bridge deal"
 
