@@ -9,6 +9,23 @@ from typing import Literal
 # When a flagged item's article page is fetched: never, when its feed text is short, or always.
 ArticleMode = Literal["never", "short", "always"]
 ARTICLE_MODES: tuple[ArticleMode, ...] = ("never", "short", "always")
+# What a source's URL serves: a feed (RSS, Atom, RDF, JSON Feed), a public Telegram channel's web
+# preview, an HTML listing page read with CSS selectors, or a news sitemap.
+SourceKind = Literal["feed", "telegram", "html", "sitemap"]
+SOURCE_KINDS: tuple[SourceKind, ...] = ("feed", "telegram", "html", "sitemap")
+
+
+@dataclass(frozen=True, slots=True)
+class Selectors:
+    """CSS selectors that read items off an HTML listing page (`type = "html"` sources).
+
+    `item` is matched in the page; the others inside each item's element."""
+
+    item: str
+    title: str
+    link: str
+    date: str | None = None
+    summary: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +40,8 @@ class Source:
     enabled: bool = True
     user_agent: str | None = None  # overrides the bot's own, for outlets that refuse unknown agents
     fetch_article: ArticleMode = "short"
+    kind: SourceKind = "feed"  # `type` in sources.toml
+    selectors: Selectors | None = None  # only for kind "html"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +83,9 @@ class Item:
     published: datetime  # timezone-aware, UTC
     language: str | None = None
     guid: str | None = None
+    # The page `fetch_article` reads, when it is not `url`: a Telegram post's first outbound
+    # link; "" when there is none (a post that links nowhere has no article page). Not stored.
+    article_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

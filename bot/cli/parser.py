@@ -10,6 +10,7 @@ import argparse
 from typing import Any
 
 from bot.operator import cli as config_cli
+from bot.operator import probe_cli
 from bot.review.digest import FORMATS
 
 
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     _latest(sub)
     sub.add_parser("check-config", help="validate the environment, sources.toml and topics.toml")
     config_cli.register(sub)
+    probe_cli.register(sub)
     _review(sub)
     _summary(sub)
     return parser

@@ -31,6 +31,7 @@ from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
+from bot.storage.pace import PostingPace
 from bot.telegram.admin.context import AdminContext
 from bot.telegram.admin.sources import SourceCommands
 from bot.telegram.admin.terms import TermCommands
@@ -56,10 +57,11 @@ def make_admin_handlers(
     wake: Callable[[], None] | None = None,
     overlay: OverlayStore | None = None,
     replier: Replier | None = None,
+    pace: PostingPace | None = None,
 ) -> list[BaseHandler[Any, Any, Any]]:
     """The operator command handlers, bound to their dependencies; see the module docstring."""
     ctx = AdminContext(
-        live, store, chat_store, ops, fetcher, tz, clock, next_poll, wake, overlay, replier
+        live, store, chat_store, ops, fetcher, tz, clock, next_poll, wake, overlay, replier, pace
     )
     return admin_handlers(ctx, frozenset(admin_ids))
 
