@@ -65,6 +65,21 @@ class FlaggedHook(Protocol):
     ) -> None: ...
 
 
+class SavedHook(Protocol):
+    """Runs inside `save_fetch`'s transaction, after the other hooks, with every new item
+    (flagged or not) and its id: the search index, alerts (which skip a backlog, `announce`
+    False)."""
+
+    async def __call__(
+        self,
+        conn: AsyncConnection,
+        new: Sequence[tuple[int, MatchedItem]],
+        now: datetime,
+        *,
+        announce: bool,
+    ) -> None: ...
+
+
 class Store(SourceStates):
     """Reads and writes the bot's tables through an injected engine (which it does not dispose).
 
@@ -78,6 +93,7 @@ class Store(SourceStates):
         *,
         on_flagged: Sequence[FlaggedHook] = (),
         on_matched: Sequence[FlaggedHook] = (),
+        on_saved: Sequence[SavedHook] = (),
         batch_size: int = 500,
     ) -> None:
         self._db = DbAccess.of(db)
@@ -85,6 +101,7 @@ class Store(SourceStates):
         # Run first, with every new matched item, announced or not (a first sight's backlog
         # still belongs to stories).
         self._on_matched = tuple(on_matched)
+        self._on_saved = tuple(on_saved)
         self._batch_size = batch_size
         self._init_source_states()
         # Built once: a statement executed for many rows is compiled once and then found in
@@ -221,6 +238,8 @@ class Store(SourceStates):
             flagged: tuple[StoredItem, ...] = ()
             if (announce or self._on_matched) and any(m.matches for _, m in new):
                 flagged = await self._flagged(conn, source_id, new, now, announce=announce)
+            for saved_hook in self._on_saved:
+                await saved_hook(conn, new, now, announce=announce)
         return SaveResult(new_items=len(new), flagged=flagged)
 
     async def _flagged(
