@@ -33,21 +33,25 @@ from bot.messengers.console import ConsoleMessenger
 from bot.models import Source, StoredItem, Story
 from bot.operator.live import Effective, LiveConfig
 from bot.pipeline import Pipeline, SourceReport
+from bot.review.alerts import compile_alerts
 from bot.review.stories import Grouper, Rules
 from bot.runstats import log_periodically
 from bot.runtime import Runtime
 from bot.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
+from bot.storage.alerts import AlertPush
 from bot.storage.chats import ChatStore
 from bot.storage.engine import make_engine, migrate
-from bot.storage.items import Store
+from bot.storage.items import SavedHook, Store
 from bot.storage.leases import SourceClaims, process_id
 from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
 from bot.storage.retention import Retention, RetentionPolicy
 from bot.storage.runlock import run_lock
+from bot.storage.search_index import SearchIndex
 from bot.storage.stories import StoryStore
 from bot.summaries import Summaries
+from bot.topics.folding import normalize
 from bot.topics.matcher import compile_topics
 
 log = logging.getLogger(__name__)
@@ -109,7 +113,11 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
         # Matched items get their story, then flagged ones enter the outbox, in the transaction
         # that stores them; without Telegram there is nobody to deliver to, so nothing is queued.
         hooks = [chats.enqueue] if settings.telegram_bot_token else []
-        store = Store(db, on_flagged=hooks, on_matched=[stories.assign])
+        # Every new item is indexed for search; with Telegram, alerts push what they match.
+        saved: list[SavedHook] = [SearchIndex(db.dialect, normalize)]
+        if settings.telegram_bot_token:
+            saved.append(AlertPush(db, compile_alerts, stories.assign))
+        store = Store(db, on_flagged=hooks, on_matched=[stories.assign], on_saved=saved)
         live = LiveConfig(config_dir=settings.config_dir, overlay=OverlayStore(db), clock=utc_now)
         effective = await live.load()
         await store.sync_sources(effective.sources)

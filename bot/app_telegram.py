@@ -20,7 +20,9 @@ from bot.messengers.base import Messenger
 from bot.operator.alerts import AlertPolicy, ConfigAlerts, SourceAlerts
 from bot.runtime import Runtime
 from bot.scheduler import SourceScheduler
+from bot.storage.alerts import AlertStore
 from bot.storage.leases import LeaseStore
+from bot.storage.search import SearchStore
 from bot.telegram import app as telegram_app
 from bot.telegram import webhook as telegram_webhook
 from bot.telegram.admin import make_admin_handlers
@@ -34,6 +36,7 @@ from bot.telegram.pacing import Pacer
 from bot.telegram.replying import Replier
 from bot.telegram.review_commands import REVIEW_COMMANDS, make_review_handlers
 from bot.telegram.review_job import ReviewJob
+from bot.telegram.search_commands import SEARCH_COMMANDS, make_search_handlers
 from bot.web.handlers import TelegramWebhook
 from bot.web.metrics import CountingSender
 from bot.web.service import WebService
@@ -198,6 +201,18 @@ def _command_handlers(
             replier=replier,
             stories=rt.stories,
         ),
+        *(
+            make_search_handlers(
+                search=SearchStore(rt.db),
+                alerts=AlertStore(rt.db),
+                tz=settings.timezone,
+                clock=clock,
+                max_alerts=settings.max_alerts_per_chat,
+                replier=replier,
+            )
+            if rt.db is not None
+            else []
+        ),
     ]
 
 
@@ -222,7 +237,7 @@ async def _start_application(
         webhook_url=settings.webhook_url,
         port=settings.port,
         serve_webhook=web is None,
-        commands=(*COMMANDS, *REVIEW_COMMANDS),
+        commands=(*COMMANDS, *REVIEW_COMMANDS, *SEARCH_COMMANDS),
         poll=False,
     )
 
