@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from bot import app, review_cli, summary_cli
+from bot import app, review_cli, search_cli, summary_cli
 from bot.config import Config, load_config
 from bot.errors import BotError, ConfigError
 from bot.jsonlines import run_file
@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     config_cli.register(sub)
     review_cli.register(sub)
     summary_cli.register(sub)
+    search_cli.register(sub)
     return parser
 
 
@@ -172,4 +173,5 @@ _COMMANDS = {
     "config": config_cli.run,
     **review_cli.COMMANDS,
     "summarize": summary_cli.run_summarize,
+    **search_cli.COMMANDS,
 }
