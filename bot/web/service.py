@@ -21,12 +21,14 @@ from bot.models import Source, Story, Topic
 from bot.pipeline import SourceReport
 from bot.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
+from bot.storage.search import SearchStore
 from bot.storage.status import StatusStore
 from bot.storage.stories import StoryStore
 from bot.storage.websub import WebSubStore
 from bot.web.handlers import Routes, TelegramWebhook
 from bot.web.health import Health
 from bot.web.metrics import Metrics
+from bot.web.search import SearchPage
 from bot.web.server import WebServer
 from bot.web.status import StatusPage
 from bot.web.websub import WebSub
@@ -117,6 +119,7 @@ async def open_web(
         status, latest=latest, topics=topics, next_poll=scheduler.next_poll, tz=tz, clock=clock
     )
     routes = Routes(health, metrics, page, topics, topic_stories)
+    routes.search = SearchPage(SearchStore(db), tz=tz, clock=clock)
     client: httpx.AsyncClient | None = None
     websub: WebSub | None = None
     if public_url:
