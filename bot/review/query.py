@@ -60,7 +60,7 @@ def parse_query(text: str, *, now: datetime) -> SearchQuery:
     pending_or = False
     for piece in _pieces(text):
         if not piece.quoted and piece.text == "OR":
-            if not builder.can_join():
+            if pending_or or not builder.can_join():
                 raise QueryError("OR must stand between two words or phrases")
             pending_or = True
             continue
