@@ -1,6 +1,7 @@
 """The whole pipeline over many feeds on loopback: throughput, CPU against bare feedparser, peak RSS.
 
 Run: .venv/bin/python benchmarks/pipeline.py [--feeds N] [--items M] [--repeat R] [--quick]
+     [--search-index]   (the store writes the search index too, as `run` does since issue 21)
      .venv/bin/python benchmarks/pipeline.py --fresh [--database-url URL]   (see benchmarks/fresh.py)
 
 A separate process (benchmarks/feedfarm.py) serves N synthetic RSS feeds of M items (~1 KB of HTML
@@ -46,7 +47,9 @@ from bot.feeds.fetch import Fetcher, make_client  # noqa: E402
 from bot.models import Fetched, Source, StoredItem, Validators  # noqa: E402
 from bot.pipeline import Pipeline, SourceReport  # noqa: E402
 from bot.storage.engine import make_engine, migrate  # noqa: E402
+from bot.review.searchwords import folder  # noqa: E402
 from bot.storage.items import Store  # noqa: E402
+from bot.storage.search_index import SearchIndex  # noqa: E402
 from bot.topics.config import load_topics  # noqa: E402
 from bot.topics.matcher import compile_topics  # noqa: E402
 
@@ -263,7 +266,10 @@ async def bench(args: argparse.Namespace) -> int:
             engine = make_engine(f"sqlite:///{tmp}/bench.db")
             try:
                 await migrate(engine)
-                return await _passes(args, farm, Store(engine))
+                # The search index (issue 21) is a hook of the running bot's store; off, the
+                # store is the one measured before it, so the two runs give the index's cost.
+                hooks = [SearchIndex("sqlite", folder())] if args.search_index else []
+                return await _passes(args, farm, Store(engine, on_saved=hooks))
             finally:
                 await engine.dispose()
     finally:
@@ -329,6 +335,11 @@ def main() -> None:
         "--fresh", action="store_true", help="drive `python -m bot fetch --once` as a child process"
     )
     parser.add_argument("--database-url", help="--fresh: PostgreSQL URL (default: temp SQLite)")
+    parser.add_argument(
+        "--search-index",
+        action="store_true",
+        help="store with the search index hook, as `run` does",
+    )
     args = parser.parse_args()
     if args.quick:
         args.feeds, args.items, args.repeat = 150, 20, 2

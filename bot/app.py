@@ -34,6 +34,7 @@ from bot.models import Source, StoredItem, Story
 from bot.operator.live import Effective, LiveConfig
 from bot.pipeline import Pipeline, SourceReport
 from bot.review.alerts import compile_alerts
+from bot.review.searchwords import folder
 from bot.review.stories import Grouper, Rules
 from bot.runstats import log_periodically
 from bot.runtime import Runtime
@@ -51,7 +52,6 @@ from bot.storage.runlock import run_lock
 from bot.storage.search_index import SearchIndex
 from bot.storage.stories import StoryStore
 from bot.summaries import Summaries
-from bot.topics.folding import normalize
 from bot.topics.matcher import compile_topics
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ async def open_runtime(config: Config, messenger: Messenger) -> AsyncIterator[Ru
         # that stores them; without Telegram there is nobody to deliver to, so nothing is queued.
         hooks = [chats.enqueue] if settings.telegram_bot_token else []
         # Every new item is indexed for search; with Telegram, alerts push what they match.
-        saved: list[SavedHook] = [SearchIndex(db.dialect, normalize)]
+        saved: list[SavedHook] = [SearchIndex(db.dialect, folder())]
         if settings.telegram_bot_token:
             saved.append(AlertPush(db, compile_alerts, stories.assign))
         store = Store(db, on_flagged=hooks, on_matched=[stories.assign], on_saved=saved)

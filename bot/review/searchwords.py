@@ -22,7 +22,10 @@ backends cannot put alternatives inside a phrase).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.models import SearchWord
+from bot.topics.folding import FoldCache, tokenize
 
 MIN_PREFIX = 4  # letters; a shorter stem is matched as whole words
 _MIN_STEM = 3  # an ending is only taken off when this much is left
@@ -44,6 +47,16 @@ _AZ_LETTERS = frozenset("əƏıİğĞşŞçÇöÖüÜ")
 _EN_SHORT_FORMS = ("s", "es")
 _FA_PLURALS = ("های", "ها")
 _FA_SHORT_FORMS = ("ها", "های", "ی")
+
+
+def folder() -> Callable[[str], str]:
+    """A text's folded words joined by spaces (what the index stores), with a memo of its own."""
+    cache = FoldCache()
+
+    def fold(text: str) -> str:
+        return " ".join(t.norm for t in tokenize(text, cache))
+
+    return fold
 
 
 def script_of(word: str) -> str:
