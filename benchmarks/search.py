@@ -10,7 +10,7 @@ Run: .venv/bin/python benchmarks/search.py [--items N] [--database-url URL] [--q
    place names the desk searches for). They are stored by the real `Store.save_fetch` in fetches of
    1,000, without the index, then indexed by the migration's own `backfill` (timed: that is what
    migration 0010 costs an existing database).
-2. Size: the database (SQLite: the file; PostgreSQL: items + search_docs with their indexes)
+2. Size: the database (SQLite: its pages, by dbstat; PostgreSQL: items + search_docs with their indexes)
    before and after indexing; the growth factor.
 3. Queries, each kind Q times with different words, newest first, a page of 10 (what /search
    shows), through the real `SearchStore` and `parse_query`: two words, three words, a quoted
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import sys
@@ -167,7 +166,7 @@ async def index(engine: AsyncEngine) -> tuple[int, float]:
     return done, time.perf_counter() - started
 
 
-async def size(engine: AsyncEngine, path: str | None) -> tuple[int, int]:
+async def size(engine: AsyncEngine) -> tuple[int, int]:
     """(bytes of the items, bytes of the search index)."""
     async with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
@@ -178,8 +177,7 @@ async def size(engine: AsyncEngine, path: str | None) -> tuple[int, int]:
         pages = await conn.execute(text("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"))
         by_name = dict(pages.all())
     fts = sum(v for k, v in by_name.items() if k.startswith("search_fts"))
-    total = os.path.getsize(path) if path else sum(by_name.values())
-    return total - fts, fts
+    return sum(by_name.values()) - fts, fts
 
 
 def queries(gen: Generator, per_kind: int) -> dict[str, list[str]]:
@@ -251,7 +249,7 @@ async def run(args: argparse.Namespace) -> int:
             print(f"search benchmark: {args.items:,} items on {engine.dialect.name}", flush=True)
             fill_s = await fill(engine, gen, args.items)
             print(f"  fill (Store.save_fetch, no index): {fill_s:.0f} s", flush=True)
-            before, _ = await size(engine, path)
+            before, _ = await size(engine)
             done, index_s = await index(engine)
             print(
                 f"  index (migration backfill): {done:,} items in {index_s:.0f} s "
@@ -261,7 +259,7 @@ async def run(args: argparse.Namespace) -> int:
             if engine.dialect.name == "postgresql":
                 async with engine.begin() as conn:
                     await conn.execute(text("ANALYZE"))
-            items_b, index_b = await size(engine, path)
+            items_b, index_b = await size(engine)
             print(
                 f"  size: items {before / 1e6:.0f} MB, search index {index_b / 1e6:.0f} MB: "
                 f"the database grows {(items_b + index_b) / max(before, 1):.2f}x",
