@@ -74,16 +74,24 @@ def test_alerts_that_no_longer_parse_or_are_refused_are_skipped():
     assert index.size == 1
 
 
-def test_only_alerts_sharing_a_word_with_the_item_are_checked():
+def test_an_alert_is_a_candidate_only_when_the_item_reaches_all_its_words():
     alerts = [Alert(n, n, parse_query(f"word{n:04d}x astara", now=NOW)) for n in range(1000)]
     index = AlertIndex(alerts)
-    # Each alert is filed under its rarer (longer) word, "word…", not under "astara".
-    assert "astara" not in index.exact
-    assert sum(len(v) for d in index.stems.values() for v in d.values()) == 1000
     candidate = index.candidate(
         title="word0017x astara", body=[], source_id="s", lang=None, flagged=False
     )
     assert [a.id for a in index.match(candidate)] == [17]
+    # "astara" alone reaches every alert's second requirement, none of them fully.
+    lone = index.candidate(title="astara", body=[], source_id="s", lang=None, flagged=False)
+    assert index.match(lone) == []
+    # A phrase needs both its words before it is checked in order.
+    phrase = AlertIndex([Alert(1, 1, parse_query('"border river"', now=NOW))])
+    assert (
+        phrase.match(
+            phrase.candidate(title="river border", body=[], source_id="s", lang=None, flagged=False)
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize(
