@@ -25,16 +25,6 @@ ALERT_USAGE = (
 )
 UNALERT_USAGE = "Usage: /unalert N — N is the alert's number in /alerts."
 NO_MORE = "Nothing more: send /search with your words first."
-SEARCH_HELP = "\n".join(
-    [
-        "<b>Search and alerts</b>",
-        '/search words — find stored items (all words; "a phrase"; -word; OR; source:ID; '
-        "lang:ru; since:7d; until:2026-11-30; flagged:)",
-        "/more — the next results",
-        "/alert words — post new items that match here",
-        "/alerts — this chat's alerts; /unalert N — remove one",
-    ]
-)
 
 
 def _entry(stored: StoredItem, tz: tzinfo, *, indent: bool) -> str:
