@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.models import SearchWord
-from bot.topics.folding import FoldCache, tokenize
+from bot.topics.folding import FoldCache
 
 MIN_PREFIX = 4  # letters; a shorter stem is matched as whole words
 _MIN_STEM = 3  # an ending is only taken off when this much is left
@@ -49,14 +49,35 @@ _FA_PLURALS = ("های", "ها")
 _FA_SHORT_FORMS = ("ها", "های", "ی")
 
 
-def folder() -> Callable[[str], str]:
-    """A text's folded words joined by spaces (what the index stores), with a memo of its own."""
+def folder(max_words: int = 100_000) -> Callable[[str], str]:
+    """A text's folded words joined by spaces (what the index stores), with a memo of its own.
+
+    The same words as `bot.topics.folding.tokenize` gives (and the query parser uses), reached
+    faster: ASCII punctuation becomes a space and the text is split on white space in C; each
+    piece is folded once (`FoldCache.pieces` drops the invisible joiners and marks that sit in
+    words and splits on any other punctuation), then remembered, as news repeats its words.
+    """
     cache = FoldCache()
+    memo: dict[str, str] = {}
 
     def fold(text: str) -> str:
-        return " ".join(t.norm for t in tokenize(text, cache))
+        parts = []
+        for piece in text.translate(_ASCII_PUNCTUATION).split():
+            folded = memo.get(piece)
+            if folded is None:
+                if len(memo) >= max_words:
+                    memo.clear()
+                folded = memo[piece] = " ".join(cache.pieces(piece))
+            if folded:
+                parts.append(folded)
+        return " ".join(parts)
 
     return fold
+
+
+_ASCII_PUNCTUATION = str.maketrans(
+    {c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"}
+)
 
 
 def script_of(word: str) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.models import SearchPhrase, SearchWord
 from bot.review.query import MAX_TERMS, QueryError, parse_query
-from bot.review.searchwords import search_word
+from bot.review.searchwords import folder, search_word
+from bot.topics.folding import normalize
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -135,3 +138,29 @@ def test_a_malformed_query_is_one_clear_line(query: str, message: str):
     with pytest.raises(QueryError, match=message) as caught:
         parse_query(query, now=NOW)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The ministers of Azerbaijan-Iran met in Baku: «border» crossing, U.S. don't 12% 2025.",
+        "Пограничный мост «Астара» — открыт; İran ilə sərhəd. پل‌های مرزی آستارا. علي‌اف ك ي",
+        "e\u0301te\u0301 ½ x_y a\u00adb ١٢٣ ۴۵ Ǆ ﬁ foo—bar ‹y› “x”",
+    ],
+)
+def test_the_index_folds_text_into_the_words_the_parser_sees(text: str):
+    assert folder()(text) == normalize(text)
+
+
+def test_the_index_folding_agrees_with_the_filter_on_real_items():
+    fold = folder()
+    path = Path("/work/shared/data/relevance-dev.jsonl")
+    if not path.exists():
+        pytest.skip("shared data not present")
+    texts = [
+        value
+        for line in path.read_text(encoding="utf-8").splitlines()
+        for value in json.loads(line).values()
+        if isinstance(value, str)
+    ]
+    assert [fold(t) for t in texts] == [normalize(t) for t in texts]
