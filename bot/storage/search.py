@@ -52,6 +52,10 @@ class SearchStore:
         sql, params = self._ids_sql(query, sort)
         params |= {"n": limit, "off": max(0, offset)}
         async with self._db.read("searching the archive") as conn:
+            if self._db.dialect == "postgresql":
+                # A prepared statement's generic plan cannot see how rare the words are and walks
+                # the sort_key index past every row; a plan per query uses the GIN index.
+                await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             ids = list((await conn.execute(text(sql), params)).scalars().all())
             return await _hits(conn, ids)
 
