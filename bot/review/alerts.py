@@ -169,7 +169,7 @@ class AlertIndex:
         return [(a.chat_id, a.query.text) for a in self.match(candidate)]
 
     def match(self, item: Candidate) -> list[Alert]:
-        """The alerts the item satisfies, each once."""
+        """The alerts the item satisfies, each once, in the order they were saved (by id)."""
         bits: dict[int, int] = {}
         alerts: dict[int, Alert] = {}
         memo = self._postings
@@ -186,7 +186,7 @@ class AlertIndex:
         full = self._full
         return [
             alerts[i]
-            for i, got in bits.items()
+            for i, got in sorted(bits.items())
             if got == full[i] and satisfies(alerts[i].query, item)
         ]
 
