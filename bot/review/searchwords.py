@@ -75,9 +75,7 @@ def folder(max_words: int = 100_000) -> Callable[[str], str]:
     return fold
 
 
-_ASCII_PUNCTUATION = str.maketrans(
-    {c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"}
-)
+_ASCII_PUNCTUATION = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"})
 
 
 def script_of(word: str) -> str:

@@ -13,6 +13,7 @@ spaces, `bot.topics.folding.normalize` in the bot), as storage does not know the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -46,7 +47,7 @@ POSTGRES_SCHEMA = (
     "CREATE INDEX ix_search_docs_sort_key ON search_docs (sort_key)",
 )
 _INSERT_SQLITE = text(
-    "INSERT OR REPLACE INTO search_fts (rowid, title, body, meta) VALUES (:key, :title, :body, :meta)"
+    "INSERT INTO search_fts (rowid, title, body, meta) VALUES (:key, :title, :body, :meta)"
 )
 _INSERT_POSTGRES = text(
     "INSERT INTO search_docs (item_id, sort_key, doc) VALUES (:id, :key, "
@@ -62,14 +63,14 @@ def item_language(language: str | None, text_: str) -> str | None:
     (Persian letters: fa, Cyrillic: ru, ə: az); None when unknown."""
     if language:
         return language.split("-")[0].split("_")[0].strip().lower() or None
-    for ch in text_:
-        if "\u0600" <= ch <= "\u06ff":
-            return "fa"
-        if "\u0400" <= ch <= "\u04ff":
-            return "ru"
-        if ch in "əƏ":
-            return "az"
-    return None
+    found = _SCRIPT.search(text_)
+    if found is None:
+        return None
+    ch = found.group()
+    return "fa" if ch >= "\u0600" else "ru" if ch >= "\u0400" else "az"
+
+
+_SCRIPT = re.compile("[\u0600-\u06ff\u0400-\u04ffəƏ]")
 
 
 def document(
