@@ -24,9 +24,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from bot.durations import parse_duration
 from bot.models import SearchPhrase, SearchQuery, SearchWord
 from bot.review.searchwords import search_word
+from bot.text.durations import parse_duration
 from bot.topics.folding import tokenize
 
 MAX_LENGTH = 500  # characters of a query

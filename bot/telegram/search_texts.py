@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from bot.formatting import clean, format_time, trim
-from bot.markup import TELEGRAM_TEXT_LIMIT, escape_text, link, safe_href, visible_text
 from bot.models import StoredItem
 from bot.storage.alerts import SavedAlert
+from bot.text.formatting import clean, format_time, trim
+from bot.text.markup import TELEGRAM_TEXT_LIMIT, escape_text, link, safe_href, visible_text
 
 PAGE = 10
 _TITLE_MAX = 160

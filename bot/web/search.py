@@ -22,12 +22,12 @@ import tornado.web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.errors import StoreError
-from bot.markup import safe_href
 from bot.models import StoredItem
 from bot.review.listing import outlet_name
 from bot.review.query import MAX_LENGTH, QueryError, parse_query
 from bot.review.searchresults import group_by_story
 from bot.storage.search import SORTS, SearchStore, Sort
+from bot.text.markup import safe_href
 from bot.web import atom
 
 log = logging.getLogger(__name__)

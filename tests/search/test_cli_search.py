@@ -8,9 +8,9 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.alerts import AlertStore
+from tests.cli.test_main import bot_env, run_bot, write_config
 from tests.search.archive import NOW, fill, search_store
 from tests.servers import FeedServer
-from tests.test_cli import bot_env, run_bot, write_config
 
 
 async def test_search_prints_json_lines_and_console_stories(

@@ -1,9 +1,9 @@
 """`python -m bot search QUERY… [--limit N] [--json] [--flagged] [--sort relevance]` and
 `python -m bot alerts list`: the archive search and the operators' view of personal alerts.
 
-Kept out of `bot.cli` so that module only wires them: `register` adds the parsers, `COMMANDS`
-maps each name to its handler. Exit codes as in `bot.cli`: 0 done (also when nothing was found),
-1 the database failed, 2 a malformed query or usage error (one line on standard error).
+`bot.cli.parser` defines their arguments; `COMMANDS` maps each name to its handler (read by
+`bot.cli.main`). Exit codes (`bot.cli.exits`): 0 done (also when nothing was
+found), 1 the database failed, 2 a malformed query or usage error (one line on standard error).
 """
 
 from __future__ import annotations
@@ -14,32 +14,20 @@ import json
 import sys
 from typing import Any
 
-from bot import app
+from bot.app.main import utc_now
+from bot.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.config import Config
 from bot.errors import BotError
-from bot.formatting import clean, format_console_time
 from bot.models import StoredItem
 from bot.review.query import QueryError, parse_query
 from bot.review.searchresults import group_by_story
 from bot.storage.access import DbAccess
 from bot.storage.alerts import AlertStore
 from bot.storage.engine import make_engine, migrate
-from bot.storage.search import SORTS, SearchHit, SearchStore, Sort
+from bot.storage.search import SearchHit, SearchStore, Sort
+from bot.text.formatting import clean, format_console_time
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 LIMIT_MAX = 1000
-
-
-def register(sub: Any) -> None:
-    """Add the `search` and `alerts` parsers to `python -m bot`'s subparsers."""
-    search = sub.add_parser("search", help="find stored items (flagged or not) by a query")
-    search.add_argument("query", nargs="+", metavar="QUERY", help='words, "phrases", -word …')
-    search.add_argument("--limit", type=int, default=20, metavar="N", help="how many (default 20)")
-    search.add_argument("--json", action="store_true", help="JSON Lines: one item a line")
-    search.add_argument("--flagged", action="store_true", help="only items a topic flagged")
-    search.add_argument("--sort", choices=SORTS, default="newest", help="default newest")
-    alerts = sub.add_parser("alerts", help="personal alerts (saved searches) of the chats")
-    alerts.add_argument("action", choices=["list"], help="list: alerts per chat")
 
 
 def record(hit: SearchHit) -> dict[str, Any]:
@@ -77,7 +65,7 @@ def cmd_search(config: Config, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     text = " ".join(args.query) + (" flagged:" if args.flagged else "")
     try:
-        query = parse_query(text, now=app.utc_now())
+        query = parse_query(text, now=utc_now())
     except QueryError as exc:
         print(f"bad query: {exc}", file=sys.stderr)
         return EXIT_USAGE
