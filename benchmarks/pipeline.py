@@ -1,6 +1,7 @@
 """The whole pipeline over many feeds on loopback: throughput, CPU against bare feedparser, peak RSS.
 
 Run: .venv/bin/python benchmarks/pipeline.py [--feeds N] [--items M] [--repeat R] [--quick]
+     [--search-index]   (the store writes the search index too, as `run` does since issue 21)
      .venv/bin/python benchmarks/pipeline.py --fresh [--database-url URL]   (see benchmarks/fresh.py)
      .venv/bin/python benchmarks/pipeline.py --mixed [--feeds N]   (feeds, channel previews and
                                                      listing pages: see benchmarks/mixed.py)
@@ -48,8 +49,10 @@ from bot.feeds.fetch import Fetcher, make_client  # noqa: E402
 from bot.models import Fetched, Source, StoredItem, Validators  # noqa: E402
 from bot.polling.decide import SourceReport  # noqa: E402
 from bot.polling.pipeline import Pipeline  # noqa: E402
+from bot.review.searchwords import folder  # noqa: E402
 from bot.storage.engine import make_engine, migrate  # noqa: E402
 from bot.storage.items import Store  # noqa: E402
+from bot.storage.search_index import SearchIndex  # noqa: E402
 from bot.topics.config import load_topics  # noqa: E402
 from bot.topics.matcher import compile_topics  # noqa: E402
 
@@ -269,7 +272,10 @@ async def bench(args: argparse.Namespace) -> int:
             engine = make_engine(f"sqlite:///{tmp}/bench.db")
             try:
                 await migrate(engine)
-                return await _passes(args, farm, Store(engine))
+                # The search index (issue 21) is a hook of the running bot's store; off, the
+                # store is the one measured before it, so the two runs give the index's cost.
+                hooks = [SearchIndex("sqlite", folder())] if args.search_index else []
+                return await _passes(args, farm, Store(engine, on_saved=hooks))
             finally:
                 await engine.dispose()
     finally:
@@ -340,6 +346,11 @@ def main() -> None:
         action="store_true",
         help="feeds, Telegram channel previews and listing pages: CPU per new item by kind "
         "(benchmarks/mixed.py)",
+    )
+    parser.add_argument(
+        "--search-index",
+        action="store_true",
+        help="store with the search index hook, as `run` does",
     )
     args = parser.parse_args()
     if args.quick:

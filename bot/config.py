@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     keep_flagged_days: int | None = Field(
         default=None, ge=1, le=36500, validation_alias=AliasChoices("BOT_KEEP_FLAGGED_DAYS")
     )
+    # Personal alerts (issue 21): saved searches a chat may keep.
+    max_alerts_per_chat: int = Field(
+        default=20, ge=1, le=1000, validation_alias=AliasChoices("BOT_MAX_ALERTS_PER_CHAT")
+    )
     story_window: Annotated[int, NoDecode] = Field(
         default=48 * 3600, validation_alias=AliasChoices("BOT_STORY_WINDOW")
     )

@@ -220,6 +220,7 @@ class MatchedItem:
     item: Item
     matches: tuple[TopicMatch, ...] = ()
     review_summary: str | None = None  # the extractive summary, computed for flagged items
+    article: str | None = None  # the article page's text, when it was fetched (for search)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +233,7 @@ class StoredItem:
     first_seen: datetime
     matches: tuple[TopicMatch, ...] = ()
     review_summary: str | None = None  # shown instead of the feed's teaser when set
+    alerts: tuple[str, ...] = ()  # the chat's saved searches it matched (issue 21)
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -282,3 +284,37 @@ class Story:
         for report in self.reports:
             seen.setdefault(report.item.source_id, report)
         return tuple(seen.values())
+
+
+# --- archive search (issue 21): a parsed query, as the parser gives it to the stores ----------
+
+
+@dataclass(frozen=True, slots=True)
+class SearchWord:
+    """One word of a query, folded: `forms` (any of them) as whole words, or the first as a
+    prefix stem when `prefix` (a stem finds its suffixed forms)."""
+
+    forms: tuple[str, ...]
+    prefix: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPhrase:
+    """Words that must stand in this order, next to each other (a single word is a phrase of one)."""
+
+    words: tuple[SearchWord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A parsed query: every clause must match (a clause is phrases joined by OR), no exclusion
+    may; `sources`, `langs` narrow (any of those given), `since`/`until` bound the published time."""
+
+    clauses: tuple[tuple[SearchPhrase, ...], ...]
+    exclude: tuple[SearchPhrase, ...] = ()
+    sources: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    flagged: bool = False
+    text: str = ""  # as the user wrote it

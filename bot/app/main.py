@@ -50,11 +50,14 @@ from bot.polling.decide import SourceReport
 from bot.polling.pipeline import Pipeline
 from bot.polling.scheduler import ReportHook, SourceScheduler
 from bot.polling.summaries import Summaries
+from bot.review.alerts import compile_alerts
+from bot.review.searchwords import folder
 from bot.runstats import log_periodically
 from bot.storage.access import DbAccess
+from bot.storage.alerts import AlertPush
 from bot.storage.chats import ChatStore
 from bot.storage.engine import open_engine
-from bot.storage.items import Store
+from bot.storage.items import SavedHook, Store
 from bot.storage.leases import SourceClaims, process_id
 from bot.storage.ops import OpsStore
 from bot.storage.outbox import Outbox
@@ -62,6 +65,7 @@ from bot.storage.overlay import OverlayStore
 from bot.storage.retention import Retention, RetentionPolicy
 from bot.storage.runlock import run_lock
 from bot.storage.status import StatusStore
+from bot.storage.search_index import SearchIndex
 from bot.topics.matcher import compile_topics
 from bot.web.metrics import Metrics
 
@@ -88,7 +92,11 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         # Matched items get their story, then flagged ones enter the outbox, in the transaction
         # that stores them; without Telegram there is nobody to deliver to, so nothing is queued.
         hooks = [outbox.enqueue] if settings.telegram_bot_token else []
-        store = Store(db, on_flagged=hooks, on_matched=[stories.assign])
+        # Every new item is indexed for search; with Telegram, alerts push what they match.
+        saved: list[SavedHook] = [SearchIndex(db.dialect, folder())]
+        if settings.telegram_bot_token:
+            saved.append(AlertPush(db, compile_alerts, stories.assign))
+        store = Store(db, on_flagged=hooks, on_matched=[stories.assign], on_saved=saved)
         live = LiveConfig(config_dir=settings.config_dir, overlay=OverlayStore(db), clock=utc_now)
         effective = await live.load()
         await store.sync_sources(effective.sources)

@@ -29,6 +29,8 @@ from bot.storage.delivery import DeliveryStores
 from bot.storage.leases import LeaseStore
 from bot.storage.pace import PostingPace
 from bot.storage.review_claims import ReviewClaims
+from bot.storage.alerts import AlertStore
+from bot.storage.search import SearchStore
 from bot.telegram import app as telegram_app
 from bot.telegram import webhook as telegram_webhook
 from bot.telegram.admin import make_admin_handlers
@@ -42,6 +44,7 @@ from bot.telegram.pacing import Pacer
 from bot.telegram.replying import Replier
 from bot.telegram.review_commands import REVIEW_COMMANDS, make_review_handlers
 from bot.telegram.review_job import ReviewJob
+from bot.telegram.search_commands import SEARCH_COMMANDS, make_search_handlers
 from bot.web.handlers import TelegramWebhook
 from bot.web.metrics import CountingSender, Metrics
 
@@ -210,7 +213,7 @@ async def start_telegram(
         webhook_url=settings.webhook_url,
         port=settings.port,
         serve_webhook=serve_webhook,
-        commands=(*COMMANDS, *REVIEW_COMMANDS),
+        commands=(*COMMANDS, *REVIEW_COMMANDS, *SEARCH_COMMANDS),
         poll=False,
     )
     # Every process runs the daily review job; the one row per chat and day sends it once.
@@ -257,6 +260,14 @@ def _command_handlers(
                 default_topics=default_topics,
                 stories=rt.stories,
             ),
+            replier=parts.replier,
+        ),
+        *make_search_handlers(
+            search=SearchStore(rt.db),
+            alerts=AlertStore(rt.db),
+            tz=settings.timezone,
+            clock=parts.clock,
+            max_alerts=settings.max_alerts_per_chat,
             replier=parts.replier,
         ),
     ]

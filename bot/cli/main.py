@@ -1,5 +1,6 @@
 """Command line: `python -m bot run | fetch --once | match FILE | latest | check-config | config …
-| probe URL | stories FILE | digest | extract FILE_OR_URL | summarize FILE`.
+| probe URL | stories FILE | digest | extract FILE_OR_URL | summarize FILE | search QUERY… |
+alerts list`.
 
 `main` parses the arguments (`bot.cli.parser`), sets up logging (the only place that does),
 loads the config once and hands it to the subcommand's handler. Exit codes: `bot.cli.exits`.
@@ -12,7 +13,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bot.cli import review, running, summary
+from bot.cli import review, running, search, summary
 from bot.cli.exits import EXIT_CONFIG
 from bot.cli.parser import build_parser
 from bot.config import Config, load_config
@@ -72,4 +73,5 @@ _COMMANDS: dict[str, Handler] = {
     "stories": review.cmd_stories,
     "digest": review.cmd_digest,
     "summarize": summary.run_summarize,
+    **search.COMMANDS,
 }

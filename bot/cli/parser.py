@@ -12,6 +12,7 @@ from typing import Any
 from bot.operator import cli as config_cli
 from bot.operator import probe_cli
 from bot.review.digest import FORMATS
+from bot.storage.search import SORTS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     probe_cli.register(sub)
     _review(sub)
     _summary(sub)
+    _search(sub)
     return parser
 
 
@@ -85,3 +87,14 @@ def _summary(sub: Any) -> None:
     summarize_.add_argument(
         "file", metavar="FILE", help="a JSON Lines file, or - for standard input"
     )
+
+
+def _search(sub: Any) -> None:
+    search = sub.add_parser("search", help="find stored items (flagged or not) by a query")
+    search.add_argument("query", nargs="+", metavar="QUERY", help='words, "phrases", -word …')
+    search.add_argument("--limit", type=int, default=20, metavar="N", help="how many (default 20)")
+    search.add_argument("--json", action="store_true", help="JSON Lines: one item a line")
+    search.add_argument("--flagged", action="store_true", help="only items a topic flagged")
+    search.add_argument("--sort", choices=SORTS, default="newest", help="default newest")
+    alerts = sub.add_parser("alerts", help="personal alerts (saved searches) of the chats")
+    alerts.add_argument("action", choices=["list"], help="list: alerts per chat")

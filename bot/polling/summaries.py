@@ -112,7 +112,9 @@ class Summaries:
         article_of = {m.item.key: text for m, text in zip(fetch, texts, strict=True)}
         done = {
             m.item.key: replace(
-                m, review_summary=self._summary(m, article_of.get(m.item.key), matcher) or None
+                m,
+                review_summary=self._summary(m, article_of.get(m.item.key), matcher) or None,
+                article=article_of.get(m.item.key),
             )
             for m in fresh
         }

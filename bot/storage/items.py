@@ -65,6 +65,21 @@ class FlaggedHook(Protocol):
     ) -> None: ...
 
 
+class SavedHook(Protocol):
+    """Runs inside `save_fetch`'s transaction, after the other hooks, with every new item
+    (flagged or not) and its id: the search index, alerts (which skip a backlog, `announce`
+    False)."""
+
+    async def __call__(
+        self,
+        conn: AsyncConnection,
+        new: Sequence[tuple[int, MatchedItem]],
+        now: datetime,
+        *,
+        announce: bool,
+    ) -> None: ...
+
+
 _WANTED: BindParameter[str] = bindparam("keys", expanding=True)
 # Which of a feed's keys the store knows: held items, and keys of items retention removed.
 _KNOWN_KEYS = (
@@ -93,6 +108,7 @@ class Store:
         *,
         on_flagged: Sequence[FlaggedHook] = (),
         on_matched: Sequence[FlaggedHook] = (),
+        on_saved: Sequence[SavedHook] = (),
         batch_size: int = 500,
     ) -> None:
         self._db = DbAccess.of(db)
@@ -100,6 +116,7 @@ class Store:
         # Run first, with every new matched item, announced or not (a first sight's backlog
         # still belongs to stories).
         self._on_matched = tuple(on_matched)
+        self._on_saved = tuple(on_saved)
         self._batch_size = batch_size
         # The sources' polling state: its reads, and the saves of polls that store no items.
         self.states = SourceStates(self._db)
@@ -222,6 +239,8 @@ class Store:
             flagged: tuple[StoredItem, ...] = ()
             if (announce or self._on_matched) and any(m.matches for _, m in new):
                 flagged = await self._flagged(conn, source_id, new, now, announce=announce)
+            for saved_hook in self._on_saved:
+                await saved_hook(conn, new, now, announce=announce)
         return SaveResult(new_items=len(new), flagged=flagged)
 
     async def _flagged(

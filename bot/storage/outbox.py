@@ -24,6 +24,7 @@ from bot.models import StoredItem
 from bot.storage.access import DbAccess
 from bot.storage.chat_tables import DROPPED, EDIT, PENDING, SEND, chats, outbox, subscriptions
 from bot.storage.rows import item_from_row, match_from_row, review_summary
+from bot.storage.search_tables import alert_hits
 from bot.storage.story_tables import story_items
 from bot.storage.tables import UTCDateTime, item_topics, items, sources
 
@@ -170,6 +171,15 @@ class Outbox:
                     )
                 )
             ).all()
+            noted = (
+                await conn.execute(
+                    select(alert_hits).where(
+                        alert_hits.c.item_id.in_(sorted({r.id for r in rows})),
+                        alert_hits.c.chat_id.in_(sorted({r.chat_id for r in rows})),
+                    )
+                )
+            ).all()
+        alerted = {(n.item_id, n.chat_id): tuple(n.queries.splitlines()) for n in noted}
         by_item: dict[int, list[Row[Any]]] = {}
         for m in matches:
             by_item.setdefault(m.item_id, []).append(m)
@@ -187,6 +197,7 @@ class Outbox:
                 first_seen=r.first_seen,
                 matches=tuple(match_from_row(m) for m in chosen),
                 review_summary=review_summary(r),
+                alerts=alerted.get((r.id, r.chat_id), ()),
             )
             out.append(
                 Outgoing(

@@ -29,6 +29,8 @@ HELP = "\n".join(
         "/topics — topics and what this chat follows",
         "/subscribe &lt;topic&gt; — follow a topic",
         "/unsubscribe &lt;topic&gt; — stop following a topic",
+        "/search words — find stored items; /more — the next results",
+        "/alert words — post new items that match here; /alerts, /unalert N",
         "/sources — news outlets and their health",
         "/status — this chat's subscription",
         "/mode instant|digest|both — each story as it comes, a daily review, or both",

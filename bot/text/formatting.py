@@ -136,6 +136,9 @@ class _Parts:
     topics: str  # "Topic: Azerbaijan–Iran relations #azerbaijan_iran", or ""
 
 
+_ALERT_MAX = 200  # characters of the "Alert: …" line
+
+
 def _hashtag(topic_id: str) -> str | None:
     # Telegram hashtags are word characters only and not all digits.
     tag = _NON_WORD.sub("_", topic_id).strip("_")[:_HASHTAG_MAX].rstrip("_")
@@ -166,8 +169,18 @@ def _parts(
         summary=_fit_units(summary, TELEGRAM_TEXT_LIMIT, summary_limit),
         full_summary=summary,
         summary_limit=summary_limit,
-        topics=_topic_line(stored.topics, topic_names),
+        topics="\n".join(
+            line for line in (_topic_line(stored.topics, topic_names), _alert_line(stored)) if line
+        ),
     )
+
+
+def _alert_line(stored: StoredItem) -> str:
+    """ "Alert: …" naming the chat's saved searches the item matched (issue 21), or ""."""
+    if not stored.alerts:
+        return ""
+    label = "Alert:" if len(stored.alerts) == 1 else "Alerts:"
+    return trim(f"{label} {'; '.join(clean(q) for q in stored.alerts)}", _ALERT_MAX)
 
 
 def _summary(stored: StoredItem, title: str, summary_limit: int) -> tuple[str, int]:

@@ -22,6 +22,7 @@ from bot.web import atom
 from bot.web.health import Health
 from bot.web.metrics import CONTENT_TYPE as METRICS_TYPE
 from bot.web.metrics import Metrics
+from bot.web.search import SearchPage
 from bot.web.status import CONTENT_TYPE as HTML_TYPE
 from bot.web.status import StatusPage
 from bot.web.websub import WebSub
@@ -52,6 +53,7 @@ class Routes:
     topic_stories: TopicStories  # a topic's newest flagged stories, newest report first
     websub: WebSub | None = None
     webhook: TelegramWebhook | None = field(default=None)
+    search: SearchPage | None = None  # /search and /search.atom (bot.web.search)
 
 
 class _Base(tornado.web.RequestHandler):

@@ -26,6 +26,7 @@ from bot.web.handlers import (
     WebhookHandler,
     WebSubHandler,
 )
+from bot.web.search import SearchAtomHandler, SearchHandler
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ def make_application(routes: Routes) -> tornado.web.Application:
             (r"/metrics", MetricsHandler, args),
             (r"/topics/([^/]+)\.atom", AtomHandler, args),
             (r"/websub/([A-Za-z0-9_-]{1,64})", WebSubHandler, args),
+            (r"/search", SearchHandler, {"search": lambda: routes.search}),
+            (r"/search\.atom", SearchAtomHandler, {"search": lambda: routes.search}),
             (r"/", StatusHandler, args),
             (r"/(.+)", WebhookHandler, args),
         ],

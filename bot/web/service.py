@@ -22,12 +22,14 @@ import httpx
 from bot.models import Source, Story, Topic
 from bot.polling.scheduler import ReportHook, SourceScheduler
 from bot.storage.access import DbAccess
+from bot.storage.search import SearchStore
 from bot.storage.status import StatusStore
 from bot.storage.stories import StoryStore
 from bot.storage.websub import WebSubStore
 from bot.web.handlers import Routes, TelegramWebhook
 from bot.web.health import Health
 from bot.web.metrics import Metrics
+from bot.web.search import SearchPage
 from bot.web.server import WebServer
 from bot.web.status import StatusPage
 from bot.web.websub import WebSub
@@ -123,7 +125,16 @@ async def open_web(
             wanted=lambda source_id: source_id in scheduler.sources,
             on_push=metrics.pushed,
         )
-    routes = Routes(health, metrics, page, topics, topic_stories, websub=websub, webhook=webhook)
+    routes = Routes(
+        health,
+        metrics,
+        page,
+        topics,
+        topic_stories,
+        websub=websub,
+        webhook=webhook,
+        search=SearchPage(SearchStore(db), tz=tz, clock=clock),
+    )
     server = WebServer(routes)
     try:
         ports = server.start(binds)

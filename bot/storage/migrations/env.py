@@ -14,15 +14,22 @@ from sqlalchemy import Connection
 import bot.storage.chat_tables
 import bot.storage.overlay_tables
 import bot.storage.retention_tables
+import bot.storage.search_tables
 import bot.storage.story_tables
 import bot.storage.websub_tables  # noqa: F401  (their tables join the shared metadata on import)
 from bot.storage.engine import WRITE_OPTIONS, make_engine
+from bot.storage.search_tables import schema_object
 from bot.storage.tables import metadata
 
 
 def _run(connection: Connection) -> None:
     # render_as_batch: SQLite alters tables by copying them; autogenerate should plan for it.
-    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=True,
+        include_name=schema_object,  # the FTS5/tsvector index is not SQLAlchemy metadata
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,0 +1,98 @@
+"""A parsed query (`bot.models.SearchQuery`) in each backend's own full-text syntax.
+
+No I/O. The index holds folded words (see `bot.storage.search_index`), and the query's words
+arrive folded and stemmed, so both sides compare like for like:
+- SQLite FTS5 MATCH: words are quoted strings (`"мост"`, a prefix stem `"мост"*`), a phrase
+  joins them with `+`, a clause ORs its phrases, every clause is limited to the title and body
+  columns (`{title body} : …`), the filters to the meta column, and exclusions follow a NOT;
+- PostgreSQL tsquery: lexemes in quotes with weights (`'мост':*AB`: a prefix in title or body),
+  `<->` inside a phrase, `|` inside a clause, `&` between clauses, `!` before an exclusion, and
+  the filters as weight-D meta lexemes.
+"""
+
+from __future__ import annotations
+
+from bot.models import SearchPhrase, SearchQuery, SearchWord
+
+
+def source_token(source_id: str) -> str:
+    """The meta word standing for a source (hex, so any id is one ASCII word)."""
+    return "s" + source_id.encode().hex()
+
+
+def lang_token(lang: str) -> str:
+    """The meta word standing for a language code."""
+    return "lang" + lang.encode().hex()
+
+
+def _meta(query: SearchQuery) -> list[list[str]]:
+    groups = []
+    if query.sources:
+        groups.append([source_token(s) for s in query.sources])
+    if query.langs:
+        groups.append([lang_token(code) for code in query.langs])
+    return groups
+
+
+# --- SQLite FTS5 -------------------------------------------------------------------------------
+
+
+def _fts_string(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _fts_word(word: SearchWord, *, alone: bool) -> str:
+    if word.prefix:
+        return _fts_string(word.forms[0]) + "*"
+    if alone and len(word.forms) > 1:
+        return "(" + " OR ".join(_fts_string(f) for f in word.forms) + ")"
+    return _fts_string(word.forms[0])
+
+
+def _fts_phrase(phrase: SearchPhrase) -> str:
+    alone = len(phrase.words) == 1
+    return " + ".join(_fts_word(w, alone=alone) for w in phrase.words)
+
+
+def _fts_clause(phrases: tuple[SearchPhrase, ...]) -> str:
+    return "{title body} : (" + " OR ".join(_fts_phrase(p) for p in phrases) + ")"
+
+
+def fts_match(query: SearchQuery) -> str:
+    """The FTS5 MATCH expression of the query."""
+    parts = [_fts_clause(c) for c in query.clauses]
+    parts += [
+        "meta : (" + " OR ".join(_fts_string(t) for t in group) + ")" for group in _meta(query)
+    ]
+    expr = "(" + " AND ".join(parts) + ")"
+    if query.exclude:
+        expr += " NOT (" + " OR ".join(_fts_clause((p,)) for p in query.exclude) + ")"
+    return expr
+
+
+# --- PostgreSQL tsquery ------------------------------------------------------------------------
+
+
+def _ts_lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _ts_word(word: SearchWord, *, alone: bool) -> str:
+    if word.prefix:
+        return _ts_lexeme(word.forms[0]) + ":*AB"
+    forms = word.forms if alone else word.forms[:1]
+    inner = " | ".join(_ts_lexeme(f) + ":AB" for f in forms)
+    return f"( {inner} )" if len(forms) > 1 else inner
+
+
+def _ts_phrase(phrase: SearchPhrase) -> str:
+    alone = len(phrase.words) == 1
+    return "( " + " <-> ".join(_ts_word(w, alone=alone) for w in phrase.words) + " )"
+
+
+def tsquery(query: SearchQuery) -> str:
+    """The tsquery text of the query (cast with `::tsquery`, never parsed by a dictionary)."""
+    parts = ["( " + " | ".join(_ts_phrase(p) for p in clause) + " )" for clause in query.clauses]
+    parts += ["( " + " | ".join(_ts_lexeme(t) + ":D" for t in g) + " )" for g in _meta(query)]
+    parts += ["!" + _ts_phrase(p) for p in query.exclude]
+    return " & ".join(parts)
