@@ -64,8 +64,8 @@ from bot.storage.outbox import Outbox
 from bot.storage.overlay import OverlayStore
 from bot.storage.retention import Retention, RetentionPolicy
 from bot.storage.runlock import run_lock
-from bot.storage.status import StatusStore
 from bot.storage.search_index import SearchIndex
+from bot.storage.status import StatusStore
 from bot.topics.matcher import compile_topics
 from bot.web.metrics import Metrics
 

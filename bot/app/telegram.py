@@ -25,11 +25,11 @@ from bot.app.runtime import Runtime
 from bot.config import Settings
 from bot.operator.alerts import AlertPolicy, ConfigAlerts, SourceAlerts
 from bot.polling.scheduler import SourceScheduler
+from bot.storage.alerts import AlertStore
 from bot.storage.delivery import DeliveryStores
 from bot.storage.leases import LeaseStore
 from bot.storage.pace import PostingPace
 from bot.storage.review_claims import ReviewClaims
-from bot.storage.alerts import AlertStore
 from bot.storage.search import SearchStore
 from bot.telegram import app as telegram_app
 from bot.telegram import webhook as telegram_webhook

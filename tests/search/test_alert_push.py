@@ -15,6 +15,7 @@ from bot.storage.alerts import AlertPush, AlertStore
 from bot.storage.chat_tables import outbox
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
+from bot.storage.outbox import Outbox
 from bot.storage.search_tables import alert_hits
 from bot.storage.stories import StoryStore
 from tests.search.archive import NOW, TOPIC, fill, search_store
@@ -39,7 +40,9 @@ def stack(engine: AsyncEngine) -> tuple[Store, ChatStore]:
     chats = ChatStore(engine)
     stories = StoryStore(engine, Grouper(Rules()), window=timedelta(hours=48))
     push = AlertPush(engine, compile_alerts, stories.assign)
-    store = search_store(engine, [push], on_flagged=[chats.enqueue], on_matched=[stories.assign])
+    store = search_store(
+        engine, [push], on_flagged=[Outbox(engine).enqueue], on_matched=[stories.assign]
+    )
     return store, chats
 
 
@@ -107,7 +110,7 @@ async def test_one_row_per_item_and_chat_when_a_topic_matches_too_and_the_alert_
     async with db_engine.connect() as conn:
         noted = (await conn.execute(select(alert_hits.c.chat_id, alert_hits.c.queries))).all()
     assert [(c, q.splitlines()) for c, q in noted] == [(A, ["astara", '"bridge opens"'])]
-    (pending,) = await chats.next_pending(A)
+    (pending,) = await Outbox(db_engine).next_pending(A)
     assert pending.item.alerts == ("astara", '"bridge opens"')
 
 

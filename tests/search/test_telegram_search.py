@@ -18,7 +18,9 @@ from bot.review.alerts import compile_alerts
 from bot.review.stories import Grouper, Rules
 from bot.storage.alerts import AlertPush, AlertStore
 from bot.storage.chats import ChatStore
+from bot.storage.delivery import DeliveryStores
 from bot.storage.items import Store
+from bot.storage.outbox import Outbox
 from bot.storage.search import SearchStore
 from bot.storage.stories import StoryStore
 from bot.telegram.app import BotApp, build_application, start, stop
@@ -54,7 +56,9 @@ async def h(telegram_api: TelegramEmulator, db_engine: AsyncEngine) -> AsyncIter
     chats = ChatStore(db_engine)
     stories = StoryStore(db_engine, Grouper(Rules()), window=timedelta(hours=48))
     push = AlertPush(db_engine, compile_alerts, stories.assign)
-    store = search_store(db_engine, [push], on_flagged=[chats.enqueue], on_matched=[stories.assign])
+    store = search_store(
+        db_engine, [push], on_flagged=[Outbox(db_engine).enqueue], on_matched=[stories.assign]
+    )
     await fill(store, announce=False)
     handlers = make_search_handlers(
         search=SearchStore(db_engine),
@@ -160,7 +164,7 @@ async def test_a_new_matching_item_is_pushed_once_saying_which_alert_matched(
     )
     async with Bot(telegram_api.token, base_url=telegram_api.api_url) as bot:
         worker = DeliveryWorker(
-            h.chats,
+            DeliveryStores.on(h.engine),
             TelegramSender(bot, link_previews=False),
             topic_names={TOPIC.topic_id: "Azerbaijan–Iran"},
             tz=BAKU,
@@ -206,7 +210,7 @@ async def test_a_new_matching_item_is_pushed_once_saying_which_alert_matched(
             await telegram_api.wait_for_messages_async(CHAT, before + 1)
             theirs = await telegram_api.wait_for_messages_async(OTHER, 2)
             async with asyncio.timeout(5):
-                while await h.chats.pending_count():  # noqa: ASYNC110  (the database has no event)
+                while await Outbox(h.engine).pending_count():  # noqa: ASYNC110  (the database has no event)
                     await asyncio.sleep(0.02)
         finally:
             await worker.stop()
