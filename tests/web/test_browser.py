@@ -47,6 +47,7 @@ FLAGS = [
 PHONE = (390, 844)
 DESKTOP = (1280, 900)
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
+HAVE_CHROMEDRIVER = CHROMEDRIVER.exists()
 CALLED = {"apa": 95, "trend": 80}  # minutes ago: APA reported the phone call first, then Trend
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -176,7 +177,7 @@ def _axe() -> str | None:
 
 async def test_axe_core_finds_no_accessibility_violations(rig: WebRig, tmp_path: Path):
     axe = _axe()
-    if axe is None or not CHROMEDRIVER.exists():
+    if axe is None or not HAVE_CHROMEDRIVER:
         pytest.skip(
             "needs @axe-core/cli (npm install -g --ignore-scripts @axe-core/cli) and Debian's "
             "chromium-driver at /usr/bin/chromedriver"

@@ -70,7 +70,8 @@ async def test_the_status_page_lists_paused_and_disabled_sources_marked(rig: Web
     assert 'class="disabled">disabled</td>' in shown["gone"]
     assert 'data-label="Next poll">—</td>' in shown["held"]  # not polled
     # Two outlets named "Same Name" are told apart by their ids.
-    assert "Same Name</a> <span" in shown["ok"] and "Same Name</a> <span" in shown["held"]
+    assert "Same Name</a> <span" in shown["ok"]
+    assert "Same Name</a> <span" in shown["held"]
     assert 'id="failing-count">1 failing</li>' in page
 
 
