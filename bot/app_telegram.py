@@ -23,7 +23,7 @@ from bot.scheduler import SourceScheduler
 from bot.storage.leases import LeaseStore
 from bot.telegram import app as telegram_app
 from bot.telegram import webhook as telegram_webhook
-from bot.telegram.admin import make_admin_handlers
+from bot.telegram.admin import ADMIN_COMMANDS, make_admin_handlers
 from bot.telegram.article_command import make_article_handlers
 from bot.telegram.commands import COMMANDS, make_handlers
 from bot.telegram.delivery import DeliveryWorker, Policy, Sender
@@ -34,6 +34,7 @@ from bot.telegram.pacing import Pacer
 from bot.telegram.replying import Replier
 from bot.telegram.review_commands import REVIEW_COMMANDS, make_review_handlers
 from bot.telegram.review_job import ReviewJob
+from bot.telegram.unknown_command import make_unknown_command_handler
 from bot.web.handlers import TelegramWebhook
 from bot.web.metrics import CountingSender
 from bot.web.service import WebService
@@ -98,8 +99,12 @@ async def start_telegram(
             default_topics=default_topics,
             clock=clock,
             review_time=f"{hour:02d}:{minute:02d}",
+            tz=settings.timezone,
         )
     )
+    # Last of its group: answers only the commands no handler above took.
+    known = [n for n, _ in (*COMMANDS, *REVIEW_COMMANDS, *ADMIN_COMMANDS)]
+    application.add_handler(make_unknown_command_handler(known, replier))
     stack.push_async_callback(telegram_app.stop, application)
     await _start_application(application, settings, token, web)
     # Every process runs the daily review job; the one row per chat and day sends it once.
@@ -197,6 +202,7 @@ def _command_handlers(
             default_topics=default_topics,
             replier=replier,
             stories=rt.stories,
+            operators=settings.admin_ids,
         ),
     ]
 
@@ -223,6 +229,7 @@ async def _start_application(
         port=settings.port,
         serve_webhook=web is None,
         commands=(*COMMANDS, *REVIEW_COMMANDS),
+        operator_ids=settings.admin_ids,
         poll=False,
     )
 
