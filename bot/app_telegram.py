@@ -21,6 +21,7 @@ from bot.operator.alerts import AlertPolicy, ConfigAlerts, SourceAlerts
 from bot.runtime import Runtime
 from bot.scheduler import SourceScheduler
 from bot.storage.leases import LeaseStore
+from bot.storage.overlap import FeedOverlap
 from bot.telegram import app as telegram_app
 from bot.telegram import webhook as telegram_webhook
 from bot.telegram.admin import ADMIN_COMMANDS, make_admin_handlers
@@ -190,6 +191,7 @@ def _command_handlers(
             wake=worker.wake,
             overlay=rt.live.overlay,
             replier=replier,
+            overlap=FeedOverlap(rt.db) if rt.db is not None else None,
         ),
         *make_article_handlers(admin_ids=settings.admin_ids, live=rt.live),
         *make_handlers(

@@ -130,7 +130,15 @@ class Settings(BaseSettings):
     @classmethod
     def _split_ids(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return tuple(part for part in re.split(r"[\s,;]+", value.strip()) if part)
+            parts = [part for part in re.split(r"[\s,;]+", value.strip()) if part]
+            # One problem naming every bad part, rather than pydantic's line per part.
+            bad = [p for p in parts if not re.fullmatch(r"-?\d{1,20}", p)]
+            if bad:
+                raise ValueError(
+                    f"not a Telegram user id: {', '.join(repr(p) for p in bad)} (write numeric "
+                    "ids separated by commas, e.g. 12345,67890)"
+                )
+            return tuple(int(p) for p in parts)
         return value
 
     @field_validator("timezone", mode="before")
@@ -296,26 +304,17 @@ def sources_from_data(data: Mapping[str, Any], origin: str) -> tuple[Source, ...
     if not isinstance(entries, list):
         raise ConfigError([f"{origin}: sources: must be an array of tables ([[sources]])"])
     sources: list[Source] = []
-    seen_ids: dict[str, int] = {}
-    seen_urls: dict[str, int] = {}
+    problems += _duplicates(entries, defaults, origin)
     for index, raw in enumerate(entries):
-        where = f"{origin}: sources[{index}]"
+        where = f"{origin}: {_entry_name(raw, index)}"
         if not isinstance(raw, Mapping):
-            problems.append(f"{where}: must be a table")
+            problems.append(f"{where}: must be a table ([[sources]])")
             continue
-        if isinstance(raw.get("id"), str):
-            where += f" (id={raw['id']})"
         try:
             entry = _SourceEntry.model_validate({**defaults, **raw})
         except ValidationError as exc:
             problems += [f"{where}: {_loc(err)}: {_message(err)}" for err in exc.errors()]
             continue
-        if entry.id in seen_ids:
-            problems.append(f"{where}: id: duplicate of sources[{seen_ids[entry.id]}]")
-        if entry.url in seen_urls:
-            problems.append(f"{where}: url: duplicate of sources[{seen_urls[entry.url]}]")
-        seen_ids.setdefault(entry.id, index)
-        seen_urls.setdefault(entry.url, index)
         sources.append(
             Source(
                 id=entry.id,
@@ -351,15 +350,92 @@ def load_sources(path: Path) -> tuple[Source, ...]:
     return sources_from_data(read_toml(path), str(path))
 
 
+def _entry_name(raw: Any, index: int) -> str:
+    """How a problem names a [[sources]] entry: by its id, else by its place (counted from 1)."""
+    if isinstance(raw, Mapping) and isinstance(raw.get("id"), str) and raw["id"].strip():
+        return f"source '{raw['id'].strip()}'"
+    return f"source #{index + 1} (no id)"
+
+
+def _duplicates(entries: list[Any], defaults: Mapping[str, Any], origin: str) -> list[str]:
+    """Ids and URLs given twice, found on the raw entries: reported beside their field errors,
+    not only once those are fixed."""
+    problems: list[str] = []
+    first_id: dict[str, int] = {}
+    first_url: dict[str, int] = {}
+    for index, raw in enumerate(entries):
+        if not isinstance(raw, Mapping):
+            continue
+        merged = {**defaults, **raw}
+        name = f"{origin}: {_entry_name(raw, index)}"
+        sid, url = merged.get("id"), merged.get("url")
+        if isinstance(sid, str) and sid.strip():
+            if sid.strip() in first_id:
+                earlier = first_id[sid.strip()] + 1
+                problems.append(f"{name}: id: used twice (source #{earlier} and #{index + 1})")
+            first_id.setdefault(sid.strip(), index)
+        if isinstance(url, str) and url.strip():
+            if url.strip() in first_url:
+                other = _entry_name(entries[first_url[url.strip()]], first_url[url.strip()])
+                problems.append(f"{name}: url: the same URL as {other}")
+            first_url.setdefault(url.strip(), index)
+    return problems
+
+
+# Pydantic's error types in plain words (its own message otherwise, less its "Value error, ").
+_PLAIN = {
+    "string_type": "must be text in quotes",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "missing": "is missing",
+    "extra_forbidden": "unknown field",
+    "dict_type": "must be a table",
+    "list_type": "must be a list",
+}
+
+
 def _loc(err: Mapping[str, Any]) -> str:
-    return ".".join(str(part) for part in err["loc"]) or "entry"
+    # Pydantic adds the type it tried ("str", "function-after[…]") to a location: not a field.
+    parts = [str(p) for p in err["loc"] if not _is_type_tag(p)]
+    return ".".join(parts) or "entry"
+
+
+def _is_type_tag(part: Any) -> bool:
+    return isinstance(part, str) and (
+        part in {"str", "int", "bool", "float", "none", "list", "dict"} or "[" in part
+    )
 
 
 def _message(err: Mapping[str, Any]) -> str:
-    msg = str(err["msg"])
-    if err["type"] == "extra_forbidden":
-        return "unknown field"
-    return msg.removeprefix("Value error, ")
+    kind = str(err["type"])
+    ctx = err.get("ctx") or {}
+    if kind in _PLAIN:
+        return _PLAIN[kind]
+    if kind == "literal_error" and "expected" in ctx:
+        return f"must be one of {ctx['expected']}"
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "must not be empty"
+    if kind == "string_too_long" and "max_length" in ctx:
+        return f"is too long (at most {ctx['max_length']} characters)"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def _hint_config_dir(problems: list[str], config_dir: Path, set_: bool) -> list[str]:
+    """A missing file's problem, told where the folder was looked for and how to change it."""
+    hinted = []
+    for problem in problems:
+        if problem.endswith(": file not found"):
+            where = config_dir.resolve()
+            how = (
+                f"BOT_CONFIG_DIR is {str(config_dir)!r}"
+                if set_
+                else f"BOT_CONFIG_DIR is not set, so {where} (./config of the current folder)"
+            )
+            problem += f" ({how}; set BOT_CONFIG_DIR to the folder holding sources.toml)"
+        hinted.append(problem)
+    return hinted
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,14 +460,15 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         config_dir = Path(env.get("BOT_CONFIG_DIR", "config"))
     sources: tuple[Source, ...] = ()
     topics: tuple[Topic, ...] = ()
+    env = os.environ if environ is None else environ
     try:
         sources = load_sources(config_dir / "sources.toml")
     except ConfigError as exc:
-        problems += exc.problems
+        problems += _hint_config_dir(list(exc.problems), config_dir, "BOT_CONFIG_DIR" in env)
     try:
         topics = load_topics(config_dir / "topics.toml")
     except ConfigError as exc:
-        problems += exc.problems
+        problems += _hint_config_dir(list(exc.problems), config_dir, "BOT_CONFIG_DIR" in env)
     if problems or settings is None:
         raise ConfigError(problems)
     return Config(settings=settings, sources=sources, topics=topics)

@@ -134,8 +134,8 @@ def test_a_bad_config_exits_2_listing_every_problem(tmp_path: Path) -> None:
         assert result.returncode == 2, command
         for needle in (
             "BOT_TIMEZONE",
-            "sources[0] (id=A): id",
-            "sources[0] (id=A): url",
+            "source 'A': id",
+            "source 'A': url",
             "interval",
         ):
             assert needle in result.stderr, (command, needle)

@@ -22,6 +22,7 @@ from bot.durations import parse_duration
 from bot.errors import ConfigError, FetchError, ParseError, StoreError
 from bot.feeds.fetch import Fetcher, make_client
 from bot.operator.compaction import KEEP_RECENT
+from bot.operator.difference import change
 from bot.operator.edits import (
     AddMask,
     AddSource,
@@ -39,8 +40,10 @@ from bot.operator.edits import (
 )
 from bot.operator.export import SOURCES_FILE, TOPICS_FILE, export_config, plain, render_all
 from bot.operator.live import LiveConfig
+from bot.operator.newsource import duplicate_of, new_source_problems
 from bot.operator.probe import probe_feed
 from bot.storage.engine import make_engine, migrate
+from bot.storage.overlap import FeedOverlap
 from bot.storage.overlay import OverlayStore
 from bot.topics.matcher import compile_topics
 
@@ -61,6 +64,9 @@ def register(subparsers: Any) -> None:
     add.add_argument("id", metavar="ID")
     add.add_argument("url", metavar="URL")
     add.add_argument("name", metavar="NAME", nargs="*", help="default: the feed's title")
+    add.add_argument(
+        "--force", action="store_true", help="add it even if its items are another source's"
+    )
     for name, what in (
         ("removesource", "stop polling and forget"),
         ("pause", "stop polling"),
@@ -144,7 +150,10 @@ async def _run(config: Config, args: argparse.Namespace) -> None:
             config_dir=config.settings.config_dir, overlay=OverlayStore(engine), clock=_now
         )
         await live.load()
-        await _ACTIONS[args.config_command](live, config, args)
+        if args.config_command == "addsource":
+            await _addsource(live, config, args, FeedOverlap(engine))
+        else:
+            await _ACTIONS[args.config_command](live, config, args)
     finally:
         await engine.dispose()
 
@@ -170,8 +179,13 @@ async def _export(live: LiveConfig, config: Config, args: argparse.Namespace) ->
         print(text)
 
 
-async def _addsource(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
+async def _addsource(
+    live: LiveConfig, config: Config, args: argparse.Namespace, overlap: FeedOverlap
+) -> None:
     name = " ".join(args.name) or None
+    wrong = new_source_problems(args.id, args.url)
+    if wrong:  # every problem of the id and the URL at once, before fetching anything
+        raise ConfigError(wrong)
     await live.check(AddSource(args.id, args.url, name))  # duplicates: refused before fetching
     settings = config.settings
     client = make_client(timeout=settings.fetch_timeout)
@@ -184,6 +198,16 @@ async def _addsource(live: LiveConfig, config: Config, args: argparse.Namespace)
     finally:
         await client.aclose()
     print(f"probed: {probe.describe()}")
+    if not args.force:
+        same = duplicate_of(probe.links, await overlap.holders(probe.links), new_id=args.id)
+        if same is not None:
+            names = {s.id: s.name for s in live.current.sources}
+            raise ConfigError(
+                [
+                    f"{args.url} looks like a feed already polled: "
+                    f"{same.describe(names.get(same.source_id))}; --force adds it anyway"
+                ]
+            )
     await _edit(live, AddSource(args.id, args.url, name or probe.title or None))
 
 
@@ -278,31 +302,9 @@ async def _reload(live: LiveConfig, config: Config, args: argparse.Namespace) ->
         print(f"skipped stored edit {reason}")
 
 
-def change(before: Any, after: Any) -> str:
-    """Before and after on one line: the fields or terms that differ ("interval: 10m → 5m")."""
-    if isinstance(before, list) and isinstance(after, list):
-        added = [repr(t) for t in after if t not in before]
-        removed = [repr(t) for t in before if t not in after]
-        parts = [f"+{t}" for t in added] + [f"-{t}" for t in removed]
-        return f"{len(before)} → {len(after)} terms: {' '.join(parts) or 'no change'}"
-    if isinstance(before, dict) and isinstance(after, dict):
-        keys = [k for k in {**before, **after} if before.get(k) != after.get(k)]
-        return "; ".join(f"{k}: {before.get(k)!r} → {after.get(k)!r}" for k in keys) or "no change"
-    return f"{_one(before)} → {_one(after)}"
-
-
-def _one(value: Any) -> str:
-    if value is None:
-        return "(none)"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}={v!r}" for k, v in value.items()) + "}"
-    return repr(value)
-
-
 _ACTIONS: dict[str, Handler] = {
     "show": _show,
     "export": _export,
-    "addsource": _addsource,
     "terms": _terms,
     "testmatch": _testmatch,
     "audit": _audit,

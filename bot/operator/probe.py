@@ -26,6 +26,7 @@ class Probe:
     item_count: int
     newest_title: str | None
     newest_published: datetime | None
+    links: tuple[str, ...] = ()  # the items' links, to recognise a feed already polled
 
     def describe(self) -> str:
         """One line for an operator: "Caliber.Az: 20 items, newest 'Baku …' (2025-01-01 12:00Z)"."""
@@ -58,4 +59,5 @@ async def probe_feed(
         item_count=len(parsed.items),
         newest_title=newest.title if newest else None,
         newest_published=newest.published if newest else None,
+        links=tuple(item.url for item in parsed.items if item.url),
     )

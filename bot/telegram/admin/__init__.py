@@ -30,6 +30,7 @@ from bot.operator.live import LiveConfig
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
+from bot.storage.overlap import FeedOverlap
 from bot.storage.overlay import OverlayStore
 from bot.telegram.admin.context import AdminContext
 from bot.telegram.admin.sources import SourceCommands
@@ -56,11 +57,13 @@ def make_admin_handlers(
     wake: Callable[[], None] | None = None,
     overlay: OverlayStore | None = None,
     replier: Replier | None = None,
+    overlap: FeedOverlap | None = None,
 ) -> list[BaseHandler[Any, Any, Any]]:
     """The operator command handlers, bound to their dependencies; see the module docstring."""
     ctx = AdminContext(
-        live, store, chat_store, ops, fetcher, tz, clock, next_poll, wake, overlay, replier
-    )
+        live, store, chat_store, ops, fetcher, tz, clock, next_poll, wake, overlay, replier,
+        overlap=overlap,
+    )  # fmt: skip
     return admin_handlers(ctx, frozenset(admin_ids))
 
 

@@ -19,6 +19,7 @@ from bot.operator.live import LiveConfig
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
+from bot.storage.overlap import FeedOverlap
 from bot.storage.overlay import OverlayStore
 from bot.telegram.guard import Op
 from bot.telegram.replies import ArgumentError
@@ -47,6 +48,7 @@ class AdminContext:
     wake: Callable[[], None] | None = None
     overlay: OverlayStore | None = None  # with it, /undo also reverts channel changes
     replier: Replier | None = None  # with it, answers are split, paced and retried
+    overlap: FeedOverlap | None = None  # with it, /addsource refuses a feed already polled
     _compiled: tuple[tuple[Topic, ...], Matcher] | None = field(default=None, repr=False)
 
     def matcher(self) -> Matcher:

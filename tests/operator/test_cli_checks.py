@@ -1,0 +1,50 @@
+"""`config addsource` checks before it adds, as a real process on a real database: both the id's
+and the URL's problems at once, and a feed already polled under another id refused with one
+line naming that source (`--force` adds it anyway)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.feeds.build import item, rss
+from tests.operator.test_cli import REPO, Bot, make_bot
+from tests.servers import FeedServer
+
+
+def fetch_once(bot: Bot) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "fetch", "--once"],
+        env=bot.env, capture_output=True, text=True, timeout=60, cwd=REPO, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def test_addsource_names_the_ids_and_the_urls_problems_together(tmp_path: Path):
+    bot = make_bot(tmp_path, f"sqlite:///{tmp_path / 'bot.db'}")
+    done = bot("addsource", "bad_ID!", "notaurl")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert lines[0] == "refused:"
+    assert lines[1].startswith("  - id 'bad_ID!': must be a slug")
+    assert lines[2] == "  - URL 'notaurl': must be an http:// or https:// URL"
+    assert len(lines) == 3
+
+
+def test_a_feed_already_polled_is_refused_in_one_line_and_force_adds_it(
+    tmp_path: Path, feed_server: FeedServer
+):
+    bot = make_bot(tmp_path, f"sqlite:///{tmp_path / 'bot.db'}")
+    feed_server.put("/feed.xml", rss([item(n) for n in range(1, 6)], title="Gamma News"))
+    bot.ok("addsource", "gamma", feed_server.url("/feed.xml"))
+    fetch_once(bot)  # gamma's five items are stored
+    copy = feed_server.url("/feed.xml") + "?utm=1"
+    done = bot("addsource", "gamma2", copy)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"refused: {copy} looks like a feed already polled: 5 of its 5 items are already "
+        "stored under source 'gamma' (Gamma News); --force adds it anyway"
+    )
+    assert "gamma2" not in bot.ok("show")
+    assert "add source 'gamma2'" in bot.ok("addsource", "gamma2", copy, "--force")
