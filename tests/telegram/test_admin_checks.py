@@ -134,8 +134,8 @@ def test_new_source_problems_judges_id_and_url_by_the_files_rules(
 ):
     found = new_source_problems(source_id, url)
     assert len(found) == len(problems)
-    for line, start in zip(found, problems, strict=True):
-        assert line.startswith(start)
+    for line, beginning in zip(found, problems, strict=True):
+        assert line.startswith(beginning)
 
 
 @pytest.mark.parametrize(
