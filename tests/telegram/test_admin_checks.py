@@ -62,7 +62,9 @@ async def bot(
             ops=OpsStore(db_engine), fetcher=Fetcher(client), tz=BAKU, clock=clock,
             overlap=FeedOverlap(db_engine),
         )  # fmt: skip
-        app = build_application(telegram_api.token, base_url=telegram_api.api_url, handlers=handlers)
+        app = build_application(
+            telegram_api.token, base_url=telegram_api.api_url, handlers=handlers
+        )
         await start(app, webhook_url=None, port=None)
         try:
             yield Harness(telegram_api, live, store, chats, db_engine, app, config_dir)
