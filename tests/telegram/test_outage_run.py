@@ -19,6 +19,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -56,10 +57,7 @@ async def test_an_outage_is_told_once_per_part_and_nothing_is_lost_or_sent_twice
     env = {k: v for k, v in env.items() if k != "BOT_HTTP_PORT"}
     log_path = tmp_path / "bot.log"
     with log_path.open("wb") as log_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=log_file,
-        )  # fmt: skip
+        proc = _start_bot(env, log_file)
         try:
             await _wait_for_log(log_path, "(first sight: stored, not announced)", 30)
             await emu.wait_until_async(lambda: emu.requests("getUpdates"), timeout=30)
