@@ -98,8 +98,15 @@ async def test_an_outage_is_told_once_per_part_and_nothing_is_lost_or_sent_twice
     assert not re.search(r"WARNING \S+: this process \S+ is no longer the leader: stopping", log)
 
 
+def _start_bot(env: dict[str, str], log_file: IO[bytes]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=log_file,
+    )  # fmt: skip
+
+
 async def _wait_for_log(path: Path, needle: str, timeout: float) -> None:  # noqa: ASYNC109
     # A log file has no event to wait on; bounded by the timeout.
     async with asyncio.timeout(timeout):
-        while needle not in path.read_text(encoding="utf-8", errors="replace"):
+        while needle not in await asyncio.to_thread(path.read_text, errors="replace"):  # noqa: ASYNC110
             await asyncio.sleep(0.2)
