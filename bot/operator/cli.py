@@ -258,6 +258,8 @@ async def _terms(live: LiveConfig, config: Config, args: argparse.Namespace) -> 
 
 async def _testmatch(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
     text = " ".join(args.text)
+    if not text.strip():  # as /testmatch without text: say how, do not "match" nothing
+        raise ConfigError(["no text to test; usage: python -m bot config testmatch TEXT…"])
     for explanation in compile_topics(live.current.topics).explain(text, ""):
         print("\n".join(explanation.lines()))
 

@@ -48,3 +48,13 @@ def test_a_feed_already_polled_is_refused_in_one_line_and_force_adds_it(
     )
     assert "gamma2" not in bot.ok("show")
     assert "add source 'gamma2'" in bot.ok("addsource", "gamma2", copy, "--force")
+
+
+def test_testmatch_without_text_exits_non_zero_with_usage(tmp_path: Path):
+    bot = make_bot(tmp_path, f"sqlite:///{tmp_path / 'bot.db'}")
+    for blank in ("", "   "):
+        done = bot("testmatch", blank)
+        assert done.returncode == 2
+        assert done.stderr.strip() == (
+            "refused: no text to test; usage: python -m bot config testmatch TEXT…"
+        )

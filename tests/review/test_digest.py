@@ -69,6 +69,23 @@ def test_review_heading_order_and_outlets() -> None:
     assert "**[Aliyev, Pezeshkian talk \\<by phone\\>](https://apa.example/2)**" in md
 
 
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_items_from_ten_on_keep_their_indentation(fmt: str) -> None:
+    stories = [
+        Story(n, (stored(n, "apa", f"Story {n}", f"Summary {n}.", minutes=n),))
+        for n in range(1, 12)
+    ]
+    [text] = review_messages(stories, topic_name="T", day=date(2026, 12, 1), fmt=fmt)
+    lines = text.splitlines()
+    for n in (9, 10, 11):
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"{n}. "))
+        width = len(f"{n}. ")
+        summary = lines[at + 1]
+        assert summary.startswith(" " * width), (n, summary)
+        assert not summary.startswith(" " * (width + 1)), (n, summary)
+        assert summary.strip().startswith("Summary ")
+
+
 def test_a_long_review_is_split_between_stories_within_the_limit() -> None:
     stories = [
         Story(n, (stored(n, "apa", f"Story number {n}", "Word " * 150, minutes=n),))
