@@ -22,6 +22,7 @@ from bot.runtime import Runtime
 from bot.scheduler import SourceScheduler
 from bot.storage.leases import LeaseStore
 from bot.storage.overlap import FeedOverlap
+from bot.storage.review_outbox import ReviewOutbox
 from bot.telegram import app as telegram_app
 from bot.telegram import webhook as telegram_webhook
 from bot.telegram.admin import ADMIN_COMMANDS, make_admin_handlers
@@ -35,6 +36,7 @@ from bot.telegram.pacing import Pacer
 from bot.telegram.replying import Replier
 from bot.telegram.review_commands import REVIEW_COMMANDS, make_review_handlers
 from bot.telegram.review_job import ReviewJob
+from bot.telegram.review_sender import ReviewPolicy, ReviewSender
 from bot.telegram.unknown_command import make_unknown_command_handler
 from bot.web.handlers import TelegramWebhook
 from bot.web.metrics import CountingSender
@@ -84,13 +86,24 @@ async def start_telegram(
     application.add_handlers(
         _command_handlers(settings, rt, scheduler, worker, replier, default_topics, clock)
     )
+    assert rt.db is not None  # noqa: S101 (open_runtime sets it)
+    # The daily review goes through its outbox, delivered on the leader with the worker's pacer.
+    reviews = ReviewSender(
+        ReviewOutbox(rt.db),
+        CountingSender(sender, web.metrics) if web is not None else sender,
+        pacer,
+        holder=rt.holder or "local",
+        clock=clock,
+        policy=ReviewPolicy(recheck=_delivery_policy(settings, rt).recheck),
+    )
     review = ReviewJob(
         rt.chats,
         rt.stories,
-        sender,
+        ReviewOutbox(rt.db),
         topic_names=lambda: {t.id: t.name for t in rt.live.current.topics},
         tz=settings.timezone,
         clock=clock,
+        wake=reviews.wake,
     )
     hour, minute = settings.digest_time
     application.add_handlers(
@@ -111,7 +124,7 @@ async def start_telegram(
     # Every process runs the daily review job; the one row per chat and day sends it once.
     review.start(hour, minute)
     stack.push_async_callback(review.shutdown)
-    leadership = _leadership(application, settings, rt, worker, clock)
+    leadership = _leadership(application, settings, rt, worker, reviews, clock)
     leadership.start()
     stack.push_async_callback(leadership.stop)
     return config_alerts.on_error, leadership
@@ -241,6 +254,7 @@ def _leadership(
     settings: Settings,
     rt: Runtime,
     worker: DeliveryWorker,
+    reviews: ReviewSender,
     clock: Clock,
 ) -> Leadership:
     """The leader lease: the leader long-polls Telegram (without a webhook) and delivers."""
@@ -249,10 +263,12 @@ def _leadership(
         if not settings.webhook_url:
             await telegram_app.start_polling(application)
         worker.start()
+        reviews.start()
 
     async def follow() -> None:
         await telegram_app.stop_polling(application)
         await worker.stop()
+        await reviews.stop()
 
     assert rt.db is not None  # noqa: S101 (open_runtime sets it)
     return Leadership(

@@ -15,8 +15,11 @@ from bot.review.stories import Grouper, Rules
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
+from bot.storage.review_outbox import ReviewOutbox
 from bot.storage.stories import StoryStore
+from bot.telegram.pacing import Pacer
 from bot.telegram.review_job import ReviewJob
+from bot.telegram.review_sender import ReviewSender
 from tests.storage.test_stories import CALL, GAS, SOURCES
 
 BAKU = ZoneInfo("Asia/Baku")
@@ -140,8 +143,25 @@ async def setup(engine: AsyncEngine, clock: Clock, sender: Recorder):
     chats = ChatStore(db)
     store = Store(db, on_matched=[stories.assign], on_flagged=[chats.enqueue])
     await store.sync_sources(SOURCES, now=T0)
-    job = ReviewJob(chats, stories, sender, topic_names=lambda: NAMES, tz=BAKU, clock=clock)
+    job = Job(
+        ReviewJob(
+            chats, stories, ReviewOutbox(db), topic_names=lambda: NAMES, tz=BAKU, clock=clock
+        ),
+        ReviewSender(ReviewOutbox(db), sender, Pacer(), holder="test", clock=clock),
+    )
     return store, chats, stories, job
+
+
+class Job:
+    """The review job and its sender, as the leader runs them: queue, then deliver."""
+
+    def __init__(self, job: ReviewJob, sender: ReviewSender) -> None:
+        self.job, self.sender = job, sender
+
+    async def send_due(self) -> int:
+        queued = await self.job.send_due()
+        await self.sender.drain()
+        return queued
 
 
 async def save(store: Store, source: str, entries) -> None:
@@ -183,7 +203,9 @@ async def test_the_review_goes_once_a_day_to_digest_and_both_chats(db_engine: As
 
     # The same day again, or another process with its own job: nothing more.
     assert await job.send_due() == 0
-    other = ReviewJob(chats, _stories, sender, topic_names=lambda: NAMES, tz=BAKU, clock=clock)
+    other = ReviewJob(
+        chats, _stories, ReviewOutbox(db_engine), topic_names=lambda: NAMES, tz=BAKU, clock=clock
+    )
     assert await other.send_due() == 0
     assert len(sender.sent) == 2
 
@@ -207,7 +229,7 @@ async def test_switching_to_digest_drops_pending_instant_messages(db_engine: Asy
 
 
 def test_the_cron_fires_at_the_digest_time_in_the_bot_time_zone() -> None:
-    job = ReviewJob(None, None, Recorder(), topic_names=dict, tz=BAKU, clock=Clock(T0))  # type: ignore[arg-type]
+    job = ReviewJob(None, None, None, topic_names=dict, tz=BAKU, clock=Clock(T0))  # type: ignore[arg-type]
     trigger = job.trigger(9, 0)
     after = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)  # 10:00 in Baku: today's run has passed
     fire = trigger.get_next_fire_time(None, after)

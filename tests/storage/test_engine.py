@@ -47,6 +47,7 @@ TABLES = {
     "story_items",
     "digests_sent",
     "leases",
+    "review_outbox",
 }
 
 

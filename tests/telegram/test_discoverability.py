@@ -19,10 +19,10 @@ from bot.review.stories import Grouper, Rules
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
+from bot.storage.review_outbox import ReviewOutbox
 from bot.storage.stories import StoryStore
 from bot.telegram.app import build_application, start, stop
 from bot.telegram.commands import COMMANDS, make_handlers
-from bot.telegram.messenger import TelegramSender
 from bot.telegram.operator_menu import operator_menu, set_operator_menus
 from bot.telegram.replies import ADMIN_COMMANDS
 from bot.telegram.review_commands import REVIEW_COMMANDS, make_review_handlers
@@ -54,7 +54,7 @@ async def bot(telegram_api: TelegramEmulator, db_engine: AsyncEngine) -> AsyncIt
     )  # fmt: skip
     app = build_application(telegram_api.token, base_url=telegram_api.api_url, handlers=handlers)
     review = ReviewJob(
-        chats, stories, TelegramSender(app.bot), topic_names=lambda: {}, tz=BAKU, clock=clock
+        chats, stories, ReviewOutbox(db), topic_names=lambda: {}, tz=BAKU, clock=clock
     )
     app.add_handlers(
         make_review_handlers(
