@@ -40,6 +40,8 @@ from bot.telegram.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
+STOP_GRACE = 3.0  # seconds a send in flight gets to be answered and marked at a clean stop
+
 
 @dataclass(frozen=True, slots=True)
 class ReviewPolicy:
@@ -74,6 +76,7 @@ class ReviewSender:
         self._monotonic = monotonic
         self._policy = policy or ReviewPolicy()
         self._wakeup = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._hold: dict[int, float] = {}  # chat id -> monotonic time it may be tried again
         self._errors: dict[int, int] = {}  # message id -> transient failures so far
@@ -89,13 +92,21 @@ class ReviewSender:
         if self._task is None:
             self._task = asyncio.create_task(self._loop(), name="review-delivery")
 
-    async def stop(self) -> None:
-        """Stop delivering (a send in flight is cancelled) and hand back the claims."""
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop delivering and hand back the claims. A send in flight gets `grace` seconds to be
+        answered and marked (cut short, its message could go twice); then it is cancelled."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping = True
+            self._wakeup.set()
+            try:
+                async with asyncio.timeout(grace):
+                    await asyncio.shield(self._task)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
+            self._stopping = False
         with contextlib.suppress(StoreError):  # the claims expire by themselves
             await self._outbox.release(self._holder)
 
@@ -116,11 +127,13 @@ class ReviewSender:
         )
         settled = 0
         for message in messages:
+            if self._stopping:
+                break  # a clean stop starts no new send; the claims are handed back
             settled += await self._send(message)
         return settled
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             self._wakeup.clear()
             try:
                 settled = await self.run_once()
@@ -132,6 +145,8 @@ class ReviewSender:
                 continue  # more parts may wait
             waits = [t - self._monotonic() for t in self._hold.values()]
             timeout = min([self._policy.recheck, *(w for w in waits if w > 0)])
+            if self._stopping:
+                return
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(max(0.05, timeout)):
                     await self._wakeup.wait()
