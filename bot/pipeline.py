@@ -231,13 +231,16 @@ class Pipeline:
         if result.flagged:
             await self._messenger.announce(result.flagged)
         flagged = sum(1 for m in items if m.matches)
+        # The same count as `fetch --once`'s table: on first sight the flagged backlog, stored
+        # but not announced; afterwards what was announced.
+        shown = flagged if state.first_sight else len(result.flagged)
         log.info(
             "source=%s status=%s items=%d new=%d flagged=%d%s",
             source.id,
             fetched.status,
             len(feed.entries),
             result.new_items,
-            len(result.flagged),
+            shown,
             " (first sight: stored, not announced)" if state.first_sight else "",
         )
         return SourceReport(
@@ -246,7 +249,7 @@ class Pipeline:
             fetched.status,
             None,
             result.new_items,
-            len(result.flagged) if not state.first_sight else flagged,
+            shown,
             time.perf_counter() - started,
             next_poll,
             state.first_sight,
