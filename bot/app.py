@@ -47,6 +47,7 @@ from bot.storage.overlay import OverlayStore
 from bot.storage.retention import Retention, RetentionPolicy
 from bot.storage.runlock import run_lock
 from bot.storage.stories import StoryStore
+from bot.storage.story_joins import StoryJoins
 from bot.summaries import Summaries
 from bot.topics.matcher import compile_topics
 
@@ -209,7 +210,10 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
         on_config_error: Callable[[ConfigError], Awaitable[None]] = _log_config_error
         if settings.telegram_bot_token is None:
             messenger.target = ConsoleMessenger(
-                stdout, tz=settings.timezone, topic_names=topic_names
+                stdout,
+                tz=settings.timezone,
+                topic_names=topic_names,
+                joined=StoryJoins(rt.db).first_reports if rt.db is not None else None,
             )
             where = "the console (no TELEGRAM_BOT_TOKEN)"
         else:
@@ -250,17 +254,19 @@ async def fetch_once(
 ) -> list[SourceReport]:
     """One pass over the enabled sources (or just `source_id`, enabled or not), with operator
     edits applied; flagged items go to the console (Telegram delivery is `run`'s job)."""
-    messenger = ConsoleMessenger(
-        stdout, tz=config.settings.timezone, topic_names={t.id: t.name for t in config.topics}
-    )
     with run_lock(config.settings.database_url, command="fetch --once"):
-        return await _fetch_once(config, messenger, source_id)
+        return await _fetch_once(config, stdout, source_id)
 
 
-async def _fetch_once(
-    config: Config, messenger: Messenger, source_id: str | None
-) -> list[SourceReport]:
+async def _fetch_once(config: Config, stdout: TextIO, source_id: str | None) -> list[SourceReport]:
+    messenger = _LateMessenger()  # the console, once the database it looks stories up in is open
     async with open_runtime(config, messenger) as rt:
+        messenger.target = ConsoleMessenger(
+            stdout,
+            tz=config.settings.timezone,
+            topic_names={t.id: t.name for t in config.topics},
+            joined=StoryJoins(rt.db).first_reports if rt.db is not None else None,
+        )
         sources: list[Source] = [
             s for s in rt.live.current.sources if (s.id == source_id if source_id else s.enabled)
         ]
