@@ -43,6 +43,7 @@ from bot.operator.live import LiveConfig
 from bot.operator.newsource import duplicate_of, new_source_problems
 from bot.operator.probe import probe_feed
 from bot.storage.engine import make_engine, migrate
+from bot.storage.existing import require_existing
 from bot.storage.overlap import FeedOverlap
 from bot.storage.overlay import OverlayStore
 from bot.topics.matcher import compile_topics
@@ -60,6 +61,9 @@ def register(subparsers: Any) -> None:
     sub.add_parser("show", help="the effective config (files + operator edits) as TOML")
     export = sub.add_parser("export", help="write sources.toml and topics.toml, comments kept")
     export.add_argument("--to", metavar="DIR", type=Path, help="directory (default: stdout)")
+    export.add_argument(
+        "--force", action="store_true", help="replace sources.toml/topics.toml already in DIR"
+    )
     add = sub.add_parser("addsource", help="probe a feed, then poll it")
     add.add_argument("id", metavar="ID")
     add.add_argument("url", metavar="URL")
@@ -142,7 +146,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# Actions that only read: they never create the database (a typo in DATABASE_URL is refused).
+READ_ONLY = frozenset({"show", "export", "terms", "testmatch", "audit", "reload"})
+
+
 async def _run(config: Config, args: argparse.Namespace) -> None:
+    if args.config_command in READ_ONLY:
+        require_existing(config.settings.database_url)
     engine = make_engine(config.settings.database_url)
     try:
         await migrate(engine)
@@ -171,6 +181,16 @@ async def _show(live: LiveConfig, config: Config, args: argparse.Namespace) -> N
 
 async def _export(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
     if args.to is not None:
+        if args.to.exists() and not args.to.is_dir():
+            raise ConfigError([f"{args.to} is a file; --to takes a folder for the two files"])
+        there = [
+            args.to / name for name in (SOURCES_FILE, TOPICS_FILE) if (args.to / name).exists()
+        ]
+        if there and not args.force:
+            names = " and ".join(str(p) for p in there)
+            raise ConfigError(
+                [f"{names} already exist{'s' if len(there) == 1 else ''}; --force replaces"]
+            )
         for path in export_config(live.config_dir, live.data, args.to):
             print(f"wrote {path}")
         return

@@ -58,3 +58,40 @@ def test_testmatch_without_text_exits_non_zero_with_usage(tmp_path: Path):
         assert done.stderr.strip() == (
             "refused: no text to test; usage: python -m bot config testmatch TEXT…"
         )
+
+
+def test_export_refuses_to_replace_files_without_force(tmp_path: Path):
+    bot = make_bot(tmp_path, f"sqlite:///{tmp_path / 'bot.db'}")
+    bot.ok("pause", "alpha")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sources.toml").write_text("# mine\n", encoding="utf-8")
+    done = bot("export", "--to", str(out))
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip() == f"refused: {out / 'sources.toml'} already exists; --force replaces"
+    )
+    assert (out / "sources.toml").read_text(encoding="utf-8") == "# mine\n"
+    assert not (out / "topics.toml").exists()
+    assert "wrote" in bot.ok("export", "--to", str(out), "--force")
+    assert "enabled = false" in (out / "sources.toml").read_text(encoding="utf-8")
+    a_file = tmp_path / "file.toml"
+    a_file.write_text("x", encoding="utf-8")
+    done = bot("export", "--to", str(a_file))
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip() == f"refused: {a_file} is a file; --to takes a folder for the two files"
+    )
+
+
+def test_read_only_config_actions_refuse_a_database_that_does_not_exist(tmp_path: Path):
+    missing = tmp_path / "typo" / "bot.db"
+    bot = make_bot(tmp_path, f"sqlite:///{missing}")
+    for action in (["show"], ["audit"], ["terms", "azerbaijan-iran"]):
+        done = bot(*action)
+        assert done.returncode == 2, action
+        assert done.stderr.strip() == (
+            f"refused: no database at sqlite:///{missing}: {missing} does not exist; "
+            "check DATABASE_URL (`run` and `fetch --once` create it)"
+        ), action
+    assert not missing.parent.exists()  # no folder, no file created
