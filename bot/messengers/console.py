@@ -13,9 +13,9 @@ from datetime import tzinfo
 from typing import Protocol, TextIO
 
 from bot.errors import StoreError
-from bot.formatting import format_console
 from bot.models import StoredItem
-from bot.textclean import clean_title
+from bot.text.clean import clean_title
+from bot.text.formatting import format_console
 
 log = logging.getLogger(__name__)
 

@@ -44,7 +44,6 @@ from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
 from bot.errors import StoreError
-from bot.formatting import format_plain, format_telegram
 from bot.storage.chat_tables import EDIT
 from bot.storage.chats import ChatStore, Outgoing
 from bot.storage.outage import OutageReporter
@@ -52,6 +51,7 @@ from bot.telegram.delivery_claims import DeliveryClaims
 from bot.telegram.delivery_edits import StoryEditor
 from bot.telegram.delivery_sends import Attempt, RowSender
 from bot.telegram.pacing import Pacer
+from bot.text.formatting import format_plain, format_telegram
 
 log = logging.getLogger(__name__)
 

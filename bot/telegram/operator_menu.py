@@ -15,8 +15,8 @@ from collections.abc import Collection, Sequence
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.markup import escape_text
 from bot.telegram.replies import ADMIN_COMMANDS
+from bot.text.markup import escape_text
 
 log = logging.getLogger(__name__)
 

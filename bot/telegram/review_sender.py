@@ -32,11 +32,11 @@ from bot.errors import (
     TransientDeliveryError,
     UnparsableMessageError,
 )
-from bot.markup import visible_text
 from bot.storage.outage import OutageReporter
 from bot.storage.review_outbox import ReviewMessage, ReviewOutbox
 from bot.telegram.delivery_sends import MessageSender
 from bot.telegram.pacing import Pacer
+from bot.text.markup import visible_text
 
 log = logging.getLogger(__name__)
 

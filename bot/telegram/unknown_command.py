@@ -16,8 +16,8 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 
-from bot.markup import escape_text
 from bot.telegram.replying import Replier, send_reply
+from bot.text.markup import escape_text
 
 
 def unknown_text(command: str) -> str:

@@ -35,7 +35,7 @@ from bot.errors import (
     UnparsableMessageError,
 )
 from bot.models import Source
-from bot.pipeline import SourceReport
+from bot.polling.pipeline import SourceReport
 from bot.storage.status import SourceHealth, StatusStore
 from bot.web.states import ACTIVE, STATES, configured, state_of
 

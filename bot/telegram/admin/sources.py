@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.durations import parse_duration
 from bot.errors import ConfigError, FetchError, ParseError
-from bot.formatting import clean, trim
-from bot.markup import escape_text
 from bot.operator.edits import AddSource, PauseSource, RemoveSource, ResumeSource, SetInterval
 from bot.operator.newsource import duplicate_of, new_source_problems
 from bot.operator.probe import probe_feed
@@ -20,6 +17,9 @@ from bot.telegram.replies import (
     health_text,
     problems_text,
 )
+from bot.text.durations import parse_duration
+from bot.text.formatting import clean, trim
+from bot.text.markup import escape_text
 
 
 class SourceCommands:

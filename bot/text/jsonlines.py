@@ -1,24 +1,19 @@
-"""JSON Lines in and out for the command-line tools (`match`, `stories`, `summarize`).
+"""JSON Lines in for the command-line tools (`match`, `stories`, `summarize`).
 
 `records` reads lines into validated records; a line that is not a valid record becomes a
-`BadLine` (reported, and the lines after it still run). `run_file` is the commands' shared edge:
-FILE, or `-` for standard input, in; one JSON line out per result; exit 0, 1 when some lines
-were bad, 2 when the file cannot be read (missing, a folder, not UTF-8: one line on stderr).
-A byte-order mark before the first line is allowed (editors on Windows write one), and a bad
-line's problem is said in plain words ("not valid JSON", "id: must be text").
+`BadLine` (reported, and the lines after it still run), its problem in plain words ("not valid
+JSON", "id: must be text in quotes"). A byte-order mark before the first line is allowed
+(editors on Windows write one). Reading the file and writing the answer lines is the command
+line's edge (`bot.cli.files.run_file`).
 """
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TextIO, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-
-EXIT_OK, EXIT_BAD_INPUT, EXIT_UNREADABLE = 0, 1, 2
 
 Record = TypeVar("Record", bound=BaseModel)
 
@@ -76,40 +71,3 @@ def _plain(error: Any) -> str:
         at = detail.rfind(" at line ")
         return "not valid JSON" + (f" ({detail[at + 4 :]})" if at >= 0 else "")
     return _PLAIN.get(kind, str(error["msg"]).removeprefix("Value error, "))
-
-
-def run_file(
-    path: str,
-    results: Callable[[Iterable[str]], Iterable[dict[str, Any]]],
-    *,
-    stdin: TextIO | None = None,
-    stdout: TextIO | None = None,
-) -> int:
-    """Write `results` of the file's lines (or standard input's, for `-`) as JSON Lines."""
-    src, dst = stdin or sys.stdin, stdout or sys.stdout
-    try:
-        if path == "-":
-            return _write(results(src), dst)
-        with open(path, encoding="utf-8") as fh:
-            return _write(results(fh), dst)
-    except IsADirectoryError:
-        print(f"cannot read {path}: it is a folder, not a file", file=sys.stderr)
-        return EXIT_UNREADABLE
-    except OSError as exc:
-        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
-        return EXIT_UNREADABLE
-    except UnicodeDecodeError as exc:
-        print(
-            f"cannot read {path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
-            f"offset {exc.start}); save it as UTF-8",
-            file=sys.stderr,
-        )
-        return EXIT_UNREADABLE
-
-
-def _write(outs: Iterable[dict[str, Any]], dst: TextIO) -> int:
-    bad = 0
-    for out in outs:
-        bad += "error" in out
-        dst.write(json.dumps(out, ensure_ascii=False) + "\n")
-    return EXIT_BAD_INPUT if bad else EXIT_OK

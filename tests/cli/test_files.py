@@ -1,4 +1,4 @@
-"""bot.jsonlines: the JSON Lines edge of `match`, `stories` and `summarize`: a byte-order mark
+"""bot.cli.files and bot.text.jsonlines: the JSON Lines edge of `match`, `stories` and `summarize`: a byte-order mark
 is accepted, a file that cannot be read is one line on stderr (exit 2), a bad line is said in
 plain words. Real files in tmp_path; the commands' own reader (`records`) judges the lines."""
 
@@ -13,7 +13,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from bot.jsonlines import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNREADABLE, BadLine, records, run_file
+from bot.cli.exits import EXIT_BAD_INPUT, EXIT_OK
+from bot.cli.exits import EXIT_USAGE as EXIT_UNREADABLE
+from bot.cli.files import run_file
+from bot.text.jsonlines import BadLine, records
 
 
 class Line(BaseModel):
@@ -58,6 +61,7 @@ def test_bad_lines_are_said_in_plain_words(tmp_path: Path, capsys):
         (lambda p: None, "No such file or directory"),
         (lambda p: p.mkdir(), "it is a folder, not a file"),
         (lambda p: p.write_bytes(b'{"id": "a", "title": "\xe9t\xe9"}\n'), "not UTF-8 text"),
+        (lambda p: p.write_bytes(b""), "the file is empty"),
     ],
 )
 def test_a_file_that_cannot_be_read_is_one_line_and_exit_2(tmp_path: Path, capsys, make, message):
