@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MAX_LINES = 3
 
 FILE_COMMANDS = [["match"], ["stories"], ["summarize"], ["extract"]]
