@@ -146,8 +146,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-# Actions that only read: they never create the database (a typo in DATABASE_URL is refused).
-READ_ONLY = frozenset({"show", "export", "terms", "testmatch", "audit", "reload"})
+# Actions that show stored state: they never create the database (a typo in DATABASE_URL is
+# refused). `terms` and `testmatch` may run before the bot ever did (trying terms out), so they
+# still open (and create) it.
+READ_ONLY = frozenset({"show", "export", "audit", "reload"})
 
 
 async def _run(config: Config, args: argparse.Namespace) -> None:

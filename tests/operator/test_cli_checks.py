@@ -87,7 +87,7 @@ def test_export_refuses_to_replace_files_without_force(tmp_path: Path):
 def test_read_only_config_actions_refuse_a_database_that_does_not_exist(tmp_path: Path):
     missing = tmp_path / "typo" / "bot.db"
     bot = make_bot(tmp_path, f"sqlite:///{missing}")
-    for action in (["show"], ["audit"], ["terms", "azerbaijan-iran"]):
+    for action in (["show"], ["audit"], ["reload"]):
         done = bot(*action)
         assert done.returncode == 2, action
         assert done.stderr.strip() == (
