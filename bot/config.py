@@ -29,6 +29,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.errors import ConfigError
 from bot.models import Source, Topic
 from bot.text.durations import parse_duration
+from bot.text.problems import duplicates, entry_name, location, plain_message
 from bot.topics.config import load_topics
 
 MIN_INTERVAL = 10  # seconds; faster polling is rude to outlets and gains nothing
@@ -238,7 +239,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     except ValidationError as exc:
         raise ConfigError(
             [
-                f"environment: {_ENV_NAMES.get(str(err['loc'][0]), err['loc'][0])}: {_message(err)}"
+                f"environment: {_ENV_NAMES.get(str(err['loc'][0]), err['loc'][0])}: {plain_message(err)}"
                 for err in exc.errors()
             ]
         ) from exc
@@ -304,16 +305,16 @@ def sources_from_data(data: Mapping[str, Any], origin: str) -> tuple[Source, ...
     if not isinstance(entries, list):
         raise ConfigError([f"{origin}: sources: must be an array of tables ([[sources]])"])
     sources: list[Source] = []
-    problems += _duplicates(entries, defaults, origin)
+    problems += duplicates(entries, defaults, origin)
     for index, raw in enumerate(entries):
-        where = f"{origin}: {_entry_name(raw, index)}"
+        where = f"{origin}: {entry_name(raw, index)}"
         if not isinstance(raw, Mapping):
             problems.append(f"{where}: must be a table ([[sources]])")
             continue
         try:
             entry = _SourceEntry.model_validate({**defaults, **raw})
         except ValidationError as exc:
-            problems += [f"{where}: {_loc(err)}: {_message(err)}" for err in exc.errors()]
+            problems += [f"{where}: {location(err)}: {plain_message(err)}" for err in exc.errors()]
             continue
         sources.append(
             Source(
@@ -348,78 +349,6 @@ def read_toml(path: Path) -> dict[str, Any]:
 def load_sources(path: Path) -> tuple[Source, ...]:
     """Sources from a sources.toml file."""
     return sources_from_data(read_toml(path), str(path))
-
-
-def _entry_name(raw: Any, index: int) -> str:
-    """How a problem names a [[sources]] entry: by its id, else by its place (counted from 1)."""
-    if isinstance(raw, Mapping) and isinstance(raw.get("id"), str) and raw["id"].strip():
-        return f"source '{raw['id'].strip()}'"
-    return f"source #{index + 1} (no id)"
-
-
-def _duplicates(entries: list[Any], defaults: Mapping[str, Any], origin: str) -> list[str]:
-    """Ids and URLs given twice, found on the raw entries: reported beside their field errors,
-    not only once those are fixed."""
-    problems: list[str] = []
-    first_id: dict[str, int] = {}
-    first_url: dict[str, int] = {}
-    for index, raw in enumerate(entries):
-        if not isinstance(raw, Mapping):
-            continue
-        merged = {**defaults, **raw}
-        name = f"{origin}: {_entry_name(raw, index)}"
-        sid, url = merged.get("id"), merged.get("url")
-        if isinstance(sid, str) and sid.strip():
-            if sid.strip() in first_id:
-                earlier = first_id[sid.strip()] + 1
-                problems.append(f"{name}: id: used twice (source #{earlier} and #{index + 1})")
-            first_id.setdefault(sid.strip(), index)
-        if isinstance(url, str) and url.strip():
-            if url.strip() in first_url:
-                other = _entry_name(entries[first_url[url.strip()]], first_url[url.strip()])
-                problems.append(f"{name}: url: the same URL as {other}")
-            first_url.setdefault(url.strip(), index)
-    return problems
-
-
-# Pydantic's error types in plain words (its own message otherwise, less its "Value error, ").
-_PLAIN = {
-    "string_type": "must be text in quotes",
-    "int_type": "must be a whole number",
-    "int_parsing": "must be a whole number",
-    "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
-    "missing": "is missing",
-    "extra_forbidden": "unknown field",
-    "dict_type": "must be a table",
-    "list_type": "must be a list",
-}
-
-
-def _loc(err: Mapping[str, Any]) -> str:
-    # Pydantic adds the type it tried ("str", "function-after[…]") to a location: not a field.
-    parts = [str(p) for p in err["loc"] if not _is_type_tag(p)]
-    return ".".join(parts) or "entry"
-
-
-def _is_type_tag(part: Any) -> bool:
-    return isinstance(part, str) and (
-        part in {"str", "int", "bool", "float", "none", "list", "dict"} or "[" in part
-    )
-
-
-def _message(err: Mapping[str, Any]) -> str:
-    kind = str(err["type"])
-    ctx = err.get("ctx") or {}
-    if kind in _PLAIN:
-        return _PLAIN[kind]
-    if kind == "literal_error" and "expected" in ctx:
-        return f"must be one of {ctx['expected']}"
-    if kind == "string_too_short" and ctx.get("min_length") == 1:
-        return "must not be empty"
-    if kind == "string_too_long" and "max_length" in ctx:
-        return f"is too long (at most {ctx['max_length']} characters)"
-    return str(err["msg"]).removeprefix("Value error, ")
 
 
 def _hint_config_dir(problems: list[str], config_dir: Path, set_: bool) -> list[str]:

@@ -231,9 +231,7 @@ class Pipeline:
         if result.flagged:
             await self._messenger.announce(result.flagged)
         flagged = sum(1 for m in items if m.matches)
-        # The same count as `fetch --once`'s table: on first sight the flagged backlog, stored
-        # but not announced; afterwards what was announced.
-        shown = flagged if state.first_sight else len(result.flagged)
+        shown = flagged if state.first_sight else len(result.flagged)  # = `fetch --once`'s
         log.info(
             "source=%s status=%s items=%d new=%d flagged=%d%s",
             source.id,
