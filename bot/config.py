@@ -33,6 +33,7 @@ from bot.errors import ConfigError
 from bot.feeds.listing import selectors_of
 from bot.models import Source, Topic
 from bot.text.durations import parse_duration
+from bot.text.problems import duplicates, entry_name, location, plain_message
 from bot.topics.config import load_topics
 
 MIN_INTERVAL = 10  # seconds; faster polling is rude to outlets and gains nothing
@@ -138,7 +139,15 @@ class Settings(BaseSettings):
     @classmethod
     def _split_ids(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return tuple(part for part in re.split(r"[\s,;]+", value.strip()) if part)
+            parts = [part for part in re.split(r"[\s,;]+", value.strip()) if part]
+            # One problem naming every bad part, rather than pydantic's line per part.
+            bad = [p for p in parts if not re.fullmatch(r"-?\d{1,20}", p)]
+            if bad:
+                raise ValueError(
+                    f"not a Telegram user id: {', '.join(repr(p) for p in bad)} (write numeric "
+                    "ids separated by commas, e.g. 12345,67890)"
+                )
+            return tuple(int(p) for p in parts)
         return value
 
     @field_validator("timezone", mode="before")
@@ -238,7 +247,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     except ValidationError as exc:
         raise ConfigError(
             [
-                f"environment: {_ENV_NAMES.get(str(err['loc'][0]), err['loc'][0])}: {_message(err)}"
+                f"environment: {_ENV_NAMES.get(str(err['loc'][0]), err['loc'][0])}: {plain_message(err)}"
                 for err in exc.errors()
             ]
         ) from exc
@@ -311,26 +320,17 @@ def sources_from_data(data: Mapping[str, Any], origin: str) -> tuple[Source, ...
     if not isinstance(entries, list):
         raise ConfigError([f"{origin}: sources: must be an array of tables ([[sources]])"])
     sources: list[Source] = []
-    seen_ids: dict[str, int] = {}
-    seen_urls: dict[str, int] = {}
+    problems += duplicates(entries, defaults, origin)
     for index, raw in enumerate(entries):
-        where = f"{origin}: sources[{index}]"
+        where = f"{origin}: {entry_name(raw, index)}"
         if not isinstance(raw, Mapping):
-            problems.append(f"{where}: must be a table")
+            problems.append(f"{where}: must be a table ([[sources]])")
             continue
-        if isinstance(raw.get("id"), str):
-            where += f" (id={raw['id']})"
         try:
             entry = _SourceEntry.model_validate({**defaults, **raw})
         except ValidationError as exc:
-            problems += [f"{where}: {_loc(err)}: {_message(err)}" for err in exc.errors()]
+            problems += [f"{where}: {location(err)}: {plain_message(err)}" for err in exc.errors()]
             continue
-        if entry.id in seen_ids:
-            problems.append(f"{where}: id: duplicate of sources[{seen_ids[entry.id]}]")
-        if entry.url in seen_urls:
-            problems.append(f"{where}: url: duplicate of sources[{seen_urls[entry.url]}]")
-        seen_ids.setdefault(entry.id, index)
-        seen_urls.setdefault(entry.url, index)
         sources.append(
             Source(
                 id=entry.id,
@@ -368,15 +368,20 @@ def load_sources(path: Path) -> tuple[Source, ...]:
     return sources_from_data(read_toml(path), str(path))
 
 
-def _loc(err: Mapping[str, Any]) -> str:
-    return ".".join(str(part) for part in err["loc"]) or "entry"
-
-
-def _message(err: Mapping[str, Any]) -> str:
-    msg = str(err["msg"])
-    if err["type"] == "extra_forbidden":
-        return "unknown field"
-    return msg.removeprefix("Value error, ")
+def _hint_config_dir(problems: list[str], config_dir: Path, set_: bool) -> list[str]:
+    """A missing file's problem, told where the folder was looked for and how to change it."""
+    hinted = []
+    for problem in problems:
+        if problem.endswith(": file not found"):
+            where = config_dir.resolve()
+            how = (
+                f"BOT_CONFIG_DIR is {str(config_dir)!r}"
+                if set_
+                else f"BOT_CONFIG_DIR is not set, so {where} (./config of the current folder)"
+            )
+            problem += f" ({how}; set BOT_CONFIG_DIR to the folder holding sources.toml)"
+        hinted.append(problem)
+    return hinted
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,14 +406,15 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         config_dir = Path(env.get("BOT_CONFIG_DIR", "config"))
     sources: tuple[Source, ...] = ()
     topics: tuple[Topic, ...] = ()
+    env = os.environ if environ is None else environ
     try:
         sources = load_sources(config_dir / "sources.toml")
     except ConfigError as exc:
-        problems += exc.problems
+        problems += _hint_config_dir(list(exc.problems), config_dir, "BOT_CONFIG_DIR" in env)
     try:
         topics = load_topics(config_dir / "topics.toml")
     except ConfigError as exc:
-        problems += exc.problems
+        problems += _hint_config_dir(list(exc.problems), config_dir, "BOT_CONFIG_DIR" in env)
     if problems or settings is None:
         raise ConfigError(problems)
     return Config(settings=settings, sources=sources, topics=topics)

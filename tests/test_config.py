@@ -6,7 +6,10 @@ the HTTP wing's.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -132,12 +135,16 @@ interval = "soon"
         load_sources(path)
     problems = info.value.problems
     text = "\n".join(problems)
-    assert f"{path}: sources[0] (id=Bad Id): id:" in text
-    assert "sources[0] (id=Bad Id): url:" in text
-    assert "sources[0] (id=Bad Id): interval: must be at least 10s" in text
-    assert "sources[1] (id=ok): colour: unknown field" in text
-    assert "sources[2] (id=ok): interval:" in text
-    assert len(problems) == 5
+    assert f"{path}: source 'Bad Id': id: must be a slug" in text
+    assert "source 'Bad Id': url: must be an http:// or https:// URL" in text
+    assert "source 'Bad Id': interval: must be at least 10s" in text
+    assert "source 'ok': colour: unknown field" in text
+    assert "source 'ok': interval: 'soon' is not a duration" in text
+    # The third entry's duplicate id and URL come with its field error, not after it is fixed.
+    assert "source 'ok': id: used twice (source #2 and #3)" in text
+    assert "source 'ok': url: the same URL as source 'ok'" in text
+    assert len(problems) == 7
+    assert "sources[" not in text  # no internal indexes
 
 
 def test_duplicate_ids_and_urls_are_refused(tmp_path: Path) -> None:
@@ -151,8 +158,50 @@ def test_duplicate_ids_and_urls_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_sources(path)
     text = "\n".join(info.value.problems)
-    assert "sources[1] (id=a): id: duplicate of sources[0]" in text
-    assert "sources[2] (id=c): url: duplicate of sources[0]" in text
+    assert "source 'a': id: used twice (source #1 and #2)" in text
+    assert "source 'c': url: the same URL as source 'a'" in text
+
+
+def test_field_errors_are_plain_words_not_validation_jargon(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "sources.toml",
+        '[[sources]]\nid = 5\nname = ""\nurl = "https://x.org/1"\nenabled = "maybe"\n'
+        'fetch_article = "often"\nuser_agent = 7\n',
+    )
+    with pytest.raises(ConfigError) as info:
+        load_sources(path)
+    assert [p.removeprefix(f"{path}: ") for p in info.value.problems] == [
+        "source #1 (no id): id: must be text in quotes",
+        "source #1 (no id): name: must not be empty",
+        "source #1 (no id): enabled: must be true or false",
+        "source #1 (no id): user_agent: must be text in quotes",
+        "source #1 (no id): fetch_article: must be one of 'never', 'short' or 'always'",
+    ]
+
+
+def test_bad_admin_ids_are_named_once(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({"BOT_ADMIN_IDS": "x,12345,y"})
+    [problem] = info.value.problems
+    assert problem.startswith("environment: BOT_ADMIN_IDS: not a Telegram user id: 'x', 'y'")
+    assert load_settings({"BOT_ADMIN_IDS": "12345, 678"}).admin_ids == (12345, 678)
+
+
+def test_a_missing_config_file_hints_at_bot_config_dir(tmp_path: Path) -> None:
+    # Run outside the project folder with BOT_CONFIG_DIR unset, as a newcomer would.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_"))}
+    env["PYTHONPATH"] = str(REPO)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "check-config"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "config/sources.toml: file not found (BOT_CONFIG_DIR is not set" in done.stderr
+    assert str(tmp_path / "config") in done.stderr
+    with pytest.raises(ConfigError) as info:
+        load_config({"BOT_CONFIG_DIR": str(tmp_path / "nowhere")})
+    assert f"BOT_CONFIG_DIR is '{tmp_path / 'nowhere'}'" in info.value.problems[0]
 
 
 def test_toml_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
@@ -173,7 +222,7 @@ def test_load_config_collects_problems_from_every_file_at_once(tmp_path: Path) -
         load_config({"BOT_CONFIG_DIR": str(tmp_path), "BOT_LOG_LEVEL": "loud"})
     text = "\n".join(info.value.problems)
     assert "BOT_LOG_LEVEL" in text
-    assert "sources.toml: sources[0] (id=a): url:" in text
+    assert "sources.toml: source 'a': url:" in text
     assert "topics.toml" in text
 
 

@@ -66,6 +66,7 @@ from bot.storage.retention import Retention, RetentionPolicy
 from bot.storage.runlock import run_lock
 from bot.storage.search_index import SearchIndex
 from bot.storage.status import StatusStore
+from bot.storage.story_joins import StoryJoins
 from bot.topics.matcher import compile_topics
 from bot.web.metrics import Metrics
 
@@ -148,13 +149,27 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
             return telegram is None or telegram.leadership.is_leader
 
         binds = web_binds(settings)
-        metrics = Metrics(StatusStore(rt.db), clock=utc_now, leader=is_leader) if binds else None
+        metrics = (
+            Metrics(
+                StatusStore(rt.db),
+                clock=utc_now,
+                leader=is_leader,
+                sources=lambda: rt.live.current.sources,
+            )
+            if binds
+            else None
+        )
         if settings.telegram_bot_token:
             telegram = build_telegram(settings, rt, topic_names, metrics=metrics, clock=utc_now)
         messenger: Messenger = (
             telegram.messenger
             if telegram is not None
-            else ConsoleMessenger(stdout, tz=settings.timezone, topic_names=topic_names)
+            else ConsoleMessenger(
+                stdout,
+                tz=settings.timezone,
+                topic_names=topic_names,
+                joined=StoryJoins(rt.db).first_reports,
+            )
         )
         pipeline = build_pipeline(config, rt, messenger)
         scheduler = SourceScheduler(
@@ -236,9 +251,6 @@ async def fetch_once(
 ) -> list[SourceReport]:
     """One pass over the enabled sources (or just `source_id`, enabled or not), with operator
     edits applied; flagged items go to the console (Telegram delivery is `run`'s job)."""
-    messenger = ConsoleMessenger(
-        stdout, tz=config.settings.timezone, topic_names={t.id: t.name for t in config.topics}
-    )
     with run_lock(config.settings.database_url, command="fetch --once"):
         async with open_runtime(config) as rt:
             sources: list[Source] = [
@@ -250,4 +262,11 @@ async def fetch_once(
                 raise ConfigError(
                     [f"unknown source {source_id!r}; see `python -m bot config show`"]
                 )
+            # The console says when a report joins a story, which it looks up in the database.
+            messenger = ConsoleMessenger(
+                stdout,
+                tz=config.settings.timezone,
+                topic_names={t.id: t.name for t in config.topics},
+                joined=StoryJoins(rt.db).first_reports,
+            )
             return await build_pipeline(config, rt, messenger).run_all(sources)

@@ -28,12 +28,13 @@ from bot.polling.scheduler import SourceScheduler
 from bot.storage.alerts import AlertStore
 from bot.storage.delivery import DeliveryStores
 from bot.storage.leases import LeaseStore
+from bot.storage.overlap import FeedOverlap
 from bot.storage.pace import PostingPace
-from bot.storage.review_claims import ReviewClaims
+from bot.storage.review_outbox import ReviewOutbox
 from bot.storage.search import SearchStore
 from bot.telegram import app as telegram_app
 from bot.telegram import webhook as telegram_webhook
-from bot.telegram.admin import make_admin_handlers
+from bot.telegram.admin import ADMIN_COMMANDS, make_admin_handlers
 from bot.telegram.article_command import make_article_handlers
 from bot.telegram.commands import COMMANDS, SubscriberCommands, make_handlers
 from bot.telegram.delivery import DeliveryWorker, Policy, Sender
@@ -44,7 +45,9 @@ from bot.telegram.pacing import Pacer
 from bot.telegram.replying import Replier
 from bot.telegram.review_commands import REVIEW_COMMANDS, make_review_handlers
 from bot.telegram.review_job import ReviewJob
+from bot.telegram.review_sender import ReviewPolicy, ReviewSender
 from bot.telegram.search_commands import SEARCH_COMMANDS, make_search_handlers
+from bot.telegram.unknown_command import make_unknown_command_handler
 from bot.web.handlers import TelegramWebhook
 from bot.web.metrics import CountingSender, Metrics
 
@@ -61,6 +64,7 @@ class TelegramParts:
     messenger: TelegramMessenger
     replier: Replier
     review: ReviewJob
+    reviews: ReviewSender
     alerts: SourceAlerts
     config_alerts: ConfigAlerts
     leadership: Leadership
@@ -108,14 +112,23 @@ def build_telegram(
             failures=settings.alert_failures, silence=timedelta(seconds=settings.alert_silence)
         ),
     )
+    # The daily review goes through its outbox, delivered on the leader with the worker's pacer.
+    reviews = ReviewSender(
+        ReviewOutbox(rt.db),
+        CountingSender(sender, metrics) if metrics is not None else sender,
+        pacer,
+        holder=rt.holder or "local",
+        clock=clock,
+        policy=ReviewPolicy(recheck=_recheck(rt)),
+    )
     review = ReviewJob(
         rt.chats,
         rt.stories,
-        sender,
-        claims=ReviewClaims(rt.db),
+        ReviewOutbox(rt.db),
         topic_names=lambda: {t.id: t.name for t in rt.live.current.topics},
         tz=settings.timezone,
         clock=clock,
+        wake=reviews.wake,
     )
 
     # The leader long-polls Telegram (without a webhook) and delivers.
@@ -123,10 +136,12 @@ def build_telegram(
         if not settings.webhook_url:
             await telegram_app.start_polling(application)
         worker.start()
+        reviews.start()
 
     async def follow() -> None:
         await telegram_app.stop_polling(application)
         await worker.stop()
+        await reviews.stop()
 
     return TelegramParts(
         token=token,
@@ -135,6 +150,7 @@ def build_telegram(
         messenger=TelegramMessenger(application.bot, worker),
         replier=Replier(application.bot, pacer),
         review=review,
+        reviews=reviews,
         alerts=alerts,
         config_alerts=ConfigAlerts(notify=notify),
         leadership=Leadership(
@@ -168,12 +184,14 @@ def _worker(
         on_delivered=metrics.delivered if metrics is not None else None,
         pacer=pacer,
         holder=rt.holder,
-        # On PostgreSQL other processes store items too, and their wake() does not reach the
-        # leader's worker: it looks at the outbox every 2 s instead of every 30.
-        policy=Policy(
-            recheck=2.0 if rt.db.dialect == "postgresql" else 30.0, claim_ttl=settings.claim_ttl
-        ),
+        policy=Policy(recheck=_recheck(rt), claim_ttl=settings.claim_ttl),
     )
+
+
+def _recheck(rt: Runtime) -> float:
+    # On PostgreSQL other processes store items too, and their wake() does not reach the
+    # leader's worker: it looks at the outbox every 2 s instead of every 30.
+    return 2.0 if rt.db.dialect == "postgresql" else 30.0
 
 
 async def start_telegram(
@@ -205,8 +223,12 @@ async def start_telegram(
             default_topics=default_topics,
             clock=parts.clock,
             review_time=f"{hour:02d}:{minute:02d}",
+            tz=settings.timezone,
         )
     )
+    # Last of its group: answers only the commands no handler above took.
+    known = [n for n, _ in (*COMMANDS, *REVIEW_COMMANDS, *SEARCH_COMMANDS, *ADMIN_COMMANDS)]
+    application.add_handler(make_unknown_command_handler(known, parts.replier))
     stack.push_async_callback(telegram_app.stop, application)
     await telegram_app.start(
         application,
@@ -214,6 +236,7 @@ async def start_telegram(
         port=settings.port,
         serve_webhook=serve_webhook,
         commands=(*COMMANDS, *REVIEW_COMMANDS, *SEARCH_COMMANDS),
+        operator_ids=settings.admin_ids,
         poll=False,
     )
     # Every process runs the daily review job; the one row per chat and day sends it once.
@@ -246,6 +269,7 @@ def _command_handlers(
             overlay=rt.live.overlay,
             replier=parts.replier,
             pace=PostingPace(rt.db),
+            overlap=FeedOverlap(rt.db),
         ),
         *make_article_handlers(admin_ids=settings.admin_ids, live=rt.live),
         *make_handlers(
@@ -259,6 +283,7 @@ def _command_handlers(
                 clock=parts.clock,
                 default_topics=default_topics,
                 stories=rt.stories,
+                operators=settings.admin_ids,
             ),
             replier=parts.replier,
         ),

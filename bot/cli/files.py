@@ -1,7 +1,8 @@
 """The JSON Lines edge of `match`, `stories` and `summarize`: FILE (or `-`) in, one line out each.
 
 Exit 0; 1 when some lines were bad (each reported on its own output line, the others still
-answered); 2 when the file cannot be read (`bot.cli.exits`).
+answered); 2 when the file cannot be read (`bot.cli.exits`): missing, a folder, empty, or not
+UTF-8, each said in one line on stderr.
 """
 
 from __future__ import annotations
@@ -27,9 +28,23 @@ def run_file(
         if path == "-":
             return _write(results(src), dst)
         with open(path, encoding="utf-8") as fh:
+            if not fh.read(1):
+                print(f"cannot read {path}: the file is empty", file=sys.stderr)
+                return EXIT_USAGE
+            fh.seek(0)
             return _write(results(fh), dst)
+    except IsADirectoryError:
+        print(f"cannot read {path}: it is a folder, not a file", file=sys.stderr)
+        return EXIT_USAGE
     except OSError as exc:
         print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    except UnicodeDecodeError as exc:
+        print(
+            f"cannot read {path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+            f"offset {exc.start}); save it as UTF-8",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
 
 

@@ -12,9 +12,11 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime, tzinfo
 
 from bot.cli import review, running, search, summary
 from bot.cli.exits import EXIT_CONFIG
+from bot.cli.guard import guarded
 from bot.cli.parser import build_parser
 from bot.config import Config, load_config
 from bot.errors import ConfigError
@@ -32,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "extract":  # reads a page, not the config files
         _setup_logging("WARNING", None)
-        return summary.run_extract(args)
+        return guarded(lambda: summary.run_extract(args), debug=args.debug)
     try:
         config = load_config()
     except ConfigError as exc:
@@ -42,14 +44,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  - {problem}", file=sys.stderr)
         return EXIT_CONFIG
     token = config.settings.telegram_bot_token
-    _setup_logging(config.settings.log_level, token.get_secret_value() if token else None)
+    _setup_logging(
+        config.settings.log_level,
+        token.get_secret_value() if token else None,
+        tz=config.settings.timezone,
+    )
     handler = _COMMANDS[args.command]
-    return handler(config, args)
+    return guarded(lambda: handler(config, args), debug=args.debug)
 
 
-def _setup_logging(level: str, secret: str | None) -> None:
+class _ZonedFormatter(logging.Formatter):
+    """Log times in BOT_TIMEZONE with their UTC offset ("2026-12-07 13:05:09,123 +04"), the
+    zone the bot's answers and console use, so a log line and a message can be compared."""
+
+    def __init__(self, fmt: str, tz: tzinfo | None) -> None:
+        super().__init__(fmt)
+        self._tz = tz
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = datetime.fromtimestamp(record.created, self._tz).astimezone(self._tz)
+        offset = moment.strftime("%z")
+        offset = offset[:3] if offset.endswith("00") else f"{offset[:3]}:{offset[3:]}"
+        return f"{moment:%Y-%m-%d %H:%M:%S},{int(record.msecs):03d} {offset}"
+
+
+def _setup_logging(level: str, secret: str | None, *, tz: tzinfo | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_ZonedFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", tz))
     if secret:
         handler.addFilter(TokenRedactor(secret))
     root = logging.getLogger()

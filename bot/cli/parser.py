@@ -20,6 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot", description="Media-review monitoring bot."
     )
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of a failure (else one line)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _running(sub)
     _latest(sub)

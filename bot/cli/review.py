@@ -21,11 +21,19 @@ from bot.review.jsonl import story_lines
 from bot.review.lexicon import Lexicon
 from bot.review.listing import latest_console, latest_record
 from bot.review.stories import Rules
+from bot.storage.existing import require_existing
 
 
 def rules(config: Config) -> Rules:
     """The grouping rules the running bot uses, from the settings."""
     return Rules(window=timedelta(seconds=config.settings.story_window))
+
+
+def unknown_topic(config: Config, topic: str) -> str:
+    """The refusal of an unknown `--topic`, naming the topics file actually read."""
+    known = ", ".join(t.id for t in config.topics) or "none"
+    where = config.settings.config_dir / "topics.toml"
+    return f"unknown topic {topic!r}; topics: {known} (from {where})"
 
 
 def cmd_stories(config: Config, args: argparse.Namespace) -> int:
@@ -43,8 +51,9 @@ def cmd_latest(config: Config, args: argparse.Namespace) -> int:
         print("-n must be between 1 and 1000", file=sys.stderr)
         return EXIT_USAGE
     if args.topic and args.topic not in {t.id for t in config.topics}:
-        print(f"unknown topic {args.topic!r}; see config/topics.toml", file=sys.stderr)
+        print(unknown_topic(config, args.topic), file=sys.stderr)
         return EXIT_USAGE
+    require_existing(config.settings.database_url)  # read-only: never creates the database
     stories = asyncio.run(queries.latest(config, n=args.n, topic=args.topic))
     tz = config.settings.timezone
     for story in stories:
@@ -61,11 +70,12 @@ def cmd_digest(config: Config, args: argparse.Namespace) -> int:
     """`python -m bot digest`: the review each chat would get, for the console or a newsletter."""
     topics = [t for t in config.topics if args.topic in (None, t.id)]
     if not topics:
-        print(f"unknown topic {args.topic!r}; see config/topics.toml", file=sys.stderr)
+        print(unknown_topic(config, args.topic), file=sys.stderr)
         return EXIT_USAGE
     if not 1 <= args.hours <= 24 * 14:
         print("--hours must be between 1 and 336", file=sys.stderr)
         return EXIT_USAGE
+    require_existing(config.settings.database_url)  # read-only: never creates the database
     until = utc_now()
     since = until - timedelta(hours=args.hours)
     day = until.astimezone(config.settings.timezone).date()

@@ -20,6 +20,7 @@ from typing import Any
 from bot.config import Config
 from bot.errors import ConfigError, FetchError, ParseError, StoreError
 from bot.operator.compaction import KEEP_RECENT
+from bot.operator.difference import change
 from bot.operator.edits import (
     AddMask,
     AddSource,
@@ -37,8 +38,11 @@ from bot.operator.edits import (
 )
 from bot.operator.export import SOURCES_FILE, TOPICS_FILE, export_config, plain, render_all
 from bot.operator.live import LiveConfig
+from bot.operator.newsource import duplicate_of, new_source_problems
 from bot.operator.probe_cli import add_selector_options, probe_url, selectors_from, source_extra
 from bot.storage.engine import open_engine
+from bot.storage.existing import require_existing
+from bot.storage.overlap import FeedOverlap
 from bot.storage.overlay import OverlayStore
 from bot.text.durations import parse_duration
 from bot.topics.matcher import compile_topics
@@ -56,6 +60,9 @@ def register(subparsers: Any) -> None:
     sub.add_parser("show", help="the effective config (files + operator edits) as TOML")
     export = sub.add_parser("export", help="write sources.toml and topics.toml, comments kept")
     export.add_argument("--to", metavar="DIR", type=Path, help="directory (default: stdout)")
+    export.add_argument(
+        "--force", action="store_true", help="replace sources.toml/topics.toml already in DIR"
+    )
     add = sub.add_parser(
         "addsource",
         help="probe a URL (feed, news sitemap, Telegram channel, page with selectors), then poll it",
@@ -64,6 +71,9 @@ def register(subparsers: Any) -> None:
     add.add_argument("url", metavar="URL")
     add.add_argument("name", metavar="NAME", nargs="*", help="default: the feed's title")
     add_selector_options(add)
+    add.add_argument(
+        "--force", action="store_true", help="add it even if its items are another source's"
+    )
     for name, what in (
         ("removesource", "stop polling and forget"),
         ("pause", "stop polling"),
@@ -139,13 +149,24 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# Actions that show stored state: they never create the database (a typo in DATABASE_URL is
+# refused). `terms` and `testmatch` may run before the bot ever did (trying terms out), so they
+# still open (and create) it.
+READ_ONLY = frozenset({"show", "export", "audit", "reload"})
+
+
 async def _run(config: Config, args: argparse.Namespace) -> None:
+    if args.config_command in READ_ONLY:
+        require_existing(config.settings.database_url)
     async with open_engine(config.settings.database_url) as engine:
         live = LiveConfig(
             config_dir=config.settings.config_dir, overlay=OverlayStore(engine), clock=_now
         )
         await live.load()
-        await _ACTIONS[args.config_command](live, config, args)
+        if args.config_command == "addsource":
+            await _addsource(live, config, args, FeedOverlap(engine))
+        else:
+            await _ACTIONS[args.config_command](live, config, args)
 
 
 async def _show(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
@@ -161,6 +182,16 @@ async def _show(live: LiveConfig, config: Config, args: argparse.Namespace) -> N
 
 async def _export(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
     if args.to is not None:
+        if args.to.exists() and not args.to.is_dir():
+            raise ConfigError([f"{args.to} is a file; --to takes a folder for the two files"])
+        there = [
+            args.to / name for name in (SOURCES_FILE, TOPICS_FILE) if (args.to / name).exists()
+        ]
+        if there and not args.force:
+            names = " and ".join(str(p) for p in there)
+            raise ConfigError(
+                [f"{names} already exist{'s' if len(there) == 1 else ''}; --force replaces"]
+            )
         for path in export_config(live.config_dir, live.data, args.to):
             print(f"wrote {path}")
         return
@@ -169,14 +200,29 @@ async def _export(live: LiveConfig, config: Config, args: argparse.Namespace) ->
         print(text)
 
 
-async def _addsource(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
+async def _addsource(
+    live: LiveConfig, config: Config, args: argparse.Namespace, overlap: FeedOverlap
+) -> None:
     name = " ".join(args.name) or None
+    wrong = new_source_problems(args.id, args.url)
+    if wrong:  # every problem of the id and the URL at once, before fetching anything
+        raise ConfigError(wrong)
     selectors = selectors_from(args)
     await live.check(AddSource(args.id, args.url, name))  # duplicates: refused before fetching
     probe = await probe_url(config, args.url, selectors)
     print(f"probed: {probe.describe()} [type {probe.kind}: {probe.url}]")
     if (keep_up := probe.keep_up_text()) is not None:
         print(f"  {keep_up}")
+    if not args.force:
+        same = duplicate_of(probe.links, await overlap.holders(probe.links), new_id=args.id)
+        if same is not None:
+            names = {s.id: s.name for s in live.current.sources}
+            raise ConfigError(
+                [
+                    f"{args.url} looks like a feed already polled: "
+                    f"{same.describe(names.get(same.source_id))}; --force adds it anyway"
+                ]
+            )
     chosen = name or probe.title or None
     await _edit(
         live,
@@ -231,6 +277,8 @@ async def _terms(live: LiveConfig, config: Config, args: argparse.Namespace) -> 
 
 async def _testmatch(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
     text = " ".join(args.text)
+    if not text.strip():  # as /testmatch without text: say how, do not "match" nothing
+        raise ConfigError(["no text to test; usage: python -m bot config testmatch TEXT…"])
     for explanation in compile_topics(live.current.topics).explain(text, ""):
         print("\n".join(explanation.lines()))
 
@@ -275,31 +323,9 @@ async def _reload(live: LiveConfig, config: Config, args: argparse.Namespace) ->
         print(f"skipped stored edit {reason}")
 
 
-def change(before: Any, after: Any) -> str:
-    """Before and after on one line: the fields or terms that differ ("interval: 10m → 5m")."""
-    if isinstance(before, list) and isinstance(after, list):
-        added = [repr(t) for t in after if t not in before]
-        removed = [repr(t) for t in before if t not in after]
-        parts = [f"+{t}" for t in added] + [f"-{t}" for t in removed]
-        return f"{len(before)} → {len(after)} terms: {' '.join(parts) or 'no change'}"
-    if isinstance(before, dict) and isinstance(after, dict):
-        keys = [k for k in {**before, **after} if before.get(k) != after.get(k)]
-        return "; ".join(f"{k}: {before.get(k)!r} → {after.get(k)!r}" for k in keys) or "no change"
-    return f"{_one(before)} → {_one(after)}"
-
-
-def _one(value: Any) -> str:
-    if value is None:
-        return "(none)"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}={v!r}" for k, v in value.items()) + "}"
-    return repr(value)
-
-
 _ACTIONS: dict[str, Handler] = {
     "show": _show,
     "export": _export,
-    "addsource": _addsource,
     "terms": _terms,
     "testmatch": _testmatch,
     "audit": _audit,

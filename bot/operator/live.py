@@ -35,6 +35,7 @@ from bot.operator.edits import ConfigData, Edit, action, apply_edit, describe, s
 from bot.operator.edits import to_json as edit_to_json
 from bot.operator.files import SOURCES_FILE, TOPICS_FILE
 from bot.operator.replay import comparable, edit_of, replay, validate
+from bot.storage.outage import OutageReporter
 from bot.storage.overlay import OverlayStore
 
 log = logging.getLogger(__name__)
@@ -313,13 +314,15 @@ class LiveConfig:
         running; edits stored meanwhile still go live, over the last good files.
         """
         broken: str | None = None
+        outage = OutageReporter("config watch", log)
         while True:
             await asyncio.sleep(interval)
             digest = files.digest(self._dir)
             try:
                 version = await self._overlay.version()
-            except StoreError as exc:  # a database hiccup must not end the watch
-                log.warning("config watch: cannot read the edit log: %s", exc)
+                outage.succeeded()
+            except StoreError as exc:  # a database outage must not end the watch
+                outage.failed(exc)
                 continue
             if digest not in (self._digest, broken):
                 try:

@@ -41,6 +41,7 @@ class Probe:
     url: str = field(default="", compare=False)
     first: tuple[Item, ...] = field(default=(), compare=False)
     keep_up: timedelta | None = None
+    links: tuple[str, ...] = ()  # the items' links, to recognise a feed already polled
 
     def describe(self) -> str:
         """One line for an operator: "Caliber.Az: 20 items, newest 'Baku …' (2025-01-01 12:00Z)"."""
@@ -144,4 +145,5 @@ def _probe(source: Source, fetched: Fetched, now: datetime) -> Probe:
         url=source.url,
         first=tuple(sorted(items, key=lambda item: item.published, reverse=True)[:SHOWN]),
         keep_up=keep_up_interval(dated) if source.kind == "telegram" else None,
+        links=tuple(item.url for item in items if item.url),
     )

@@ -153,13 +153,15 @@ class Pipeline:
         )
         if result.flagged:
             await self._messenger.announce(result.flagged)
+        # The log and `fetch --once`'s table say the same count (on first sight: what matched).
+        shown = decide.flagged(state, items, len(result.flagged))
         log.info(
             "source=%s status=%s items=%d new=%d flagged=%d%s",
             source.id,
             fetched.status,
             len(feed.entries),
             result.new_items,
-            len(result.flagged),
+            shown,
             " (first sight: stored, not announced)" if state.first_sight else "",
         )
         return decide.report(
@@ -171,7 +173,7 @@ class Pipeline:
             elapsed=time.perf_counter() - started,
             http_status=fetched.status,
             new_items=result.new_items,
-            flagged=decide.flagged(state, items, len(result.flagged)),
+            flagged=shown,
             parsed=len(feed.entries),
             hub=feed.hub,
             self_url=feed.self_url,

@@ -29,6 +29,7 @@ from bot.models import Source, SourceState
 from bot.polling.decide import SourceReport
 from bot.polling.pipeline import Pipeline
 from bot.storage.leases import SourceClaims
+from bot.storage.outage import OutageReporter
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,9 @@ class SourceScheduler:
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 (spreading start-up, not security)
         self._on_report: tuple[ReportHook, ...] = ()  # given at `start`, in order
+        # A database outage is told once, reminded each minute, and its end told: not a
+        # traceback per source per poll.
+        self._outage = OutageReporter("poll runs", log)
         self._scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -199,12 +203,17 @@ class SourceScheduler:
                 return
             async with self._slots or contextlib.nullcontext():
                 next_poll = await self._poll(source)
+            self._outage.succeeded()
         except asyncio.CancelledError:
             # Only shutdown cancels a poll. Nothing half-stored: its transaction never committed,
             # so it is simply redone after the restart. Ending quietly keeps APScheduler from
             # logging the cancellation as a crash.
             log.info("source=%s poll interrupted by shutdown; redone at the next start", source_id)
             return
+        except StoreError as exc:
+            # Expected while the database is away: the poll is simply done again later.
+            self._outage.failed(exc)
+            next_poll = self._clock() + timedelta(seconds=source.interval if source else 60)
         except Exception:
             # The one broad catch: a bug in one run must not end the source's polling for good.
             log.exception("source=%s run crashed", source_id)

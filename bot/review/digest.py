@@ -114,26 +114,29 @@ def _html_block(number: int, story: Story, summary: str) -> str:
 
 
 def _text_block(number: int, story: Story, summary: str) -> str:
-    lines = [f"{number}. {story_title(story)}"]
+    marker = f"{number}. "
+    pad = " " * len(marker)  # "10. " is wider than "9. ": continuation lines line up with it
+    lines = [f"{marker}{story_title(story)}"]
     if summary:
-        lines.append(f"   {summary}")
-    lines += [f"   {outlet_name(r)}: {clean(r.item.url)}" for r in story.outlets]
+        lines.append(f"{pad}{summary}")
+    lines += [f"{pad}{outlet_name(r)}: {clean(r.item.url)}" for r in story.outlets]
     return "\n".join(lines)
 
 
 def _markdown_block(number: int, story: Story, summary: str) -> str:
     href = safe_href(story.first.item.url)
     title = _md(story_title(story))
+    pad = " " * len(f"{number}. ")  # a list item's continuation is indented to its text
     lines = [f"{number}. **[{title}]({href})**" if href else f"{number}. **{title}**"]
     if summary:
-        lines.append(f"   {_md(summary)}")
+        lines.append(f"{pad}{_md(summary)}")
     outlets = ", ".join(
         f"[{_md(outlet_name(r))}]({href})"
         if (href := safe_href(r.item.url))
         else _md(outlet_name(r))
         for r in story.outlets
     )
-    lines.append(f"   *{_label(story)}:* {outlets}")
+    lines.append(f"{pad}*{_label(story)}:* {outlets}")
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ inheriting from another: `items.Store` (sources, items, their matches), `source_
 (the sources' polling state), `chats.ChatStore` (subscriptions and modes), `outbox.Outbox` (filling
 and reading the outbox), `outbox_sends.OutboxSends` (claiming and settling sends),
 `outbox_edits.OutboxEdits` (a story's message edits), `chat_failures.ChatFailures`,
-`review_claims.ReviewClaims` (the daily review, once per chat and day), `stories`, `leases`,
+`review_outbox.ReviewOutbox` (the daily review: its day claimed with its messages), `stories`, `leases`,
 `retention`, `websub`, `status`, `ops` (operator reads such as rematch) and `overlay` (the operator
 edit log); `delivery.DeliveryStores` groups the delivery worker's. `rows` maps rows to
 `bot.models` values.

@@ -2,8 +2,8 @@
 
 `ChatStore` serves the commands: subscribe, unsubscribe, /mode, and a group's move to a
 supergroup (`migrate_chat`, which the delivery worker calls too). The delivery side's failure
-bookkeeping is `bot.storage.chat_failures.ChatFailures`, the daily review's claims
-`bot.storage.review_claims.ReviewClaims`, the outbox `bot.storage.outbox`. SQLAlchemy rows and
+bookkeeping is `bot.storage.chat_failures.ChatFailures`, the daily review's outbox
+`bot.storage.review_outbox.ReviewOutbox`, the outbox `bot.storage.outbox`. SQLAlchemy rows and
 errors stay here: callers get `Chat` and `StoreError`.
 """
 

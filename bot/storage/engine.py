@@ -214,6 +214,8 @@ def _enable_wal(url: URL) -> None:
                 time.sleep(0.05)  # start-up only, before the bot does anything else
                 continue
             raise StoreError(f"could not open the database {database}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:  # a file that is not a database, or a folder
+            raise StoreError(f"could not open the database {database}: {exc}") from exc
         return
 
 

@@ -20,7 +20,7 @@ import hmac
 import logging
 import re
 import traceback
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +32,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseHandler, CallbackC
 from bot.errors import ConfigError, DeliveryError
 from bot.telegram import webhook
 from bot.telegram.commands import COMMANDS
+from bot.telegram.operator_menu import operator_menu, set_operator_menus
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +184,7 @@ async def start(
     listen: str = "0.0.0.0",  # noqa: S104  (a platform routes HTTP to the container's interface)
     secret_token: str | None = None,
     commands: Sequence[tuple[str, str]] = COMMANDS,
+    operator_ids: Collection[int] = (),
     allowed_updates: Sequence[str] = ALLOWED_UPDATES,
     serve_webhook: bool = True,
     poll: bool = True,
@@ -206,6 +208,8 @@ async def start(
     try:
         await app.initialize()
         await app.bot.set_my_commands([BotCommand(name, text) for name, text in commands])
+        # Operators' own chats get every command in their menu (see bot.telegram.operator_menu).
+        await set_operator_menus(app.bot, operator_ids, operator_menu(commands))
         await app.start()
         if app.updater is None:
             raise RuntimeError("the Application was built without an updater")

@@ -4,6 +4,8 @@ Every command is answered in HTML parse mode with every dynamic string escaped, 
 forum topic it came from, with link previews off. A malformed command gets a short usage answer;
 a database failure gets an apology and a warning in the log, never an unhandled error. Commands
 edited after sending and channel posts are ignored (channels are added by an operator).
+An operator (a user in `operators`) asking for /help or /start in a private chat also gets the
+operator commands (`bot.telegram.operator_menu`); /status names the chat's mode.
 The texts are built by plain functions of values (`bot.telegram.texts`), so the handlers only fetch
 and reply.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -28,6 +30,7 @@ from bot.storage.items import Store
 from bot.storage.outbox import Outbox
 from bot.storage.stories import StoryStore
 from bot.telegram.group_admins import AdminCache, Verdict, may_change_subscription
+from bot.telegram.operator_menu import operator_help
 from bot.telegram.replying import Replier, send_reply
 from bot.telegram.texts import (
     HELP,
@@ -35,6 +38,7 @@ from bot.telegram.texts import (
     LATEST_DEFAULT,
     LATEST_MAX,
     LATEST_USAGE,
+    MODE_TEXT,
     NOT_SUBSCRIBED,
     TOPIC_HINT,
     bold,
@@ -96,9 +100,11 @@ class SubscriberCommands:
         clock: Clock,
         default_topics: Callable[[], Sequence[str]] | None = None,
         stories: StoryStore | None = None,
+        operators: Collection[int] = (),
     ) -> None:
         self.chat_store, self.store, self.tz, self.clock = chat_store, store, tz, clock
         self.outbox = outbox
+        self._operators = frozenset(operators)
         self.stories = stories  # with it, /latest lists stories (each once, with its outlets)
         self._topics, self._sources, self._default_topics = topics, sources, default_topics
 
@@ -128,12 +134,21 @@ class SubscriberCommands:
         chat = await self.chat_store.chat(chat_id)
         return chat, (chat.topics if chat is not None and _subscribed(chat) else ())
 
+    def _help(self, ask: Ask) -> str:
+        """The command list; an operator in a private chat also gets the operator commands."""
+        if ask.user_id in self._operators and ask.kind == "private":
+            return f"{HELP}\n\n{operator_help()}"
+        return HELP
+
     async def start(self, ask: Ask) -> str:
         """Subscribe the chat (or forum topic) to the default topics."""
         wanted = self._defaults()
         if not wanted:
             listing = topic_list(self._topics(), ())
-            return f"{INTRO}\n\nPick a topic with /subscribe &lt;topic&gt;:\n{listing}\n\n{HELP}"
+            return (
+                f"{INTRO}\n\nPick a topic with /subscribe &lt;topic&gt;:\n{listing}"
+                f"\n\n{self._help(ask)}"
+            )
         chat = await self.chat_store.subscribe(
             ask.chat_id,
             kind=ask.kind,
@@ -147,7 +162,7 @@ class SubscriberCommands:
         subscribed = names_text(chat.topics, self._names())
         return (
             f"{INTRO}\n\nSubscribed: new items about {subscribed} will be posted in {where}."
-            f"\n\n{HELP}"
+            f"\n\n{self._help(ask)}"
         )
 
     async def stop(self, ask: Ask) -> str:
@@ -231,6 +246,7 @@ class SubscriberCommands:
             "<b>This chat</b>",
             f"Following: {names_text(chat.topics, self._names())}",
             f"New items go to: {where}",
+            f"Mode: {chat.mode} — {MODE_TEXT.get(chat.mode, chat.mode)} (change it with /mode)",
             f"Waiting to be sent: {pending}",
         ]
         if chat.failures:
@@ -239,7 +255,7 @@ class SubscriberCommands:
 
     async def help(self, ask: Ask) -> str:
         """What the bot does and its commands."""
-        return f"{INTRO}\n\n{HELP}"
+        return f"{INTRO}\n\n{self._help(ask)}"
 
 
 def make_handlers(

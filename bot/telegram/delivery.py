@@ -46,6 +46,7 @@ from typing import Any, Protocol
 from bot.errors import StoreError
 from bot.storage.chat_tables import EDIT
 from bot.storage.delivery import DeliveryStores
+from bot.storage.outage import OutageReporter
 from bot.storage.outbox import Outgoing
 from bot.telegram.delivery_claims import DeliveryClaims
 from bot.telegram.delivery_edits import StoryEditor
@@ -114,6 +115,7 @@ class DeliveryWorker:
         self._pacer = pacer or Pacer()
         self._policy = policy or Policy()
         self._monotonic = monotonic
+        self._outage = OutageReporter("delivery", log, monotonic=monotonic)
         self._summary_limit = summary_limit
         self._read_ahead = read_ahead
         self._claims = DeliveryClaims(
@@ -206,8 +208,9 @@ class DeliveryWorker:
             self._wakeup.clear()  # before reading, so a wake during the read is not lost
             try:
                 pending = await self._outbox.pending_chats()
+                self._outage.succeeded()
             except StoreError as exc:
-                log.warning("delivery: cannot read the outbox: %s", exc)
+                self._outage.failed(exc)
                 pending = []
             for chat_id in pending:
                 if chat_id in self._scheduled:
@@ -256,9 +259,10 @@ class DeliveryWorker:
             self._busy.add(me)
             try:
                 await self._turn(chat_id)
+                self._outage.succeeded()
             except StoreError as exc:
                 # The row stays pending; at worst a sent message is resent (never skipped).
-                log.warning("delivery: chat %d: database error: %s", chat_id, exc)
+                self._outage.failed(exc)
                 self._hold_for(chat_id, self._policy.backoff_max / 10)
                 self._schedule(chat_id, self._policy.backoff_max / 10)
             except Exception:

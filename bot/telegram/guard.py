@@ -39,6 +39,7 @@ class Op:
     chat_id: int
     rest: str
     bot: Bot
+    forced: bool = False  # the command word ends with "!" (`/addsource! …`: add it anyway)
 
     @property
     def actor(self) -> str:
@@ -82,7 +83,9 @@ def guarded(
             log.info("refused /%s from operator %s in chat %s: not private", name, user.id, chat.id)
             text = _NOT_PRIVATE
         else:
-            op = Op(user.id, chat.id, command_rest(message.text or ""), context.bot)
+            text = message.text or ""
+            word = text.split(maxsplit=1)[0].partition("@")[0] if text.strip() else ""
+            op = Op(user.id, chat.id, command_rest(text), context.bot, forced=word.endswith("!"))
             text = await _answer(name, handler, op)
         await send_reply(message, text, replier, thread_id=None)
         if stop:

@@ -23,6 +23,7 @@ from datetime import datetime
 
 from bot.errors import StoreError
 from bot.storage.leases import LeaseStore
+from bot.storage.outage import OutageReporter
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class Leadership:
         self._renewed = 0.0  # monotonic time of the last successful take or renewal
         self._task: asyncio.Task[None] | None = None
         self._changing = asyncio.Lock()
+        self._outage = OutageReporter("leadership", log, monotonic=self._monotonic)
 
     def start(self) -> None:
         """Start trying for the lease in the background (the first try is at once)."""
@@ -71,7 +73,7 @@ class Leadership:
                 await self._task
             self._task = None
         if self.is_leader:
-            await self._step_down("stopping")
+            await self._step_down("stopping", planned=True)
             try:
                 await self._leases.release(self._name, self.holder, now=self._clock())
             except StoreError as exc:
@@ -84,12 +86,12 @@ class Leadership:
                 self._name, self.holder, now=self._clock(), ttl=self._ttl
             )
         except StoreError as exc:
+            self._outage.failed(exc)
             # Keep leading while the lease surely still holds; step down well before it may not.
             if self.is_leader and self._monotonic() - self._renewed >= self._ttl * 2 / 3:
                 await self._step_down(f"cannot renew the lease ({exc})")
-            else:
-                log.warning("leadership: cannot reach the lease: %s", exc)
             return self.is_leader
+        self._outage.succeeded()
         if held:
             self._renewed = self._monotonic()
             if not self.is_leader:
@@ -106,12 +108,14 @@ class Leadership:
             await self.try_once()
             await asyncio.sleep(self._ttl / 3)
 
-    async def _step_down(self, why: str) -> None:
+    async def _step_down(self, why: str, *, planned: bool = False) -> None:
         async with self._changing:
             if not self.is_leader:
                 return
             self.is_leader = False
-            log.warning("this process (%s) is no longer the leader: %s", self.holder, why)
+            # A planned stop (SIGTERM, a deploy) is news, not a warning.
+            level = logging.INFO if planned else logging.WARNING
+            log.log(level, "this process (%s) is no longer the leader: %s", self.holder, why)
             await self._run_hook(self._on_lose, "stepping down")
 
     @staticmethod

@@ -17,6 +17,7 @@ from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
 from bot.models import Source, SourceState, Topic
+from bot.operator.difference import change
 from bot.text.durations import format_duration
 from bot.text.formatting import clean, format_time, trim
 from bot.text.markup import TELEGRAM_TEXT_LIMIT, escape_text, utf16_len, visible_text
@@ -28,7 +29,7 @@ _COMMAND = re.compile(r"^\s*/\S*\s?")
 # (command, usage) in the order /help lists them; also fit for setMyCommands in an admin scope.
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("sources", "/sources — every source's health"),
-    ("addsource", "/addsource ID URL [NAME…]"),
+    ("addsource", "/addsource ID URL [NAME…] (/addsource! … adds a feed already polled)"),
     ("removesource", "/removesource ID"),
     ("pause", "/pause ID"),
     ("resume", "/resume ID"),
@@ -278,7 +279,8 @@ class AuditLike(Protocol):
 
 
 def audit_text(entries: Sequence[AuditLike], *, tz: tzinfo) -> str:
-    """The /audit answer: newest first, who, when, what, before and after."""
+    """The /audit answer: newest first, who, when, what, and what differs (as `config audit`
+    shows it: `+'term' -'term'` for a term list, `field: old → new` for a source)."""
     if not entries:
         return "No changes have been made yet."
     blocks = []
@@ -287,8 +289,7 @@ def audit_text(entries: Sequence[AuditLike], *, tz: tzinfo) -> str:
         blocks.append(
             f"#{e.id} · {format_time(e.at, tz)} · {escape_text(e.actor)}{undone}\n"
             f"    {escape_text(short(e.summary or f'{e.action} {e.target}', 200))}\n"
-            f"    before: {escape_text(short(e.before))}\n"
-            f"    after: {escape_text(short(e.after))}"
+            f"    {escape_text(short(change(e.before, e.after), 600))}"
         )
     return fit_blocks(f"<b>Last {len(entries)} change(s)</b>", blocks)
 

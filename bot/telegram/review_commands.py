@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from telegram import LinkPreviewOptions, Update
@@ -19,6 +19,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 from bot.errors import StoreError
 from bot.storage.chats import MODES, ChatStore
 from bot.telegram.review_job import ReviewJob
+from bot.telegram.texts import MODE_TEXT
 
 log = logging.getLogger(__name__)
 
@@ -27,21 +28,21 @@ REVIEW_COMMANDS: tuple[tuple[str, str], ...] = (
     ("digest", "The media review of the last 24 hours"),
 )
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-_MODE_TEXT = {
-    "instant": "each item as soon as it is flagged",
-    "digest": "only the daily media review",
-    "both": "each item as soon as it is flagged, and the daily media review",
-}
 _USAGE = "Usage: /mode instant, /mode digest or /mode both."
 _NOT_SUBSCRIBED = "This chat is not subscribed; send /start first."
 
 
 def mode_text(mode: str, review_time: str) -> str:
     """What a chat in `mode` gets (HTML)."""
-    text = f"This chat gets {_MODE_TEXT[mode]}."
+    text = f"This chat gets {MODE_TEXT[mode]}."
     if mode != "instant":
         text += f" The review comes every day at {review_time}."
     return text
+
+
+def zone_name(tz: tzinfo) -> str:
+    """The time zone as people read it: its IANA key ("Asia/Baku"), else its name ("UTC")."""
+    return str(getattr(tz, "key", None) or tz)
 
 
 def make_review_handlers(
@@ -51,8 +52,14 @@ def make_review_handlers(
     default_topics: Callable[[], Sequence[str]],
     clock: Callable[[], datetime],
     review_time: str,
+    tz: tzinfo | None = None,
 ) -> list[BaseHandler[Any, Any, Any]]:
-    """The /mode and /digest handlers, bound to their dependencies."""
+    """The /mode and /digest handlers, bound to their dependencies.
+
+    With `tz` (BOT_TIMEZONE), the review time names its zone: "09:00 (Asia/Baku time)".
+    """
+    if tz is not None:
+        review_time = f"{review_time} ({zone_name(tz)} time)"
 
     async def mode(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, chat = update.effective_message, update.effective_chat

@@ -43,6 +43,12 @@ LATEST_USAGE = (
     f"Usage: /latest [N], where N is a number from 1 to {LATEST_MAX} "
     f"(default {LATEST_DEFAULT}). Example: /latest 10"
 )
+# What a chat in each /mode gets (shared by /mode and /status).
+MODE_TEXT: Mapping[str, str] = {
+    "instant": "each item as soon as it is flagged",
+    "digest": "only the daily media review",
+    "both": "each item as soon as it is flagged, and the daily media review",
+}
 NOT_SUBSCRIBED = "This chat is not subscribed; send /start to get new items here."
 TOPIC_HINT = "Follow a topic with /subscribe &lt;topic&gt;, stop with /unsubscribe &lt;topic&gt;."
 

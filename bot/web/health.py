@@ -3,11 +3,15 @@
 Healthy means all three. A platform's health check restarts a process that answers 503, so the
 staleness rule is generous: no poll completed for `stale_after` seconds (set by `app` from the
 longest interval) while sources are being polled, counted from start-up until the first poll.
+
+The body counts every source, paused and disabled ones too (`bot.web.states`): `sources` is all
+of them, `polled`, `paused` and `disabled` how many are in each state (from the database when it
+answers, else from the live config alone).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +19,7 @@ from bot.errors import StoreError
 from bot.models import Source
 from bot.polling.decide import SourceReport
 from bot.storage.status import StatusStore
+from bot.web.states import ACTIVE, DISABLED, PAUSED, configured, count_states
 
 
 class Health:
@@ -28,10 +33,12 @@ class Health:
         polled_sources: Callable[[], int],
         clock: Callable[[], datetime],
         stale_after: float,
+        sources: Callable[[], Sequence[Source]] = tuple,
     ) -> None:
         self._status = status
         self._scheduler_running = scheduler_running
         self._polled_sources = polled_sources
+        self._sources = sources
         self._clock = clock
         self.stale_after = stale_after
         self._started = clock()
@@ -45,8 +52,12 @@ class Health:
         """(healthy, the JSON body): status "ok", or "unhealthy" with the reasons."""
         reasons: list[str] = []
         database = "ok"
+        config = configured(self._sources())
+        states = {ACTIVE: sum(config.values()), PAUSED: len(config) - sum(config.values())}
+        states[DISABLED] = 0
         try:
             await self._status.ping()
+            states = count_states(await self._status.sources(enabled_only=False), config)
         except StoreError:
             # The error names the database (password masked); the reason here stays generic.
             database = "unreachable"
@@ -64,7 +75,10 @@ class Health:
             "database": database,
             "scheduler": "running" if running else "stopped",
             "last_poll": self.last_poll.isoformat() if self.last_poll else None,
-            "sources": self._polled_sources(),
+            "sources": sum(states.values()),
+            "polled": self._polled_sources(),
+            "paused": states[PAUSED],
+            "disabled": states[DISABLED],
         }
         if reasons:
             body["reasons"] = reasons

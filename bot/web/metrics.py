@@ -4,13 +4,14 @@ Counters and the latency histogram are fed as things happen, by small recorders 
 injects: `on_report` (a scheduler report hook: fetches by outcome, items parsed/new/flagged),
 `CountingSender` (wraps the Telegram sender: sends by outcome, 429s) and `delivered` (the delivery
 worker's latency hook). Gauges are read from the database at scrape time (`collect`): per-source
-last success and consecutive failures, outbox depth and the age of its oldest message, so every
-process reports the shared truth. Leadership comes from a callable `app` provides.
+last success and consecutive failures, `bot_source_paused` (1 for a paused or disabled source:
+every source is listed, polled or not), `bot_sources` by state, outbox depth and the age of its
+oldest message, so every process reports the shared truth. Leadership comes from a callable `app` provides.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -36,6 +37,7 @@ from bot.errors import (
 from bot.models import Source
 from bot.polling.decide import SourceReport
 from bot.storage.status import SourceHealth, StatusStore
+from bot.web.states import ACTIVE, STATES, configured, state_of
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Seconds from an item's first sight to its delivery: pacing keeps most under a minute.
@@ -61,8 +63,10 @@ class Metrics:
         *,
         clock: Callable[[], datetime],
         leader: Callable[[], bool] = lambda: True,
+        sources: Callable[[], Sequence[Source]] = tuple,
     ) -> None:
         self._status = status
+        self._sources = sources
         self._clock = clock
         self._leader = leader
         self.registry = CollectorRegistry()
@@ -109,17 +113,22 @@ class Metrics:
 
     async def collect(self) -> bytes:
         """Read the gauges from the database, then render the exposition text."""
-        sources = await self._status.sources()
+        sources = await self._status.sources(enabled_only=False)
+        config = configured(self._sources())
+        states = [state_of(s, config) for s in sources]
         outbox = await self._status.outbox()
         age = (self._clock() - outbox.oldest).total_seconds() if outbox.oldest else 0.0
         # One snapshot, swapped in whole: a concurrent scrape sees this one or the last.
-        self._gauges.snapshot = _Snapshot(sources, outbox.depth, max(0.0, age), self._leader())
+        self._gauges.snapshot = _Snapshot(
+            sources, states, outbox.depth, max(0.0, age), self._leader()
+        )
         return generate_latest(self.registry)
 
 
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
     sources: list[SourceHealth]
+    states: list[str]  # each source's state (`bot.web.states`), in the same order
     outbox_depth: int
     outbox_age: float
     leader: bool
@@ -130,7 +139,7 @@ class _DatabaseGauges(Collector):
     would cost more to update than the query)."""
 
     def __init__(self) -> None:
-        self.snapshot = _Snapshot([], 0, 0.0, False)
+        self.snapshot = _Snapshot([], [], 0, 0.0, False)
 
     def collect(self) -> Iterator[Metric]:
         snap = self.snapshot
@@ -144,12 +153,27 @@ class _DatabaseGauges(Collector):
             "Failed polls of the source in a row",
             labels=["source"],
         )
-        for source in snap.sources:
+        paused = GaugeMetricFamily(
+            "bot_source_paused",
+            "1 when the source is not polled: paused, or disabled (no longer in the config)",
+            labels=["source"],
+        )
+        counts = dict.fromkeys(STATES, 0)
+        for source, state in zip(snap.sources, snap.states, strict=True):
             if source.last_success is not None:
                 success.add_metric([source.id], source.last_success.timestamp())
             failures.add_metric([source.id], source.failures)
+            paused.add_metric([source.id], int(state != ACTIVE))
+            counts[state] += 1
         yield success
         yield failures
+        yield paused
+        by_state = GaugeMetricFamily(
+            "bot_sources", "Sources by state: active, paused, disabled", labels=["state"]
+        )
+        for state, n in counts.items():
+            by_state.add_metric([state], n)
+        yield by_state
         yield GaugeMetricFamily(
             "bot_outbox_depth", "Messages waiting to be sent", value=snap.outbox_depth
         )

@@ -94,13 +94,14 @@ async def open_web(
     """Build and start the HTTP wing on `binds` (`leader` is for metrics built here)."""
     status = StatusStore(db)
     if metrics is None:
-        metrics = Metrics(status, clock=clock, leader=leader)
+        metrics = Metrics(status, clock=clock, leader=leader, sources=sources)
     health = Health(
         status,
         scheduler_running=lambda: scheduler.running,
         polled_sources=lambda: len(scheduler.sources),
         clock=clock,
         stale_after=stale_after(sources()),
+        sources=sources,
     )
 
     async def topic_stories(topic_id: str, n: int) -> list[Story]:
@@ -110,7 +111,13 @@ async def open_web(
         return await stories.stories(limit=n)
 
     page = StatusPage(
-        status, latest=latest, topics=topics, next_poll=scheduler.next_poll, tz=tz, clock=clock
+        status,
+        latest=latest,
+        topics=topics,
+        sources=sources,
+        next_poll=scheduler.next_poll,
+        tz=tz,
+        clock=clock,
     )
     client: httpx.AsyncClient | None = None
     websub: WebSub | None = None

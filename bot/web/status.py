@@ -7,6 +7,11 @@ outbox depth and links to the topics' Atom feeds. Times are shown in the configu
 only http(s) links become hrefs. Nothing operator-only is passed to the template: no chat ids,
 no admin ids, no token; only what `/sources` and `/latest` already show subscribers.
 
+Above everything, one line sums up the sources' health (how many are ok, failing, new, paused,
+disabled, and which fail) and links to the table, so a phone need not scroll past the stories.
+Paused and disabled sources are listed too, marked (`bot.web.states`); a row names the source's
+id, so two outlets of one name can be told apart.
+
 The sources table lists failing sources first, then the rest (each by id), in pages of
 `PAGE_SIZE` (`GET /?page=N`, with plain previous/next links): at 3,000 sources one page of
 them all is about 1 MB. A page value that is not a positive number shows page 1, a number past
@@ -21,13 +26,15 @@ from datetime import datetime, tzinfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from bot.models import Story, Topic
+from bot.models import Source, Story, Topic
 from bot.review.listing import outlet_name, story_title
 from bot.storage.status import SourceHealth, StatusStore
 from bot.text.markup import safe_href
+from bot.web.states import ACTIVE, configured, state_of
 
 CONTENT_TYPE = "text/html; charset=utf-8"
 NEWEST = 20  # flagged stories on the page
+NAMED_FAILING = 3  # failing sources named in the summary line
 PAGE_SIZE = 200  # sources per page of the table
 
 LatestStories = Callable[[int], Awaitable[list[Story]]]
@@ -37,9 +44,10 @@ LatestStories = Callable[[int], Awaitable[list[Story]]]
 class SourceRow:
     """One line of the sources table, ready to print."""
 
+    id: str
     name: str
     url: str
-    health: str  # "ok", "failing", "new"
+    health: str  # "ok", "failing", "new", "paused", "disabled"
     last_success: str
     failures: int
     last_error: str
@@ -117,6 +125,7 @@ class StatusPage:
         *,
         latest: LatestStories,
         topics: Callable[[], Sequence[Topic]],
+        sources: Callable[[], Sequence[Source]] = tuple,
         next_poll: Callable[[str], datetime | None],
         tz: tzinfo,
         clock: Callable[[], datetime],
@@ -124,6 +133,7 @@ class StatusPage:
         self._status = status
         self._latest = latest
         self._topics = topics
+        self._sources = sources
         self._next_poll = next_poll
         self._tz = tz
         self._clock = clock
@@ -136,9 +146,11 @@ class StatusPage:
 
     async def render(self, *, page: str = "1") -> str:
         """The page's HTML, with page `page` of the sources table (see `pager`)."""
-        sources = await self._status.sources()
+        sources = await self._status.sources(enabled_only=False)
+        config = configured(self._sources())
+        rows = [self._row(s, state_of(s, config)) for s in sources]
         # Failing first; sorted() is stable, so each group keeps the store's order (by id).
-        ordered = sorted(sources, key=lambda s: not s.failures)
+        ordered = sorted(rows, key=lambda r: r.health != "failing")
         shown = pager(page, len(ordered))
         outbox = await self._status.outbox()
         stories = await self._latest(NEWEST)
@@ -147,9 +159,10 @@ class StatusPage:
         template = self._env.get_template("status.html")
         return template.render(
             now=self._when(self._clock()),
-            sources=[self._row(s) for s in ordered[shown.start : shown.stop]],
+            sources=ordered[shown.start : shown.stop],
             pager=shown,
-            failing=sum(1 for s in sources if s.failures),
+            health=_health_counts(rows),
+            failing=[r for r in ordered if r.health == "failing"][:NAMED_FAILING],
             stories=[self._story(s, names) for s in stories],
             outbox=outbox.depth,
             topics=[{"id": t.id, "name": t.name} for t in topics],
@@ -165,15 +178,18 @@ class StatusPage:
             topics=", ".join(names.get(t, t) for t in topic_ids),
         )
 
-    def _row(self, source: SourceHealth) -> SourceRow:
-        if source.failures:
+    def _row(self, source: SourceHealth, state: str) -> SourceRow:
+        if state != ACTIVE:
+            health = state  # not polled: its failures, if any, are old news
+        elif source.failures:
             health = "failing"
         elif source.last_success is None:
             health = "new"
         else:
             health = "ok"
-        planned = self._next_poll(source.id) or source.next_poll
+        planned = (self._next_poll(source.id) or source.next_poll) if state == ACTIVE else None
         return SourceRow(
+            id=source.id,
             name=source.name,
             url=_href(source.url),
             health=health,
@@ -187,6 +203,14 @@ class StatusPage:
         if moment is None:
             return "—"
         return moment.astimezone(self._tz).strftime("%d %b %Y, %H:%M %Z")
+
+
+def _health_counts(rows: Sequence[SourceRow]) -> dict[str, int]:
+    """How many rows are in each health, in the summary's order (zeros left out, but "failing")."""
+    counts = {h: 0 for h in ("ok", "failing", "new", "paused", "disabled")}
+    for row in rows:
+        counts[row.health] += 1
+    return {h: n for h, n in counts.items() if n or h == "failing"}
 
 
 def _href(url: str) -> str:

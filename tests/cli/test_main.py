@@ -76,6 +76,8 @@ def test_fetch_once_prints_a_table_and_latest_lists_flagged_items(
     rows = {line.split()[0]: line for line in fetched.stdout.splitlines() if line.strip()}
     assert "first-sight" in rows["good"]
     assert rows["good"].split()[3:5] == ["2", "1"]  # new, flagged
+    # The log says the same count as the table (stored on first sight, not announced).
+    assert "source=good status=200 items=2 new=2 flagged=1 (first sight" in fetched.stderr
     assert "failed" in rows["down"]
     assert "503" in rows["down"]
     assert "2 sources, 1 failed" in fetched.stdout
@@ -134,8 +136,8 @@ def test_a_bad_config_exits_2_listing_every_problem(tmp_path: Path) -> None:
         assert result.returncode == 2, command
         for needle in (
             "BOT_TIMEZONE",
-            "sources[0] (id=A): id",
-            "sources[0] (id=A): url",
+            "source 'A': id",
+            "source 'A': url",
             "interval",
         ):
             assert needle in result.stderr, (command, needle)

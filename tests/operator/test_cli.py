@@ -171,7 +171,7 @@ def test_reload_validates_the_files_with_the_edits_on_top(bot: Bot):
     (bot.config_dir / "sources.toml").write_text(SOURCES.replace('"10m"', '"ten"'))
     done = bot("reload")
     assert done.returncode == 2
-    assert "sources.toml: sources[0] (id=alpha): interval" in done.stderr
+    assert "sources.toml: source 'alpha': interval" in done.stderr
 
 
 def test_terms_lists_a_topic_and_testmatch_explains_with_the_live_terms(bot: Bot):

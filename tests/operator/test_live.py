@@ -265,7 +265,7 @@ async def test_reload_with_a_broken_file_keeps_the_last_good_config_and_raises(
     (config_dir / "sources.toml").write_text('[[sources]]\nid = "x"\nurl = "nope"\n')
     with pytest.raises(ConfigError) as caught:
         await live.reload()
-    assert "sources.toml: sources[0] (id=x)" in str(caught.value)
+    assert "sources.toml: source 'x'" in str(caught.value)
     assert live.current is good
     # Edits still apply, over the last good files.
     await live.apply(PauseSource("alpha"), actor="telegram:1")

@@ -15,9 +15,11 @@ from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.outbox import Outbox
-from bot.storage.review_claims import ReviewClaims
+from bot.storage.review_outbox import ReviewOutbox
 from bot.storage.stories import StoryStore
+from bot.telegram.pacing import Pacer
 from bot.telegram.review_job import ReviewJob
+from bot.telegram.review_sender import ReviewSender
 from bot.text.markup import utf16_len, visible_text
 from tests.storage.test_stories import CALL, GAS, SOURCES
 
@@ -69,6 +71,23 @@ def test_review_heading_order_and_outlets() -> None:
     assert "   IRNA: https://irna.example/3" in text.splitlines()
     [md] = review_messages([three], topic_name="T", day=date(2026, 12, 1), fmt="markdown")
     assert "**[Aliyev, Pezeshkian talk \\<by phone\\>](https://apa.example/2)**" in md
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_items_from_ten_on_keep_their_indentation(fmt: str) -> None:
+    stories = [
+        Story(n, (stored(n, "apa", f"Story {n}", f"Summary {n}.", minutes=n),))
+        for n in range(1, 12)
+    ]
+    [text] = review_messages(stories, topic_name="T", day=date(2026, 12, 1), fmt=fmt)
+    lines = text.splitlines()
+    for n in (9, 10, 11):
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"{n}. "))
+        width = len(f"{n}. ")
+        summary = lines[at + 1]
+        assert summary.startswith(" " * width), (n, summary)
+        assert not summary.startswith(" " * (width + 1)), (n, summary)
+        assert summary.strip().startswith("Summary ")
 
 
 def test_a_long_review_is_split_between_stories_within_the_limit() -> None:
@@ -125,16 +144,25 @@ async def setup(engine: AsyncEngine, clock: Clock, sender: Recorder):
     chats, outbox = ChatStore(db), Outbox(db)
     store = Store(db, on_matched=[stories.assign], on_flagged=[outbox.enqueue])
     await store.sync_sources(SOURCES, now=T0)
-    job = ReviewJob(
-        chats,
-        stories,
-        sender,
-        claims=ReviewClaims(db),
-        topic_names=lambda: NAMES,
-        tz=BAKU,
-        clock=clock,
+    job = Job(
+        ReviewJob(
+            chats, stories, ReviewOutbox(db), topic_names=lambda: NAMES, tz=BAKU, clock=clock
+        ),
+        ReviewSender(ReviewOutbox(db), sender, Pacer(), holder="test", clock=clock),
     )
     return store, chats, stories, job
+
+
+class Job:
+    """The review job and its sender, as the leader runs them: queue, then deliver."""
+
+    def __init__(self, job: ReviewJob, sender: ReviewSender) -> None:
+        self.job, self.sender = job, sender
+
+    async def send_due(self) -> int:
+        queued = await self.job.send_due()
+        await self.sender.drain()
+        return queued
 
 
 async def save(store: Store, source: str, entries) -> None:
@@ -178,13 +206,7 @@ async def test_the_review_goes_once_a_day_to_digest_and_both_chats(db_engine: As
     # The same day again, or another process with its own job: nothing more.
     assert await job.send_due() == 0
     other = ReviewJob(
-        chats,
-        _stories,
-        sender,
-        claims=ReviewClaims(db_engine),
-        topic_names=lambda: NAMES,
-        tz=BAKU,
-        clock=clock,
+        chats, _stories, ReviewOutbox(db_engine), topic_names=lambda: NAMES, tz=BAKU, clock=clock
     )
     assert await other.send_due() == 0
     assert len(sender.sent) == 2
@@ -210,7 +232,7 @@ async def test_switching_to_digest_drops_pending_instant_messages(db_engine: Asy
 
 
 def test_the_cron_fires_at_the_digest_time_in_the_bot_time_zone() -> None:
-    job = ReviewJob(None, None, Recorder(), claims=None, topic_names=dict, tz=BAKU, clock=Clock(T0))  # type: ignore[arg-type]
+    job = ReviewJob(None, None, None, topic_names=dict, tz=BAKU, clock=Clock(T0))  # type: ignore[arg-type]
     trigger = job.trigger(9, 0)
     after = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)  # 10:00 in Baku: today's run has passed
     fire = trigger.get_next_fire_time(None, after)

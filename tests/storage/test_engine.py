@@ -50,6 +50,7 @@ TABLES = {
     "story_items",
     "digests_sent",
     "leases",
+    "review_outbox",
 }
 
 

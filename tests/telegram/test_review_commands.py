@@ -15,11 +15,10 @@ from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.outbox import Outbox
-from bot.storage.review_claims import ReviewClaims
+from bot.storage.review_outbox import ReviewOutbox
 from bot.storage.stories import StoryStore
 from bot.telegram.app import build_application, start, stop
 from bot.telegram.commands import SubscriberCommands, make_handlers
-from bot.telegram.messenger import TelegramSender
 from bot.telegram.review_commands import make_review_handlers
 from bot.telegram.review_job import ReviewJob
 from tests.emulator.server import TelegramEmulator
@@ -69,8 +68,7 @@ async def bot(telegram_api: TelegramEmulator, db_engine: AsyncEngine) -> AsyncIt
     review = ReviewJob(
         chats,
         stories,
-        TelegramSender(app.bot),
-        claims=ReviewClaims(db),
+        ReviewOutbox(db),
         topic_names=lambda: {t.id: t.name for t in TOPICS},
         tz=BAKU,
         clock=lambda: datetime.now(UTC),

@@ -1,14 +1,18 @@
 """The status page in a real browser: headless Chromium (Debian's package) renders it from the server.
 
 Chromium runs as a subprocess against the real server on loopback; the tests read what it
-rendered (`--dump-dom`) and the pixels it drew (`--screenshot`, at a phone's width). With
-STATUS_SCREENSHOT=path the phone screenshot is also written there (docs/status-page.png).
-Skipped, saying why, only where /usr/bin/chromium is absent (`.ci/run` installs it).
+rendered (`--dump-dom`) and the pixels it drew (`--screenshot`, at a phone's and a desktop's
+width). With STATUS_SCREENSHOT=dir the screenshots are also written there (docs/:
+status-page.png, status-page-desktop.png). axe-core (`@axe-core/cli`, from npm, driving the same
+Chromium through Debian's chromedriver) audits the page for accessibility faults.
+Skipped, saying why, only where /usr/bin/chromium (or, for axe, the `axe` command or
+/usr/bin/chromedriver) is absent (`.ci/run` installs Chromium; `npm install -g @axe-core/cli`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -41,6 +45,9 @@ FLAGS = [
     "--hide-scrollbars",
 ]
 PHONE = (390, 844)
+DESKTOP = (1280, 900)
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+HAVE_CHROMEDRIVER = CHROMEDRIVER.exists()
 CALLED = {"apa": 95, "trend": 80}  # minutes ago: APA reported the phone call first, then Trend
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -137,22 +144,68 @@ async def test_chromium_renders_the_status_page_with_sources_stories_and_outbox(
     assert "<script" not in dom
 
 
-async def test_chromium_draws_the_page_at_a_phone_width(rig: WebRig, tmp_path: Path):
+@pytest.mark.parametrize(
+    ("size", "name"), [(PHONE, "status-page.png"), (DESKTOP, "status-page-desktop.png")]
+)
+async def test_chromium_draws_the_page_at_a_phone_and_a_desktop_width(
+    rig: WebRig, tmp_path: Path, size: tuple[int, int], name: str
+):
     shot = tmp_path / "status.png"
     await chromium(
         tmp_path,
         f"--screenshot={shot}",
-        f"--window-size={PHONE[0]},{PHONE[1]}",
+        f"--window-size={size[0]},{size[1]}",
         f"{rig.base}/",
     )
     png = await asyncio.to_thread(shot.read_bytes)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
-    assert (width, height) == PHONE
+    assert (width, height) == size
     assert _distinct_colours(png) > 8  # text and colours were drawn, not a blank page
     target = os.environ.get("STATUS_SCREENSHOT")
     if target:
-        await asyncio.to_thread(Path(target).write_bytes, png)
+        await asyncio.to_thread((Path(target) / name).write_bytes, png)
+
+
+def _axe() -> str | None:
+    """The `axe` command of @axe-core/cli, if installed (npm's global bin, or beside node)."""
+    found = shutil.which("axe")
+    if found and os.access(found, os.X_OK):
+        return found
+    return None
+
+
+async def test_axe_core_finds_no_accessibility_violations(rig: WebRig, tmp_path: Path):
+    axe = _axe()
+    if axe is None or not HAVE_CHROMEDRIVER:
+        pytest.skip(
+            "needs @axe-core/cli (npm install -g --ignore-scripts @axe-core/cli) and Debian's "
+            "chromium-driver at /usr/bin/chromedriver"
+        )
+    process = await asyncio.create_subprocess_exec(
+        axe,
+        f"{rig.base}/",
+        "--chromedriver-path", str(CHROMEDRIVER),
+        "--chrome-path", str(CHROMIUM),
+        "--chrome-options", "no-sandbox,headless,disable-gpu,window-size=390,844",
+        "--stdout",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(120):
+            out, err = await process.communicate()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode == 0, err.decode(errors="replace")[-2000:]
+    [result] = json.loads(out)
+    assert result["url"].startswith(rig.base)
+    assert result["passes"], "axe ran no checks"
+    found = {v["id"]: [n["target"] for n in v["nodes"]] for v in result["violations"]}
+    assert found == {}
 
 
 def _distinct_colours(png: bytes) -> int:

@@ -204,7 +204,8 @@ async def test_metrics_count_fetches_items_and_read_source_state_and_outbox_from
         for name, value in sample.labels.items()
         if name != "le"  # histogram buckets
     }
-    assert labels == {"new", "failed", "parsed", "flagged", "good", "down"}  # no chat id
+    states = {"active", "paused", "disabled"}  # bot_sources{state}
+    assert labels == {"new", "failed", "parsed", "flagged", "good", "down", *states}  # no chat id
 
 
 async def test_metrics_show_leadership_from_the_callable_app_provides(

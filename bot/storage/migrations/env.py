@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 import bot.storage.chat_tables
 import bot.storage.overlay_tables
 import bot.storage.retention_tables
+import bot.storage.review_tables
 import bot.storage.search_tables
 import bot.storage.story_tables
 import bot.storage.websub_tables  # noqa: F401  (their tables join the shared metadata on import)

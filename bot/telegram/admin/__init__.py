@@ -30,6 +30,7 @@ from bot.operator.live import LiveConfig
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
+from bot.storage.overlap import FeedOverlap
 from bot.storage.overlay import OverlayStore
 from bot.storage.pace import PostingPace
 from bot.telegram.admin.context import AdminContext
@@ -58,11 +59,13 @@ def make_admin_handlers(
     overlay: OverlayStore | None = None,
     replier: Replier | None = None,
     pace: PostingPace | None = None,
+    overlap: FeedOverlap | None = None,
 ) -> list[BaseHandler[Any, Any, Any]]:
     """The operator command handlers, bound to their dependencies; see the module docstring."""
     ctx = AdminContext(
-        live, store, chat_store, ops, fetcher, tz, clock, next_poll, wake, overlay, replier, pace
-    )
+        live, store, chat_store, ops, fetcher, tz, clock, next_poll, wake, overlay, replier, pace,
+        overlap=overlap,
+    )  # fmt: skip
     return admin_handlers(ctx, frozenset(admin_ids))
 
 

@@ -18,6 +18,7 @@ from bot.operator.live import LiveConfig
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
+from bot.storage.overlap import FeedOverlap
 from bot.storage.overlay import OverlayStore
 from bot.storage.pace import PostingPace
 from bot.telegram.guard import Op
@@ -49,6 +50,7 @@ class AdminContext:
     overlay: OverlayStore | None = None  # with it, /undo also reverts channel changes
     replier: Replier | None = None  # with it, answers are split, paced and retried
     pace: PostingPace | None = None  # with it, /sources says how often channels must be polled
+    overlap: FeedOverlap | None = None  # with it, /addsource refuses a feed already polled
     _compiled: tuple[tuple[Topic, ...], Matcher] | None = field(default=None, repr=False)
 
     def matcher(self) -> Matcher:

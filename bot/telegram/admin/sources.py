@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from bot.errors import ConfigError, FetchError, ParseError
 from bot.operator.edits import AddSource, PauseSource, RemoveSource, ResumeSource, SetInterval
+from bot.operator.newsource import duplicate_of, new_source_problems
 from bot.operator.probe import probe_feed
 from bot.telegram.admin.context import AdminContext, exactly
 from bot.telegram.guard import Op, OpHandler
@@ -57,6 +58,9 @@ class SourceCommands:
         if len(args) < 2:
             raise ArgumentError("an id and a URL are needed")
         source_id, url, name = args[0], args[1], " ".join(args[2:]) or None
+        wrong = new_source_problems(source_id, url)
+        if wrong:  # every problem of the id and the URL at once, before fetching anything
+            return problems_text("Not added:", wrong)
         taken = duplicate_source_text(ctx.live.current.sources, source_id, url)
         if taken is not None:
             return taken
@@ -66,6 +70,17 @@ class SourceCommands:
             return f"Not added: {escape_text(url)} did not answer with a feed: {escape_text(exc.reason)}"
         except ParseError as exc:
             return f"Not added: {escape_text(url)} is not a readable feed: {escape_text(str(exc))}"
+        if ctx.overlap is not None and not op.forced:
+            same = duplicate_of(
+                probe.links, await ctx.overlap.holders(probe.links), new_id=source_id
+            )
+            if same is not None:
+                names = {s.id: s.name for s in ctx.live.current.sources}
+                return (
+                    f"Not added: this looks like a feed already polled: "
+                    f"{escape_text(same.describe(names.get(same.source_id)))}. "
+                    f"To add it anyway: /addsource! {escape_text(op.rest)}"
+                )
         chosen = name or trim(clean(probe.title), 200) or None
         # The probe may have found another URL to poll: a channel's preview, a page's feed.
         extra = None if probe.kind == "feed" else {"type": probe.kind}
