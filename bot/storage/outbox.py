@@ -67,6 +67,7 @@ class Outgoing:
     attempts: int
     kind: str = SEND  # SEND: a new message; EDIT: add the item to its story's message
     story_id: int | None = None
+    feedback: bool | None = None  # the chat's stored feedback flag (None: the default)
 
 
 @dataclass(slots=True)
@@ -184,6 +185,7 @@ class OutboxStore(OutboxEdits):
                 outbox.c.kind,
                 outbox.c.story_id,
                 chats.c.thread_id,
+                chats.c.feedback,
                 items,
                 sources.c.name.label("source_name"),
             )
@@ -232,7 +234,14 @@ class OutboxStore(OutboxEdits):
             )
             out.append(
                 Outgoing(
-                    r.outbox_id, r.chat_id, r.thread_id, stored, r.attempts, r.kind, r.story_id
+                    r.outbox_id,
+                    r.chat_id,
+                    r.thread_id,
+                    stored,
+                    r.attempts,
+                    r.kind,
+                    r.story_id,
+                    r.feedback,
                 )
             )
         return out

@@ -43,6 +43,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
+from telegram import InlineKeyboardMarkup
+
 from bot.errors import StoreError
 from bot.formatting import format_plain, format_telegram
 from bot.storage.chat_tables import EDIT
@@ -50,6 +52,7 @@ from bot.storage.chats import ChatStore, Outgoing
 from bot.telegram.delivery_claims import DeliveryClaims
 from bot.telegram.delivery_edits import StoryEditor
 from bot.telegram.delivery_sends import Attempt, RowSender
+from bot.telegram.feedback import Buttons
 from bot.telegram.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -58,12 +61,28 @@ log = logging.getLogger(__name__)
 class Sender(Protocol):
     """Sends one message; raises only `DeliveryError` subclasses (see messengers/telegram.py)."""
 
-    async def send(self, chat_id: int, text: str, *, html: bool, thread_id: int | None) -> int:
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        html: bool,
+        thread_id: int | None,
+        buttons: InlineKeyboardMarkup | None = None,
+    ) -> int:
         """Send `text` to the chat (and forum thread); the id Telegram gave the message."""
         ...
 
-    async def edit(self, chat_id: int, message_id: int, text: str, *, html: bool) -> None:
-        """Replace the text of a message sent before."""
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        html: bool,
+        buttons: InlineKeyboardMarkup | None = None,
+    ) -> None:
+        """Replace the text of a message sent before (and its buttons: none drops them)."""
         ...
 
 
@@ -104,6 +123,7 @@ class DeliveryWorker:
         read_ahead: int = 100,
         on_delivered: Callable[[float], None] | None = None,
         holder: str | None = None,
+        buttons: Buttons | None = None,
     ) -> None:
         self._chats = chats
         self._sender = sender
@@ -127,6 +147,7 @@ class DeliveryWorker:
             edit_gap=self._policy.edit_gap,
             render=lambda out: self._format(out, html=True),
             backoff=self._backoff,
+            buttons=buttons,
         )
         self._sends = RowSender(
             chats,
@@ -141,6 +162,7 @@ class DeliveryWorker:
             unavailable_after=self._policy.unavailable_after,
             unavailable_span=self._policy.unavailable_span,
             unavailable_retry=self._policy.unavailable_retry,
+            buttons=buttons,
         )
         self._wakeup = asyncio.Event()  # the dispatcher: look at the outbox
         self._work = asyncio.Event()  # the senders: a chat became ready
