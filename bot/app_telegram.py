@@ -7,6 +7,7 @@ Only `bot.app` imports this module; it does not import `bot.app` back: the runti
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
@@ -18,8 +19,10 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.messengers.base import Messenger
 from bot.operator.alerts import AlertPolicy, ConfigAlerts, SourceAlerts
+from bot.operator.label_retention import keep_labels
 from bot.runtime import Runtime
 from bot.scheduler import SourceScheduler
+from bot.storage.labels import LabelStore
 from bot.storage.leases import LeaseStore
 from bot.telegram import app as telegram_app
 from bot.telegram import webhook as telegram_webhook
@@ -27,6 +30,8 @@ from bot.telegram.admin import make_admin_handlers
 from bot.telegram.article_command import make_article_handlers
 from bot.telegram.commands import COMMANDS, make_handlers
 from bot.telegram.delivery import DeliveryWorker, Policy, Sender
+from bot.telegram.feedback import Buttons, FeedbackPolicy
+from bot.telegram.feedback_handlers import make_feedback_handlers
 from bot.telegram.leader import Leadership
 from bot.telegram.messenger import TelegramMessenger, TelegramSender
 from bot.telegram.operators import AdminNotifier
@@ -71,7 +76,11 @@ async def start_telegram(
     # One pacer for announcements and command answers: they share each chat's budget.
     pacer = Pacer()
     replier = Replier(application.bot, pacer)
-    worker = _build_worker(settings, rt, sender, pacer, topic_names, web, clock)
+    assert rt.db is not None  # noqa: S101 (open_runtime sets it)
+    labels = LabelStore(rt.db)
+    feedback = FeedbackPolicy.of(settings.admin_ids, settings.feedback_default)
+    buttons = Buttons(feedback, labels.marks)
+    worker = _build_worker(settings, rt, sender, pacer, topic_names, web, clock, buttons)
     messenger.target = TelegramMessenger(application.bot, worker)
     config_alerts = _start_alerts(application, settings, rt, scheduler)
 
@@ -80,8 +89,24 @@ async def start_telegram(
 
     # Operators' handlers come first: they answer operators and let everyone else fall through.
     application.add_handlers(
-        _command_handlers(settings, rt, scheduler, worker, replier, default_topics, clock)
+        make_feedback_handlers(
+            labels=labels,
+            policy=feedback,
+            admin_ids=settings.admin_ids,
+            clock=clock,
+            max_age=(
+                timedelta(days=settings.keep_flagged_days) if settings.keep_flagged_days else None
+            ),
+        )
     )
+    application.add_handlers(
+        _command_handlers(settings, rt, scheduler, worker, replier, default_topics, clock, labels)
+    )
+    if settings.keep_labels_days is not None:
+        pruning = asyncio.create_task(
+            keep_labels(labels, settings.keep_labels_days, clock), name="label-retention"
+        )
+        stack.callback(pruning.cancel)
     review = ReviewJob(
         rt.chats,
         rt.stories,
@@ -119,6 +144,7 @@ def _build_worker(
     topic_names: dict[str, str],
     web: WebService | None,
     clock: Clock,
+    buttons: Buttons,
 ) -> DeliveryWorker:
     """The outbox's delivery worker, counting sends on the web metrics when the web wing runs."""
     return DeliveryWorker(
@@ -131,6 +157,7 @@ def _build_worker(
         pacer=pacer,
         holder=rt.holder,
         policy=_delivery_policy(settings, rt),
+        buttons=buttons,
     )
 
 
@@ -169,6 +196,7 @@ def _command_handlers(
     replier: Replier,
     default_topics: Callable[[], list[str]],
     clock: Clock,
+    labels: LabelStore,
 ) -> list[BaseHandler[Any, Any, Any]]:
     """Operators' handlers, then the article command, then everyone's commands, in that order."""
     return [
@@ -185,6 +213,7 @@ def _command_handlers(
             wake=worker.wake,
             overlay=rt.live.overlay,
             replier=replier,
+            labels=labels,
         ),
         *make_article_handlers(admin_ids=settings.admin_ids, live=rt.live),
         *make_handlers(

@@ -19,6 +19,7 @@ from bot.config import Config, load_config
 from bot.errors import BotError, ConfigError
 from bot.jsonlines import run_file
 from bot.operator import cli as config_cli
+from bot.operator import labels_cli
 from bot.pipeline import SourceReport
 from bot.telegram.app import TokenRedactor
 from bot.topics.jsonl import match_lines
@@ -62,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
         "match", help="run the topic filter over JSON Lines (id, title, summary)"
     )
     match.add_argument("file", metavar="FILE", help="a JSON Lines file, or - for standard input")
+    match.add_argument(
+        "--score", action="store_true", help="FILE is labelled: precision, recall, F1, mistakes"
+    )
+    match.add_argument("--json", action="store_true", help="with --score: one JSON object")
     latest = sub.add_parser("latest", help="the newest stories, each with its outlets")
     latest.add_argument(
         "-n", type=int, default=10, metavar="N", help="how many stories (default 10)"
@@ -70,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     latest.add_argument("--json", action="store_true", help="one JSON object a line")
     sub.add_parser("check-config", help="validate the environment, sources.toml and topics.toml")
     config_cli.register(sub)
+    labels_cli.register(sub)
     review_cli.register(sub)
     summary_cli.register(sub)
     return parser
@@ -144,6 +150,8 @@ def format_reports(reports: Sequence[SourceReport]) -> str:
 
 
 def _cmd_match(config: Config, args: argparse.Namespace) -> int:
+    if args.score:
+        return labels_cli.run_score(config, args.file, as_json=args.json)
     matcher = compile_topics(config.topics)
     return run_file(args.file, lambda lines: match_lines(matcher, lines))
 
@@ -170,6 +178,7 @@ _COMMANDS = {
     "latest": _cmd_latest,
     "check-config": _cmd_check_config,
     "config": config_cli.run,
+    "labels": labels_cli.run,
     **review_cli.COMMANDS,
     "summarize": summary_cli.run_summarize,
 }

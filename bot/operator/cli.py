@@ -38,9 +38,11 @@ from bot.operator.edits import (
     SetInterval,
 )
 from bot.operator.export import SOURCES_FILE, TOPICS_FILE, export_config, plain, render_all
+from bot.operator.labels import edit_impact, impact_lines
 from bot.operator.live import LiveConfig
 from bot.operator.probe import probe_feed
 from bot.storage.engine import make_engine, migrate
+from bot.storage.labels import LabelStore
 from bot.storage.overlay import OverlayStore
 from bot.topics.matcher import compile_topics
 
@@ -144,6 +146,7 @@ async def _run(config: Config, args: argparse.Namespace) -> None:
             config_dir=config.settings.config_dir, overlay=OverlayStore(engine), clock=_now
         )
         await live.load()
+        args.labels = LabelStore(engine)  # edits of the topics are checked against the labels
         await _ACTIONS[args.config_command](live, config, args)
     finally:
         await engine.dispose()
@@ -184,7 +187,7 @@ async def _addsource(live: LiveConfig, config: Config, args: argparse.Namespace)
     finally:
         await client.aclose()
     print(f"probed: {probe.describe()}")
-    await _edit(live, AddSource(args.id, args.url, name or probe.title or None))
+    await _edit(live, AddSource(args.id, args.url, name or probe.title or None), args.labels)
 
 
 async def _simple(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
@@ -211,13 +214,16 @@ async def _simple(live: LiveConfig, config: Config, args: argparse.Namespace) ->
         edit = (AddMask if command == "addmask" else RemoveMask)(args.topic, term)
     else:
         edit = (AddVeto if command == "addveto" else RemoveVeto)(args.topic, term)
-    await _edit(live, edit)
+    await _edit(live, edit, args.labels)
 
 
-async def _edit(live: LiveConfig, edit: Edit) -> None:
+async def _edit(live: LiveConfig, edit: Edit, labels: LabelStore) -> None:
+    before = live.current.topics
     result = await live.apply(edit, actor=actor())
     print(f"#{result.audit_id} {result.summary}")
     print(f"  {change(result.before, result.after)}")
+    for line in impact_lines(await edit_impact(labels, before, live.current.topics)):
+        print(line)
 
 
 async def _terms(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
