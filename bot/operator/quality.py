@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.durations import format_duration
 from bot.storage.labels import LabelledItem, LabelStore
 from bot.topics.matcher import Matcher
 from bot.topics.scoring import evidence_kinds
@@ -127,7 +128,7 @@ def summarize(
 def lines(q: Quality, *, people: bool) -> list[str]:
     """The figures as plain text, one fact a line; names of people only when `people`."""
     out = [
-        f"Last {q.days:g} days: {q.labels} label(s) on {q.labelled} item(s).",
+        f"Last {_window(q.days)}: {q.labels} label(s) on {q.labelled} item(s).",
         f"Pushed: {q.pushed} item(s); marked not relevant: {q.not_relevant} ({q.share:.0%}).",
     ]
     if q.by_source:
@@ -142,3 +143,10 @@ def lines(q: Quality, *, people: bool) -> list[str]:
             by = f" — {', '.join(w.people)}" if people and w.people else ""
             out.append(f"  “{w.title}” ({w.source}){by}")
     return out
+
+
+def _window(days: float) -> str:
+    """ "7 days", or "12h" for a window that is not a whole number of days."""
+    if days == int(days):
+        return f"{int(days)} day{'s' if days != 1 else ''}"
+    return format_duration(days * 86400)
