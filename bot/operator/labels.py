@@ -88,24 +88,28 @@ class _Line(BaseModel):
     source: str = ""
     url: str | None = None
     published: AwareDatetime | None = None
-    label: bool
+    label: bool | str | None = None
     votes: _Votes | None = None
     topics: list[str] = Field(default_factory=list)
     people: list[_Person] | None = None
 
 
-def read_import(lines: Iterable[str], *, now: datetime) -> tuple[list[NewLabel], list[BadLine]]:
-    """The labelled items of an export (or of the dev set); bad lines reported, the rest kept.
-
-    A line whose label is not true/false (the dev set's "borderline") is a bad line.
-    """
+def read_import(
+    lines: Iterable[str], *, now: datetime
+) -> tuple[list[NewLabel], list[BadLine], int]:
+    """The labelled items of an export (or of the dev set), the bad lines, and how many lines
+    were skipped because their label is not true/false (the dev set's "borderline")."""
     out: list[NewLabel] = []
     bad: list[BadLine] = []
+    skipped = 0
     for number, record in enumerate(records(lines, _Line), start=1):
         if isinstance(record, BadLine):
             bad.append(record)
             continue
-        votes = _votes(record, now)
+        if not isinstance(record.label, bool):
+            skipped += 1
+            continue
+        votes = _votes(record, now, record.label)
         if not votes:
             bad.append(BadLine(number, "votes: no vote for relevant or not relevant"))
             continue
@@ -123,16 +127,16 @@ def read_import(lines: Iterable[str], *, now: datetime) -> tuple[list[NewLabel],
                 named=record.people is not None,
             )
         )
-    return out, bad
+    return out, bad, skipped
 
 
-def _votes(record: _Line, now: datetime) -> tuple[Vote, ...]:
+def _votes(record: _Line, now: datetime, label: bool) -> tuple[Vote, ...]:
     if record.people is not None:
         return tuple(
             Vote(p.who, p.label, p.at.astimezone(UTC), p.user_id, p.name, p.chat_id)
             for p in record.people
         )
-    counts = record.votes or _Votes(relevant=int(record.label), not_relevant=int(not record.label))
+    counts = record.votes or _Votes(relevant=int(label), not_relevant=int(not label))
     verdicts = [True] * counts.relevant + [False] * counts.not_relevant
     return tuple(Vote(f"import:{n}", v, now) for n, v in enumerate(verdicts, start=1))
 

@@ -93,10 +93,10 @@ def _import(config: Config, path: str) -> int:
     now = datetime.now(UTC)
     try:
         if path == "-":
-            new, bad = read_import(sys.stdin, now=now)
+            new, bad, unlabelled = read_import(sys.stdin, now=now)
         else:
             with open(path, encoding="utf-8") as fh:
-                new, bad = read_import(fh, now=now)
+                new, bad, unlabelled = read_import(fh, now=now)
     except OSError as exc:
         print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
         return EXIT_UNREADABLE
@@ -106,6 +106,7 @@ def _import(config: Config, path: str) -> int:
     print(
         f"imported {written} labelled item(s)"
         + (f"; {skipped} skipped (already labelled by people here)" if skipped else "")
+        + (f"; {unlabelled} without a true/false label" if unlabelled else "")
         + (f"; {len(bad)} bad line(s)" if bad else ""),
         file=sys.stderr,
     )
