@@ -21,12 +21,14 @@ from bot.models import Source, Story, Topic
 from bot.pipeline import SourceReport
 from bot.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
+from bot.storage.labels import LabelStore
 from bot.storage.status import StatusStore
 from bot.storage.stories import StoryStore
 from bot.storage.websub import WebSubStore
 from bot.web.handlers import Routes, TelegramWebhook
 from bot.web.health import Health
 from bot.web.metrics import Metrics
+from bot.web.quality import QualityFigures
 from bot.web.server import WebServer
 from bot.web.status import StatusPage
 from bot.web.websub import WebSub
@@ -114,7 +116,13 @@ async def open_web(
         return await stories.stories(limit=n)
 
     page = StatusPage(
-        status, latest=latest, topics=topics, next_poll=scheduler.next_poll, tz=tz, clock=clock
+        status,
+        latest=latest,
+        topics=topics,
+        next_poll=scheduler.next_poll,
+        tz=tz,
+        clock=clock,
+        quality=QualityFigures(LabelStore(db), topics, clock).lines,
     )
     routes = Routes(health, metrics, page, topics, topic_stories)
     client: httpx.AsyncClient | None = None
