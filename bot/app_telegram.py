@@ -76,10 +76,7 @@ async def start_telegram(
     # One pacer for announcements and command answers: they share each chat's budget.
     pacer = Pacer()
     replier = Replier(application.bot, pacer)
-    assert rt.db is not None  # noqa: S101 (open_runtime sets it)
-    labels = LabelStore(rt.db)
-    feedback = FeedbackPolicy.of(settings.admin_ids, settings.feedback_default)
-    buttons = Buttons(feedback, labels.marks)
+    labels, buttons = _start_feedback(stack, application, settings, rt, clock)
     worker = _build_worker(settings, rt, sender, pacer, topic_names, web, clock, buttons)
     messenger.target = TelegramMessenger(application.bot, worker)
     config_alerts = _start_alerts(application, settings, rt, scheduler)
@@ -89,24 +86,8 @@ async def start_telegram(
 
     # Operators' handlers come first: they answer operators and let everyone else fall through.
     application.add_handlers(
-        make_feedback_handlers(
-            labels=labels,
-            policy=feedback,
-            admin_ids=settings.admin_ids,
-            clock=clock,
-            max_age=(
-                timedelta(days=settings.keep_flagged_days) if settings.keep_flagged_days else None
-            ),
-        )
-    )
-    application.add_handlers(
         _command_handlers(settings, rt, scheduler, worker, replier, default_topics, clock, labels)
     )
-    if settings.keep_labels_days is not None:
-        pruning = asyncio.create_task(
-            keep_labels(labels, settings.keep_labels_days, clock), name="label-retention"
-        )
-        stack.callback(pruning.cancel)
     review = ReviewJob(
         rt.chats,
         rt.stories,
@@ -134,6 +115,36 @@ async def start_telegram(
     leadership.start()
     stack.push_async_callback(leadership.stop)
     return config_alerts.on_error, leadership
+
+
+def _start_feedback(
+    stack: AsyncExitStack,
+    application: telegram_app.BotApp,
+    settings: Settings,
+    rt: Runtime,
+    clock: Clock,
+) -> tuple[LabelStore, Buttons]:
+    """Relevance buttons: the label store, the presses' and /feedback's handlers, the buttons
+    delivery puts under messages, and the daily removal of old labels when it is asked for."""
+    assert rt.db is not None  # noqa: S101 (open_runtime sets it)
+    labels = LabelStore(rt.db)
+    policy = FeedbackPolicy.of(settings.admin_ids, settings.feedback_default)
+    kept = settings.keep_flagged_days
+    application.add_handlers(
+        make_feedback_handlers(
+            labels=labels,
+            policy=policy,
+            admin_ids=settings.admin_ids,
+            clock=clock,
+            max_age=timedelta(days=kept) if kept else None,
+        )
+    )
+    if settings.keep_labels_days is not None:
+        pruning = asyncio.create_task(
+            keep_labels(labels, settings.keep_labels_days, clock), name="label-retention"
+        )
+        stack.callback(pruning.cancel)
+    return labels, Buttons(policy, labels.marks)
 
 
 def _build_worker(
