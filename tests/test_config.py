@@ -201,3 +201,18 @@ def test_the_leader_lease_and_claim_expiry_take_durations_or_seconds() -> None:
         load_settings({"BOT_LEADER_LEASE": "1s", "BOT_CLAIM_TTL": "2h"})
     assert any("BOT_LEADER_LEASE" in p and "between 2s and 1h" in p for p in refused.value.problems)
     assert any("BOT_CLAIM_TTL" in p for p in refused.value.problems)
+
+
+def test_feedback_default_and_label_retention_are_read_as_documented() -> None:
+    defaults = load_settings({})
+    assert defaults.feedback_default is False
+    assert defaults.keep_labels_days is None  # labels are kept for ever
+    settings = load_settings({"BOT_FEEDBACK_DEFAULT": "on", "BOT_KEEP_LABELS_DAYS": "365"})
+    assert settings.feedback_default is True
+    assert settings.keep_labels_days == 365
+    assert load_settings({"BOT_FEEDBACK_DEFAULT": "off"}).feedback_default is False
+    with pytest.raises(ConfigError) as info:
+        load_settings({"BOT_FEEDBACK_DEFAULT": "maybe", "BOT_KEEP_LABELS_DAYS": "0"})
+    text = "\n".join(info.value.problems)
+    assert "BOT_FEEDBACK_DEFAULT" in text
+    assert "BOT_KEEP_LABELS_DAYS" in text

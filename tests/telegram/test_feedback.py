@@ -239,3 +239,37 @@ async def test_feedback_on_and_off_is_for_operators_only(desk: Desk) -> None:
         "Feedback buttons are on in this chat (the default)."
     )
     assert "do not deliver" in await desk.ask(ADMIN, "/feedback -42 on", ADMIN)
+
+
+@pytest.mark.parametrize(
+    ("chat_id", "flag", "default", "on"),
+    [
+        (ADMIN, None, False, True),  # an operator's private chat: on by default
+        (READER, None, False, False),
+        (GROUP, None, False, False),
+        (GROUP, None, True, True),  # BOT_FEEDBACK_DEFAULT=on
+        (ADMIN, False, False, False),  # a stored setting wins either way
+        (GROUP, True, False, True),
+        (READER, False, True, False),
+    ],
+)
+def test_the_policy_follows_the_chats_setting_then_the_defaults(
+    chat_id: int, flag: bool | None, default: bool, on: bool
+) -> None:
+    assert FeedbackPolicy.of([ADMIN], default).on(chat_id, flag) is on
+
+
+@pytest.mark.parametrize(
+    ("data", "parsed"),
+    [
+        ("fb:42:1", (42, True)),
+        ("fb:42:0", (42, False)),
+        ("fb:42:2", None),
+        ("fb:-4:1", None),
+        ("fb:42", None),
+        ("mode:digest", None),
+        (None, None),
+    ],
+)
+def test_callback_data_is_read_strictly(data: str | None, parsed: tuple[int, bool] | None) -> None:
+    assert parse_data(data) == parsed
