@@ -222,8 +222,11 @@ async def _edit(live: LiveConfig, edit: Edit, labels: LabelStore) -> None:
     result = await live.apply(edit, actor=actor())
     print(f"#{result.audit_id} {result.summary}")
     print(f"  {change(result.before, result.after)}")
-    for line in impact_lines(await edit_impact(labels, before, live.current.topics)):
-        print(line)
+    after = live.current.topics
+    if after != before:
+        found = await edit_impact(labels, compile_topics(before), compile_topics(after))
+        for line in impact_lines(found):
+            print(line)
 
 
 async def _terms(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:

@@ -14,18 +14,19 @@ the desk marked relevant: …"), for the Telegram reply and the CLI twin alike.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from bot.jsonlines import BadLine, records
-from bot.models import Topic
 from bot.storage.labels import LabelledItem, LabelStore, NewLabel, Vote
-from bot.topics.matcher import compile_topics
+from bot.topics.matcher import Matcher
 from bot.topics.scoring import Impact, Judged, Outcome, impact
 
 SHOWN = 3  # items named in an edit's impact
+CHECKED = 2000  # labelled items an edit is checked against, the most recently labelled first
 
 
 def judged(item: LabelledItem) -> Judged:
@@ -142,25 +143,30 @@ def _votes(record: _Line, now: datetime, label: bool) -> tuple[Vote, ...]:
 
 
 async def edit_impact(
-    labels: LabelStore, before: Sequence[Topic], after: Sequence[Topic]
+    labels: LabelStore, before: Matcher, after: Matcher, *, limit: int = CHECKED
 ) -> Impact | None:
-    """What replacing `before` by `after` does to the labelled items; None when nothing changed
-    in the topics or nothing is labelled."""
-    if tuple(before) == tuple(after):
+    """What replacing the topics of `before` by those of `after` does to the `limit` most
+    recently labelled items (a reply must come within a second or so); None when nothing
+    changed in the topics or nothing is labelled."""
+    if before.topics == after.topics:
         return None
-    items = [judged(item) for item in await labels.labelled()]
-    if not items:
+    found, total = await labels.texts(limit)
+    if not found:
         return None
-    return impact(compile_topics(before), compile_topics(after), items)
+    result = impact(before, after, [judged(item) for item in found])
+    return replace(result, of=total)
 
 
 def impact_lines(found: Impact | None) -> list[str]:
     """The impact in words, one sentence a line ([] when there is nothing to say)."""
     if found is None:
         return []
+    where = "Labelled items"
+    if found.of > found.labelled:
+        where = f"The {found.labelled:,} most recently labelled items (of {found.of:,})"
     if not found.changed:
-        return [f"Labelled items: this edit changes none of the {found.labelled} verdicts."]
-    out = [f"Labelled items: this edit changes {found.changed} of {found.labelled} verdicts."]
+        return [f"{where}: this edit changes none of the {found.labelled:,} verdicts."]
+    out = [f"{where}: this edit changes {found.changed} of {found.labelled:,} verdicts."]
     misses, alarms = found.new_misses, found.new_false_alarms
     if misses:
         out.append(

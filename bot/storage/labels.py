@@ -249,6 +249,44 @@ class LabelStore:
             out = [item for item in out if topic in item.topics]
         return sorted(out, key=lambda item: (item.latest, item.ref))
 
+    async def texts(self, limit: int | None = None) -> tuple[list[LabelledItem], int]:
+        """The `limit` most recently labelled items (all without one) with only what judging
+        them needs (text, outlet, votes), and how many items are labelled in all: the light read
+        behind an edit's impact, which runs on every operator edit of the topics."""
+        query = select(
+            labels.c.item_ref,
+            labels.c.who,
+            labels.c.relevant,
+            labels.c.updated,
+            labels.c.source_name,
+            labels.c.title,
+            labels.c.summary,
+            labels.c.lang,
+        ).order_by(labels.c.item_ref, labels.c.updated, labels.c.id)
+        if limit is not None:
+            newest = (
+                select(labels.c.item_ref)
+                .group_by(labels.c.item_ref)
+                .order_by(func.max(labels.c.updated).desc(), labels.c.item_ref)
+                .limit(limit)
+            )
+            query = query.where(labels.c.item_ref.in_(newest.scalar_subquery()))
+        count = select(func.count(func.distinct(labels.c.item_ref)))
+        async with self._db.read("reading labels") as conn:
+            rows = (await conn.execute(query)).all()
+            total = int(await conn.scalar(count) or 0)
+        out: dict[str, tuple[Any, list[Vote]]] = {}
+        for row in rows:
+            votes = out.setdefault(row.item_ref, (row, []))[1]
+            votes.append(Vote(row.who, bool(row.relevant), row.updated))
+        found = [
+            LabelledItem(
+                ref, row.title, row.summary, row.lang, row.source_name, None, None, (), tuple(votes)
+            )
+            for ref, (row, votes) in out.items()
+        ]
+        return found, total
+
     async def add(self, new: Sequence[NewLabel], *, now: datetime) -> tuple[int, int]:
         """Write labels read from a file; (items written, items skipped).
 

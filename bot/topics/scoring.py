@@ -7,18 +7,23 @@ pipeline clean it (`bot.textclean`), so a score says what the running bot would 
 - `score`: precision, recall and F1, with the misses (relevant, not flagged) and false alarms
   (flagged, marked not relevant) and the evidence the matcher saw for each;
 - `impact`: what changing the topics (an operator's edit) does to the labelled items: every
-  verdict it changes, split into those it turns wrong and those it puts right;
+  verdict it changes, split into those it turns wrong and those it puts right. An edit of terms
+  (group terms, masks, vetoes, entity forms, list and joint terms) can only change the verdict
+  on an item where one of those terms occurs, so only those items are judged twice: a tiny
+  matcher of the changed terms finds them (most items are rejected from their raw words). Any
+  other change (a required group, a new topic, an entity's state) judges every item;
 - `evidence_kinds`: which kind of evidence flagged an item (terms, entities, lists).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from bot.models import TermGroup, Topic
 from bot.textclean import clean_summary, clean_title
 from bot.topics.explanation import TopicExplanation
-from bot.topics.matcher import Matcher, entity_label
+from bot.topics.matcher import Matcher, compile_topics, entity_label
 
 TERMS, ENTITIES, LISTS = "terms", "entities", "lists"
 EVIDENCE_KINDS = (TERMS, ENTITIES, LISTS)
@@ -94,6 +99,7 @@ class Impact:
     labelled: int
     turned_wrong: tuple[Outcome, ...]  # right before, wrong after (judged by the new config)
     put_right: tuple[Outcome, ...]  # wrong before, right after
+    of: int = 0  # labelled items in all, when only the newest `labelled` were checked
 
     @property
     def changed(self) -> int:
@@ -146,13 +152,67 @@ def impact(before: Matcher, after: Matcher, items: Sequence[Judged]) -> Impact:
     """Every labelled verdict that changes from `before` to `after`, wrong ones first."""
     wrong: list[Outcome] = []
     right: list[Outcome] = []
-    for item in items:
-        was, now = bool(_match(before, item)), bool(_match(after, item))
+    terms = changed_terms(before.topics, after.topics)
+    if terms == ():
+        return Impact(len(items), (), ())
+    texts = [(item, _cleaned(item)) for item in items]
+    if terms is not None:
+        # Only where a changed term occurs can a verdict change; the raw-word check suffices.
+        finder = compile_topics([_finder(terms)])
+        texts = [(item, text) for item, text in texts if finder.may_match(*text)]
+    for item, (title, summary) in texts:
+        was = bool(before.match(title, summary, item.lang))
+        now = bool(after.match(title, summary, item.lang))
         if was == now:
             continue
         outcome = judge(after, item)
         (right if now == item.relevant else wrong).append(outcome)
     return Impact(len(items), tuple(wrong), tuple(right))
+
+
+def changed_terms(before: Sequence[Topic], after: Sequence[Topic]) -> tuple[str, ...] | None:
+    """The terms an edit added or removed anywhere in the topics; None when it changed more
+    than terms (then any item's verdict may change)."""
+    if [_frame(t) for t in before] != [_frame(t) for t in after]:
+        return None
+    changed: set[tuple[str, str]] = set()
+    for old, new in zip(before, after, strict=True):
+        changed |= _terms(old) ^ _terms(new)
+    return tuple(sorted(term for _, term in changed))
+
+
+def _frame(topic: Topic) -> Topic:
+    """The topic without its terms: what must stay equal for a terms-only edit."""
+    return replace(
+        topic,
+        groups=tuple(TermGroup(g.name, ()) for g in topic.groups),
+        masks=(),
+        vetoes=(),
+        list_terms=(),
+        joint_terms=(),
+        entities=tuple(replace(e, forms=()) for e in topic.entities),
+    )
+
+
+def _terms(topic: Topic) -> set[tuple[str, str]]:
+    """Every term of the topic, with where it stands."""
+    out = {(f"group {g.name}", term) for g in topic.groups for term in g.terms}
+    out |= {("mask", term) for term in topic.masks}
+    out |= {("veto", term) for term in topic.vetoes}
+    out |= {("list", term) for term in topic.list_terms}
+    out |= {("joint", term) for term in topic.joint_terms}
+    out |= {(f"entity {e.id}", form) for e in topic.entities for form in e.forms}
+    return out
+
+
+def _finder(terms: Sequence[str]) -> Topic:
+    """A topic that matches any item where one of `terms` occurs."""
+    return Topic(
+        id="changed",
+        name="changed",
+        groups=(TermGroup("changed", tuple(terms)),),
+        require=("changed",),
+    )
 
 
 def evidence_kinds(matcher: Matcher, title: str, summary: str) -> tuple[str, ...]:
@@ -173,8 +233,12 @@ def evidence_kinds(matcher: Matcher, title: str, summary: str) -> tuple[str, ...
     return tuple(k for k in EVIDENCE_KINDS if k in kinds)
 
 
+def _cleaned(item: Judged) -> tuple[str, str]:
+    return clean_title(item.title), clean_summary(item.summary)
+
+
 def _match(matcher: Matcher, item: Judged) -> tuple[object, ...]:
-    return matcher.match(clean_title(item.title), clean_summary(item.summary), item.lang)
+    return matcher.match(*_cleaned(item), item.lang)
 
 
 def _explain(matcher: Matcher, item: Judged) -> tuple[TopicExplanation, ...]:

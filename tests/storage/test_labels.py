@@ -197,3 +197,22 @@ async def test_two_processes_see_the_same_labels(
     assert (await here.marks(GROUP, item_id)).not_relevant == 1
     [seen] = await here.labelled()
     assert len(seen.votes) == 2
+
+
+async def test_the_light_read_takes_the_most_recently_labelled_items(
+    db_engine: AsyncEngine,
+) -> None:
+    labels = LabelStore(db_engine)
+    await labels.add(
+        [
+            imported("old", Vote("import:1", True, T0)),
+            imported("new", Vote("import:1", False, T0 + timedelta(days=1))),
+            imported("mid", Vote("import:1", True, T0 + timedelta(hours=1))),
+        ],
+        now=T0,
+    )
+    newest, total = await labels.texts(2)
+    assert total == 3
+    assert sorted(i.ref for i in newest) == ["mid", "new"]
+    everything, _ = await labels.texts()
+    assert {i.ref: i.relevant for i in everything} == {"old": True, "new": False, "mid": True}

@@ -4,14 +4,16 @@ small labelled tables and on the shipped dev set."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from bot.models import Entity, TermGroup, Topic
+from bot.textclean import clean_summary, clean_title
 from bot.topics.config import load_topics
 from bot.topics.labelled import read_labelled, report_json, report_lines
 from bot.topics.matcher import compile_topics
-from bot.topics.scoring import Judged, evidence_kinds, impact, score
+from bot.topics.scoring import Judged, changed_terms, evidence_kinds, impact, score
 from tests.topics.test_relevance import DEV_SET, REPO
 
 TOPIC = Topic(
@@ -114,3 +116,59 @@ def test_the_shipped_config_scores_1_00_on_the_shipped_dev_set() -> None:
     result = score(compile_topics(load_topics(REPO / "config" / "topics.toml")), file.items)
     assert report_lines(result, file)[0] == "precision 1.00  recall 1.00  F1 1.00"
     assert result.total == len(file.items) > 50
+
+
+def test_changed_terms_name_what_a_terms_only_edit_touches() -> None:
+    assert changed_terms([TOPIC], [TOPIC]) == ()
+    assert changed_terms([TOPIC], [replace(TOPIC, vetoes=("minister",))]) == ("minister",)
+    fewer = replace(TOPIC, groups=(TermGroup("az", ("Azerbaijan*",)), TOPIC.groups[1]))
+    assert changed_terms([TOPIC], [fewer]) == ("Baku",)
+    # Anything but terms (a required group, a new topic) may change any verdict.
+    assert changed_terms([TOPIC], [replace(TOPIC, require=("az",))]) is None
+    assert changed_terms([TOPIC], [TOPIC, replace(TOPIC, id="other")]) is None
+
+
+def brute_force(before: list[Topic], after: list[Topic], items: list[Judged]) -> set[str]:
+    """Every item whose verdict differs, judging every item with both configurations."""
+    old, new = compile_topics(before), compile_topics(after)
+    return {
+        i.id
+        for i in items
+        if bool(old.match(clean_title(i.title), clean_summary(i.summary)))
+        != bool(new.match(clean_title(i.title), clean_summary(i.summary)))
+    }
+
+
+def without_form(entity: Entity, form: str) -> Entity:
+    return replace(entity, forms=tuple(f for f in entity.forms if f != form))
+
+
+def edits_of(topic: Topic) -> list[Topic]:
+    """Terms-only edits of every kind, and one structural edit."""
+    first, second = topic.groups[0], topic.groups[1]
+    return [
+        replace(topic, groups=(TermGroup(first.name, first.terms[1:]), second)),
+        replace(topic, groups=(TermGroup(first.name, first.terms[2:]), second)),
+        replace(topic, groups=(first, TermGroup(second.name, second.terms[:-3]))),
+        replace(topic, groups=(TermGroup(first.name, (*first.terms, "Ganja")), second)),
+        replace(topic, masks=(*topic.masks, "Baku Crystal Hall"), vetoes=(*topic.vetoes, "tomato")),
+        replace(topic, entities=topic.entities[1:]),
+        replace(topic, entities=tuple(without_form(e, "Арагчи*") for e in topic.entities)),
+        replace(topic, list_terms=tuple(t for t in topic.list_terms if t != "Russia*")),
+        replace(topic, list_terms=topic.list_terms[:2]),
+        replace(topic, require=topic.require[:1]),
+    ]
+
+
+def test_impact_finds_exactly_the_verdicts_a_full_check_finds_on_the_dev_set() -> None:
+    if not DEV_SET.is_file():
+        pytest.skip(f"labelled dev set not found at {DEV_SET}")
+    items = list(read_labelled(DEV_SET.read_text(encoding="utf-8").splitlines()).items)
+    [topic] = load_topics(REPO / "config" / "topics.toml")
+    changed_any = False
+    for edited in edits_of(topic):
+        found = impact(compile_topics([topic]), compile_topics([edited]), items)
+        ids = {o.item.id for o in (*found.turned_wrong, *found.put_right)}
+        assert ids == brute_force([topic], [edited], items)
+        changed_any |= bool(ids)
+    assert changed_any  # the edits above do change verdicts on the dev set

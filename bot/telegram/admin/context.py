@@ -70,12 +70,12 @@ class AdminContext:
     async def edit(self, op: Op, change: Edit) -> str:
         """Apply one audited edit for the operator and say how to revert it; for an edit of the
         topics, also what it does to the items the desk labelled."""
-        before = self.live.current.topics
+        before = self.matcher() if self.labels is not None else None
         result = await self.live.apply(change, actor=op.actor)
         done = f"Done: {escape_text(result.summary)}. /undo reverts it."
-        if self.labels is None:
+        if self.labels is None or before is None or before.topics == self.live.current.topics:
             return done
-        found = await edit_impact(self.labels, before, self.live.current.topics)
+        found = await edit_impact(self.labels, before, self.matcher())
         return "\n".join([done, *(escape_text(line) for line in impact_lines(found))])
 
 
