@@ -94,7 +94,7 @@ class Score:
 
 @dataclass(frozen=True, slots=True)
 class Impact:
-    """What a change of the topics does to the labelled items."""
+    """What a change of the topics does to the labelled items (outcomes without evidence)."""
 
     labelled: int
     turned_wrong: tuple[Outcome, ...]  # right before, wrong after (judged by the new config)
@@ -165,7 +165,7 @@ def impact(before: Matcher, after: Matcher, items: Sequence[Judged]) -> Impact:
         now = bool(after.match(title, summary, item.lang))
         if was == now:
             continue
-        outcome = judge(after, item)
+        outcome = Outcome(item, now, ())  # the reply names items; evidence would cost a scan
         (right if now == item.relevant else wrong).append(outcome)
     return Impact(len(items), tuple(wrong), tuple(right))
 
