@@ -54,7 +54,7 @@ def log_span(log: bytes) -> float:
     stamps = [
         datetime.strptime(line[:23].decode() + "+0000", "%Y-%m-%d %H:%M:%S,%f%z")
         for line in log.splitlines()
-        if b" bot.pipeline: source=" in line
+        if b" bot.polling.pipeline: source=" in line
     ]
     return (max(stamps) - min(stamps)).total_seconds() if stamps else 0.0
 

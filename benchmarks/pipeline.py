@@ -5,7 +5,7 @@ Run: .venv/bin/python benchmarks/pipeline.py [--feeds N] [--items M] [--repeat R
 
 A separate process (benchmarks/feedfarm.py) serves N synthetic RSS feeds of M items (~1 KB of HTML
 each) with ETag and Last-Modified, so its CPU is not counted here. This process runs the real
-parts: `bot.feeds.fetch` (Fetcher, make_client), `bot.pipeline.Pipeline`, `bot.storage.items.Store` on a temp
+parts: `bot.feeds.fetch` (Fetcher, make_client), `bot.polling.pipeline.Pipeline`, `bot.storage.items.Store` on a temp
 SQLite file, the shipped topics, and a counting messenger. Passes:
 
   (a) first sight of every feed: everything fetched, parsed, matched and stored;
@@ -44,7 +44,7 @@ sys.path.insert(0, str(REPO))  # run as a script from anywhere, without installi
 
 from bot.feeds.fetch import Fetcher, make_client  # noqa: E402
 from bot.models import Fetched, Source, StoredItem, Validators  # noqa: E402
-from bot.pipeline import Pipeline, SourceReport  # noqa: E402
+from bot.polling.pipeline import Pipeline, SourceReport  # noqa: E402
 from bot.storage.engine import make_engine, migrate  # noqa: E402
 from bot.storage.items import Store  # noqa: E402
 from bot.topics.config import load_topics  # noqa: E402

@@ -35,7 +35,7 @@ from pathlib import Path
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from benchmarks.soakfarm import TAG, SoakFarm, serve
-from bot.durations import parse_duration
+from bot.text.durations import parse_duration
 from tests.emulator.server import Fault, TelegramEmulator
 
 REPO = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ timed with `time.process_time`:
 - read_feed: our parse and keying (`bot.feeds.parse.read_feed`: feedparser without its sanitizer);
 - normalize: `KeyedFeed.items` (summary to plain text, date, language);
 - match: the shipped topics (`config/topics.toml`);
-- review summaries: `bot.summaries.Summaries` for the flagged items (no article fetch);
+- review summaries: `bot.polling.summaries.Summaries` for the flagged items (no article fetch);
 - store: `Store.save_fetch` on a temporary SQLite file without hooks (SQLite's work runs in
   aiosqlite's thread, which `process_time` counts);
 - stories: the same save with the story hook (`StoryStore.assign`) on a second file, minus store.
@@ -38,11 +38,11 @@ import feedparser
 from benchmarks.feedfarm import Farm
 from bot.feeds.parse import read_feed
 from bot.models import MatchedItem, Source, Validators
+from bot.polling.summaries import Summaries
 from bot.review.stories import Grouper, Rules
 from bot.storage.engine import make_engine, migrate
 from bot.storage.items import Store
 from bot.storage.stories import StoryStore
-from bot.summaries import Summaries
 from bot.topics.config import load_topics
 from bot.topics.matcher import compile_topics
 

@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from bot.models import Item, MatchedItem, Source, TermHit, TopicMatch, Validators
-from bot.pipeline import Pipeline
+from bot.polling.pipeline import Pipeline
+from bot.polling.scheduler import SourceScheduler
 from bot.review.stories import Grouper, Rules
-from bot.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
 from bot.storage.engine import make_engine, migrate
 from bot.storage.items import Store

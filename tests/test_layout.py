@@ -79,7 +79,7 @@ def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
     [
         ("bot/topics/matcher.py", "import bot.telegram.app"),  # the pure core reaching up
         ("bot/storage/items.py", "import bot.feeds.parse"),  # two independent wings
-        ("bot/formatting.py", "import httpx"),  # I/O in the pure core
+        ("bot/text/formatting.py", "import httpx"),  # I/O in the pure core
     ],
 )
 def test_the_import_contract_fails_on_an_import_that_runs_back_up(

@@ -2,7 +2,7 @@
 
 Values in, values out: no feedparser, no clock (the current time is an argument), no state.
 
-- `plain_text`, `fix_mojibake`, `strip_boilerplate` (text cleaning) live in `bot.textclean`, which
+- `plain_text`, `fix_mojibake`, `strip_boilerplate` (text cleaning) live in `bot.text.clean`, which
   the topic filter's `match` command shares; they are re-exported here.
 - `canonical_url`: absolute, lowercase scheme and host, no fragment, no tracking parameters.
 - `usable_identities`, `item_key`: an identity that survives repeated or missing GUIDs.
@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
-from bot.textclean import (
+from bot.text.clean import (
     BOILERPLATE_TAIL,
     MAX_HTML,
     clean_summary,

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 from typing import TextIO
 
-from bot.formatting import format_console
 from bot.models import StoredItem
+from bot.text.formatting import format_console
 
 
 class ConsoleMessenger:

@@ -6,7 +6,7 @@ files; `compaction`: folding old edits), `cli` is `python -m bot config …`, `e
 TOML, `probe` tries a feed before it is added, `rematch` re-judges stored items, and `alerts`
 tells operators about failing or silent sources and broken config files.
 
-May import: `bot.config`, `bot.pipeline` and everything below them. Never Telegram: the Telegram
+May import: `bot.config`, `bot.polling.pipeline` and everything below them. Never Telegram: the Telegram
 commands call into this wing, not the other way round.
 
 Entry points: `live.LiveConfig`, `cli.run`, `rematch.rematch`, `alerts.SourceAlerts`.

@@ -33,12 +33,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
-from bot.durations import format_duration
 from bot.errors import ConfigError, StoreError
-from bot.formatting import clean, format_time, trim
-from bot.markup import escape_text
 from bot.models import Source
-from bot.pipeline import SourceReport
+from bot.polling.pipeline import SourceReport
+from bot.text.durations import format_duration
+from bot.text.formatting import clean, format_time, trim
+from bot.text.markup import escape_text
 
 log = logging.getLogger(__name__)
 

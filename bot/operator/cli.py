@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Config
-from bot.durations import parse_duration
 from bot.errors import ConfigError, FetchError, ParseError, StoreError
 from bot.feeds.fetch import Fetcher, make_client
 from bot.operator.compaction import KEEP_RECENT
@@ -44,6 +43,7 @@ from bot.operator.probe import probe_feed
 from bot.storage.engine import make_engine, migrate
 from bot.storage.labels import LabelStore
 from bot.storage.overlay import OverlayStore
+from bot.text.durations import parse_duration
 from bot.topics.matcher import compile_topics
 
 EXIT_OK, EXIT_REFUSED = 0, 2

@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.durations import format_duration, parse_duration
 from bot.errors import ConfigError
+from bot.text.durations import format_duration, parse_duration
 from bot.topics.folding import normalize
 
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from bot.jsonlines import BadLine, records
 from bot.storage.labels import LabelledItem, LabelStore, NewLabel, Vote
+from bot.text.jsonlines import BadLine, records
 from bot.topics.matcher import Matcher
 from bot.topics.scoring import Impact, Judged, Outcome, impact
 

@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.durations import format_duration
 from bot.storage.labels import LabelledItem, LabelStore
+from bot.text.durations import format_duration
 from bot.topics.matcher import Matcher
 from bot.topics.scoring import evidence_kinds
 

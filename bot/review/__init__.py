@@ -1,8 +1,8 @@
 """The media review: summaries of flagged items, stories across outlets, and the daily review.
 
 Pure logic, no I/O: values in, values out; no clock (times are passed in), no network, no
-database. A module here may import `bot.models`, `bot.errors`, `bot.markup`, `bot.durations`,
-the pure core below it (`bot.topics` for folding and term parsing, `bot.formatting` for
+database. A module here may import `bot.models`, `bot.errors`, `bot.text.markup`, `bot.text.durations`,
+the pure core below it (`bot.topics` for folding and term parsing, `bot.text.formatting` for
 cleaning) and the standard library; never httpx, SQLAlchemy, telegram or APScheduler (the
 import-linter contracts in pyproject.toml enforce this). Storage reaches it only through
 protocols that `bot.app` wires.

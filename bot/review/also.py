@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.markup import TELEGRAM_TEXT_LIMIT, utf16_len, visible_text
 from bot.models import StoredItem
 from bot.review.listing import outlet_link
+from bot.text.markup import TELEGRAM_TEXT_LIMIT, utf16_len, visible_text
 
 
 def with_also(base_html: str, first: StoredItem, later: Sequence[StoredItem]) -> str:

@@ -19,11 +19,11 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Literal
 
-from bot.formatting import clean, trim
-from bot.markup import TELEGRAM_TEXT_LIMIT, bold, escape_text, link, safe_href, utf16_len
-from bot.markup import visible_text as _visible
 from bot.models import StoredItem, Story
 from bot.review.listing import outlet_link, outlet_name, story_title
+from bot.text.formatting import clean, trim
+from bot.text.markup import TELEGRAM_TEXT_LIMIT, bold, escape_text, link, safe_href, utf16_len
+from bot.text.markup import visible_text as _visible
 
 Format = Literal["text", "html", "markdown"]
 FORMATS: tuple[Format, ...] = ("text", "html", "markdown")

@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NaiveDatetime
 
-from bot.jsonlines import BadLine
-from bot.jsonlines import records as read_records
 from bot.review.stories import Grouper, Rules
+from bot.text.jsonlines import BadLine
+from bot.text.jsonlines import records as read_records
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

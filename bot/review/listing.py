@@ -2,8 +2,8 @@
 
 Pure: values in, strings out; the timezone is passed in. Each story is shown once, by its first
 report's title, with every outlet that carried it (each outlet linked to its own report) and the
-time of its newest report. Feed strings are cleaned, trimmed and escaped (`bot.formatting`,
-`bot.markup`), and the HTML list stays within Telegram's 4096 UTF-16 units by leaving stories
+time of its newest report. Feed strings are cleaned, trimmed and escaped (`bot.text.formatting`,
+`bot.text.markup`), and the HTML list stays within Telegram's 4096 UTF-16 units by leaving stories
 out from the end.
 """
 
@@ -13,9 +13,16 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from typing import Any
 
-from bot.formatting import clean, format_console_time, format_time, trim
-from bot.markup import TELEGRAM_TEXT_LIMIT, escape_text, link, safe_href, utf16_len, visible_text
 from bot.models import StoredItem, Story
+from bot.text.formatting import clean, format_console_time, format_time, trim
+from bot.text.markup import (
+    TELEGRAM_TEXT_LIMIT,
+    escape_text,
+    link,
+    safe_href,
+    utf16_len,
+    visible_text,
+)
 
 TITLE_MAX = 160  # characters of a title in a list
 OUTLET_MAX = 64

@@ -12,12 +12,12 @@ from typing import Any
 
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot.markup import escape_text
 from bot.models import ARTICLE_MODES
 from bot.operator.edits import SetArticle
 from bot.operator.live import LiveConfig
 from bot.telegram.guard import Op, OpHandler, guarded
 from bot.telegram.replies import ArgumentError
+from bot.text.markup import escape_text
 
 COMMAND = "article"
 

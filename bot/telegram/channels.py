@@ -23,10 +23,10 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
 from bot.errors import ConfigError
-from bot.markup import escape_text
 from bot.storage.chats import ChatStore
 from bot.storage.overlay import ChangeRow, OverlayStore
 from bot.telegram.replies import b, code, problems_text
+from bot.text.markup import escape_text
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,6 @@ from telegram import Bot, LinkPreviewOptions, Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.errors import StoreError
-from bot.markup import escape_text
 from bot.models import Source, Topic
 from bot.review.listing import latest_html
 from bot.storage.chats import Chat, ChatStore
@@ -45,6 +44,7 @@ from bot.telegram.texts import (
     sources_text,
     topic_list,
 )
+from bot.text.markup import escape_text
 
 log = logging.getLogger(__name__)
 

@@ -46,7 +46,6 @@ from typing import Any, Protocol
 from telegram import InlineKeyboardMarkup
 
 from bot.errors import StoreError
-from bot.formatting import format_plain, format_telegram
 from bot.storage.chat_tables import EDIT
 from bot.storage.chats import ChatStore, Outgoing
 from bot.telegram.delivery_claims import DeliveryClaims
@@ -54,6 +53,7 @@ from bot.telegram.delivery_edits import StoryEditor
 from bot.telegram.delivery_sends import Attempt, RowSender
 from bot.telegram.feedback import Buttons
 from bot.telegram.pacing import Pacer
+from bot.text.formatting import format_plain, format_telegram
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.errors import ConfigError, StoreError
-from bot.markup import escape_text
 from bot.telegram.replies import ADMIN_USAGE, ArgumentError, command_rest, problems_text, split_args
 from bot.telegram.replying import Replier, send_reply
+from bot.text.markup import escape_text
 
 # Operators' refusals and edits share one logger with the commands they guard, so one log
 # filter (`bot.telegram.admin`) shows every operator action.

@@ -16,10 +16,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
-from bot.durations import format_duration
-from bot.formatting import clean, format_time, trim
-from bot.markup import TELEGRAM_TEXT_LIMIT, escape_text, utf16_len, visible_text
 from bot.models import Source, SourceState, Topic
+from bot.text.durations import format_duration
+from bot.text.formatting import clean, format_time, trim
+from bot.text.markup import TELEGRAM_TEXT_LIMIT, escape_text, utf16_len, visible_text
 from bot.topics.matcher import TopicExplanation
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})

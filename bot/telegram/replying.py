@@ -1,7 +1,7 @@
 """Answering a command: long answers split at line boundaries, each part paced and retried.
 
 `split_message` (pure) cuts Telegram HTML into parts of at most 4096 UTF-16 units of visible
-text (`bot.markup`'s count), at line breaks; a single line too long for one message is cut at
+text (`bot.text.markup`'s count), at line breaks; a single line too long for one message is cut at
 its last space that fits, else between characters, never inside a tag or an entity. Tags open
 at a cut are closed at the end of one part and opened again at the start of the next.
 
@@ -35,9 +35,9 @@ from bot.errors import (
     TransientDeliveryError,
     UnparsableMessageError,
 )
-from bot.markup import TELEGRAM_TEXT_LIMIT, utf16_len, visible_text
 from bot.telegram.messenger import telegram_errors
 from bot.telegram.pacing import Pacer
+from bot.text.markup import TELEGRAM_TEXT_LIMIT, utf16_len, visible_text
 
 log = logging.getLogger(__name__)
 

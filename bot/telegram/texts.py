@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 
-from bot.formatting import clean, format_time, trim
-from bot.markup import TELEGRAM_TEXT_LIMIT, escape_text, link, safe_href, utf16_len
-from bot.markup import visible_text as _visible
 from bot.models import Source, SourceState, StoredItem, Topic
+from bot.text.formatting import clean, format_time, trim
+from bot.text.markup import TELEGRAM_TEXT_LIMIT, escape_text, link, safe_href, utf16_len
+from bot.text.markup import visible_text as _visible
 
 LATEST_DEFAULT = 5
 LATEST_MAX = 20

@@ -1,6 +1,6 @@
 """`match` command's record format: JSON Lines of items in, JSON Lines of verdicts out, same order.
 
-Titles and summaries are cleaned by `bot.textclean.clean_title`/`clean_summary`, the functions
+Titles and summaries are cleaned by `bot.text.clean.clean_title`/`clean_summary`, the functions
 the pipeline's feed parser uses, so an item is matched exactly as the running bot would match it
 (entities decoded, tags dropped, mojibake repaired, feed furniture removed).
 """
@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.jsonlines import BadLine, records
-from bot.textclean import clean_summary, clean_title
+from bot.text.clean import clean_summary, clean_title
+from bot.text.jsonlines import BadLine, records
 from bot.topics.matcher import Matcher
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.jsonlines import BadLine, records
+from bot.text.jsonlines import BadLine, records
 from bot.topics.scoring import Judged, Outcome, Score
 
 SHOWN = 20  # misses and false alarms listed in the text report (all of them in --json)

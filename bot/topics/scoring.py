@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.models import TermGroup, Topic
-from bot.textclean import clean_summary, clean_title
+from bot.text.clean import clean_summary, clean_title
 from bot.topics.explanation import TopicExplanation
 from bot.topics.matcher import Matcher, compile_topics, entity_label
 

@@ -6,8 +6,8 @@ Paths: `GET /healthz` (`health`), `GET /metrics` (`metrics`), `GET /topics/{id}.
 pure), `GET /` (`status`, Jinja2 templates in `templates/`), `GET|POST /websub/{callback}`
 (`websub`), and the webhook path when `app` hands one over (`handlers.TelegramWebhook`).
 
-What it may import: `bot.models`, `bot.errors`, `bot.storage`, `bot.pipeline`, `bot.scheduler`
-(records and stores), `bot.review.listing` and `bot.markup` (how a story is named and linked,
+What it may import: `bot.models`, `bot.errors`, `bot.storage`, `bot.polling.pipeline`, `bot.polling.scheduler`
+(records and stores), `bot.review.listing` and `bot.text.markup` (how a story is named and linked,
 as /latest shows it), never `bot.config` (settings arrive as arguments from `bot.app`) and never
 its sibling `bot.telegram` (the webhook sink and the delivery recorder are plain callables).
 

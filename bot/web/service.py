@@ -18,8 +18,8 @@ from datetime import datetime, tzinfo
 import httpx
 
 from bot.models import Source, Story, Topic
-from bot.pipeline import SourceReport
-from bot.scheduler import SourceScheduler
+from bot.polling.pipeline import SourceReport
+from bot.polling.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
 from bot.storage.labels import LabelStore
 from bot.storage.status import StatusStore

@@ -21,10 +21,10 @@ from datetime import datetime, tzinfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from bot.markup import safe_href
 from bot.models import Story, Topic
 from bot.review.listing import outlet_name, story_title
 from bot.storage.status import SourceHealth, StatusStore
+from bot.text.markup import safe_href
 
 CONTENT_TYPE = "text/html; charset=utf-8"
 NEWEST = 20  # flagged stories on the page

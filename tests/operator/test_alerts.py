@@ -18,7 +18,6 @@ from telegram import Bot
 
 from bot.errors import ConfigError
 from bot.feeds.fetch import Fetcher
-from bot.markup import utf16_len, visible_text
 from bot.models import Source, StoredItem, TermGroup, Topic
 from bot.operator.alerts import (
     Alert,
@@ -31,12 +30,13 @@ from bot.operator.alerts import (
     step,
 )
 from bot.operator.live import LiveConfig
-from bot.pipeline import Pipeline, SourceReport
+from bot.polling.pipeline import Pipeline, SourceReport
 from bot.storage.items import Store
 from bot.storage.leases import SourceClaims
 from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
 from bot.telegram.operators import AdminNotifier, notify_admins
+from bot.text.markup import utf16_len, visible_text
 from bot.topics.matcher import compile_topics
 from tests.emulator.server import Fault, TelegramEmulator
 from tests.feeds.build import item, rss

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.markup import utf16_len, visible_text
 from bot.models import Item, StoredItem, Story, TermHit, TopicMatch, Validators
 from bot.review.digest import review_messages
 from bot.review.stories import Grouper, Rules
@@ -17,6 +16,7 @@ from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.stories import StoryStore
 from bot.telegram.review_job import ReviewJob
+from bot.text.markup import utf16_len, visible_text
 from tests.storage.test_stories import CALL, GAS, SOURCES
 
 BAKU = ZoneInfo("Asia/Baku")

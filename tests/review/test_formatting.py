@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.formatting import format_console, format_plain, format_telegram
 from bot.models import Item, StoredItem, TermHit, TopicMatch
+from bot.text.formatting import format_console, format_plain, format_telegram
 
 T = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 

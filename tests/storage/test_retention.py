@@ -25,8 +25,8 @@ from bot.storage.retention_tables import retired_keys
 from bot.storage.tables import item_topics, items
 from bot.topics.matcher import Matcher
 from tests.feeds.build import item, rss
+from tests.polling.test_pipeline import FLAGGED, Clock, make_pipeline
 from tests.servers import FeedServer
-from tests.test_pipeline import FLAGGED, Clock, make_pipeline
 
 REPO = Path(__file__).resolve().parents[2]
 START = datetime(2025, 11, 1, 6, 0, tzinfo=UTC)

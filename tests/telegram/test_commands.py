@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.markup import TELEGRAM_TEXT_LIMIT, utf16_len, visible_text
 from bot.models import Item, MatchedItem, Source, StoredItem, Topic, TopicMatch, Validators
 from bot.storage.chats import ChatStore
 from bot.storage.engine import make_engine
@@ -27,6 +26,7 @@ from bot.telegram.commands import (
     latest_text,
     make_handlers,
 )
+from bot.text.markup import TELEGRAM_TEXT_LIMIT, utf16_len, visible_text
 from tests.emulator.records import DEFAULT_USER_ID
 from tests.emulator.server import SentMessage, TelegramEmulator
 

@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
 
-from bot.formatting import format_plain
 from bot.models import MatchedItem
 from bot.storage.chat_tables import outbox
 from bot.storage.chats import ChatStore
@@ -29,6 +28,7 @@ from bot.storage.items import Store
 from bot.telegram.delivery import DeliveryWorker, Policy
 from bot.telegram.messenger import TelegramMessenger, TelegramSender
 from bot.telegram.pacing import Limits, Pacer
+from bot.text.formatting import format_plain
 from tests.emulator.server import Fault, TelegramEmulator
 from tests.storage.test_chats import AZ_IR, ENERGY, SOURCE, entry, flag
 

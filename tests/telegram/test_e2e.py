@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot import app
+from bot.app import main as app
 from bot.config import Config, load_config
 from bot.storage.chats import ChatStore
 from bot.storage.engine import make_engine, migrate

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.markup import utf16_len, visible_text
 from bot.models import Source, SourceState, TermGroup, Topic
 from bot.telegram.replies import (
     ArgumentError,
@@ -18,6 +17,7 @@ from bot.telegram.replies import (
     terms_text,
 )
 from bot.telegram.replies import testmatch_text as render_testmatch
+from bot.text.markup import utf16_len, visible_text
 from bot.topics.matcher import compile_topics
 
 BAKU = ZoneInfo("Asia/Baku")

@@ -13,9 +13,9 @@ import pytest
 from telegram import Bot
 
 from bot.errors import ChatUnavailableError, TransientDeliveryError
-from bot.markup import TELEGRAM_TEXT_LIMIT, utf16_len, visible_text
 from bot.telegram.pacing import Limits, Pacer
 from bot.telegram.replying import Replier, split_message
+from bot.text.markup import TELEGRAM_TEXT_LIMIT, utf16_len, visible_text
 from tests.emulator.html import parse_html
 from tests.emulator.server import Fault, TelegramEmulator
 

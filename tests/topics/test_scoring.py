@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from bot.models import Entity, TermGroup, Topic
-from bot.textclean import clean_summary, clean_title
+from bot.text.clean import clean_summary, clean_title
 from bot.topics.config import load_topics
 from bot.topics.labelled import read_labelled, report_json, report_lines
 from bot.topics.matcher import compile_topics

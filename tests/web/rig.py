@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.feeds.fetch import Fetcher, make_client
 from bot.models import Source, StoredItem, Topic
-from bot.pipeline import Pipeline
+from bot.polling.pipeline import Pipeline
+from bot.polling.scheduler import SourceScheduler
 from bot.review.stories import Grouper, Rules
-from bot.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store

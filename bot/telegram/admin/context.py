@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from bot.feeds.fetch import Fetcher
-from bot.markup import escape_text
 from bot.models import Topic
 from bot.operator.edits import Edit
 from bot.operator.labels import edit_impact, impact_lines
@@ -25,6 +24,7 @@ from bot.storage.overlay import OverlayStore
 from bot.telegram.guard import Op
 from bot.telegram.replies import ArgumentError
 from bot.telegram.replying import Replier
+from bot.text.markup import escape_text
 from bot.topics.matcher import Matcher, compile_topics
 
 Clock = Callable[[], datetime]

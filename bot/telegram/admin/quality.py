@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from bot.durations import parse_duration
-from bot.markup import escape_text
 from bot.operator.quality import gather, lines
 from bot.telegram.admin.context import AdminContext
 from bot.telegram.guard import Op, OpHandler
 from bot.telegram.replies import ArgumentError
+from bot.text.durations import parse_duration
+from bot.text.markup import escape_text
 
 DEFAULT = timedelta(days=7)
 LONGEST = timedelta(days=3650)

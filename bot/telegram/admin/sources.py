@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.durations import parse_duration
 from bot.errors import ConfigError, FetchError, ParseError
-from bot.formatting import clean, trim
-from bot.markup import escape_text
 from bot.operator.edits import AddSource, PauseSource, RemoveSource, ResumeSource, SetInterval
 from bot.operator.probe import probe_feed
 from bot.telegram.admin.context import AdminContext, exactly
@@ -19,6 +16,9 @@ from bot.telegram.replies import (
     health_text,
     problems_text,
 )
+from bot.text.durations import parse_duration
+from bot.text.formatting import clean, trim
+from bot.text.markup import escape_text
 
 
 class SourceCommands:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.errors import ConfigError
-from bot.markup import escape_text
 from bot.operator.rematch import DEFAULT_HOURS, MAX_HOURS, rematch
 from bot.telegram.admin.context import AdminContext
 from bot.telegram.channels import add_channel, remove_channel, undo_last_change
@@ -19,6 +18,7 @@ from bot.telegram.replies import (
     rematch_args,
     rematch_text,
 )
+from bot.text.markup import escape_text
 
 
 class UpkeepCommands:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.models import Source
-from bot.pipeline import SourceReport
+from bot.polling.pipeline import SourceReport
 from tests.feeds.build import item, rss
 from tests.servers import FeedServer
 from tests.web.rig import WebRig, start_rig

@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.cli.test_main import REPO, bot_env, run_bot, write_config
 from tests.feeds.build import item, rss
 from tests.servers import FeedServer
-from tests.test_cli import REPO, bot_env, run_bot, write_config
 
 EVENTS = REPO / "tests" / "fixtures" / "stories" / "events.jsonl"
 

@@ -26,7 +26,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.errors import StoreError
 from bot.models import Source, SourceState
-from bot.pipeline import Pipeline, SourceReport
+from bot.polling.pipeline import Pipeline, SourceReport
 from bot.storage.leases import SourceClaims
 
 log = logging.getLogger(__name__)

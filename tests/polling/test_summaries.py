@@ -15,17 +15,17 @@ import pytest
 
 from bot.feeds.article import ArticleFetcher
 from bot.feeds.fetch import Fetcher
-from bot.formatting import format_console, format_telegram
 from bot.models import Source
-from bot.pipeline import Pipeline
+from bot.polling.pipeline import Pipeline
+from bot.polling.summaries import Summaries, wants_article
 from bot.storage.items import Store
-from bot.summaries import Summaries, wants_article
+from bot.text.formatting import format_console, format_telegram
 from bot.topics.matcher import Matcher
 from tests.feeds.build import item, rss
+from tests.polling.test_pipeline import Clock, RecordingMessenger
 from tests.servers import FeedServer
-from tests.test_pipeline import Clock, RecordingMessenger
 
-PAGES = Path(__file__).parent / "fixtures" / "articles"
+PAGES = Path(__file__).parents[1] / "fixtures" / "articles"
 TEASER = "Azerbaijan and Iran sign a bridge deal."
 LEAD = "BAKU, Nov 27 (Reuters) - Azerbaijan and Iran signed an agreement on Thursday"
 
@@ -115,7 +115,7 @@ async def test_a_refused_link_falls_back_to_the_feed_text_and_is_logged_once(
     pipeline, messenger, src, clock = setup(
         feed_server, store, client, matcher, allow_private=False
     )
-    with caplog.at_level(logging.DEBUG, logger="bot.summaries"):
+    with caplog.at_level(logging.DEBUG, logger="bot.polling.summaries"):
         await first_sight_then_news(feed_server, store, pipeline, src, clock)
         clock.now += timedelta(minutes=5)
         feed_server.put(

@@ -1,4 +1,4 @@
-"""Tests for bot.formatting and bot.markup: trim, clean, Telegram HTML, plain, console."""
+"""Tests for bot.text.formatting and bot.text.markup: trim, clean, Telegram HTML, plain, console."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.formatting import (
+from bot.models import Item, StoredItem, TermHit, TopicMatch
+from bot.text.formatting import (
     clean,
     format_console,
     format_plain,
@@ -21,8 +22,7 @@ from bot.formatting import (
     utf16_len,
     visible_text,
 )
-from bot.markup import TELEGRAM_TEXT_LIMIT, safe_href
-from bot.models import Item, StoredItem, TermHit, TopicMatch
+from bot.text.markup import TELEGRAM_TEXT_LIMIT, safe_href
 from tests.emulator.html import HtmlParseError, parse_html
 
 BAKU = ZoneInfo("Asia/Baku")

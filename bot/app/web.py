@@ -14,7 +14,7 @@ from datetime import datetime
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.operator.live import LiveConfig
-from bot.scheduler import SourceScheduler
+from bot.polling.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
 from bot.storage.stories import StoryStore
 from bot.web.service import WebService, open_web

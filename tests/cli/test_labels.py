@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.labels import LabelStore, NewLabel, Vote
-from tests.test_cli import REPO, bot_env, run_bot
+from tests.cli.test_main import REPO, bot_env, run_bot
 from tests.topics.test_relevance import DEV_SET
 
 USER, CHAT = 987654321, -100777888

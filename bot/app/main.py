@@ -3,7 +3,7 @@
 `run_bot` lifecycle (one event loop): store and migrations → live config (files + operator edits)
 → HTTP client → Telegram application (when a token is set) → delivery worker → scheduler → config
 watch; then wait for the stop event and shut everything down in reverse. The Telegram wiring
-lives in `bot.app_telegram`, the HTTP wing's in `bot.app_web`.
+lives in `bot.app.telegram`, the HTTP wing's in `bot.app.web`.
 
 Several processes may `run` on one PostgreSQL database: sources are claimed before each poll,
 outbox rows before each send, and one process (the leader) long-polls Telegram and sends
@@ -19,24 +19,25 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TextIO
 
-from bot.app_telegram import start_telegram
-from bot.app_web import start_web
+from bot.app.queries import story_store
+from bot.app.runtime import Runtime
+from bot.app.telegram import start_telegram
+from bot.app.web import start_web
 from bot.config import Config, Settings
 from bot.errors import ConfigError
 from bot.feeds.article import ArticleFetcher, article_client
 from bot.feeds.fetch import Fetcher, make_client
 from bot.messengers.base import Messenger
 from bot.messengers.console import ConsoleMessenger
-from bot.models import Source, StoredItem, Story
+from bot.models import Source, StoredItem
 from bot.operator.live import Effective, LiveConfig
-from bot.pipeline import Pipeline, SourceReport
-from bot.review.stories import Grouper, Rules
+from bot.polling.pipeline import Pipeline, SourceReport
+from bot.polling.scheduler import SourceScheduler
+from bot.polling.summaries import Summaries
 from bot.runstats import log_periodically
-from bot.runtime import Runtime
-from bot.scheduler import SourceScheduler
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.engine import make_engine, migrate
@@ -46,8 +47,6 @@ from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
 from bot.storage.retention import Retention, RetentionPolicy
 from bot.storage.runlock import run_lock
-from bot.storage.stories import StoryStore
-from bot.summaries import Summaries
 from bot.topics.matcher import compile_topics
 
 log = logging.getLogger(__name__)
@@ -70,12 +69,6 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
         yield Store(engine)
     finally:
         await engine.dispose()
-
-
-def story_store(db: DbAccess, settings: Settings) -> StoryStore:
-    """Stories grouped with the bot's rules (window from BOT_STORY_WINDOW)."""
-    window = timedelta(seconds=settings.story_window)
-    return StoryStore(db, Grouper(Rules(window=window)), window=window)
 
 
 def _article_fetcher(stack: AsyncExitStack, settings: Settings) -> Fetcher:
@@ -267,27 +260,3 @@ async def _fetch_once(
         if source_id and not sources:
             raise ConfigError([f"unknown source {source_id!r}; see `python -m bot config show`"])
         return await rt.pipeline.run_all(sources)
-
-
-async def latest(config: Config, *, n: int, topic: str | None) -> list[Story]:
-    """The newest stories (each once, with its outlets), newest first."""
-    engine = make_engine(config.settings.database_url)
-    try:
-        await migrate(engine)
-        stories = story_store(DbAccess(engine), config.settings)
-        return await stories.stories(limit=n, topics=[topic] if topic else None)
-    finally:
-        await engine.dispose()
-
-
-async def review_stories(
-    config: Config, *, topic: str, since: datetime, until: datetime
-) -> list[Story]:
-    """Stories of `topic` with a report published in [since, until), for the review."""
-    engine = make_engine(config.settings.database_url)
-    try:
-        await migrate(engine)
-        stories = story_store(DbAccess(engine), config.settings)
-        return await stories.stories(since=since, until=until, topics=[topic])
-    finally:
-        await engine.dispose()

@@ -7,7 +7,7 @@ A run, in order:
    event loop), ask the store once which keys it already knows (items it holds, and keys of items
    retention removed), then normalize and match only the new entries in a worker thread: a known
    item can change nothing, as the store keeps the first version of an item and its matches;
-4. new flagged items get their review summary (`bot.summaries`: the article page when the
+4. new flagged items get their review summary (`bot.polling.summaries`: the article page when the
    source's `fetch_article` asks for it, within the fetch timeout, else the feed text);
 5. store new items, their matches and the new state in one transaction;
 5. hand newly flagged items to the messenger, unless this is the source's first sight (a backlog).
@@ -32,8 +32,8 @@ from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import KeyedFeed, read_feed
 from bot.messengers.base import Messenger
 from bot.models import Fetched, MatchedItem, Source, SourceState, Validators
+from bot.polling.summaries import Summaries
 from bot.storage.items import KnownKeys, Store
-from bot.summaries import Summaries
 from bot.topics.matcher import Matcher
 
 log = logging.getLogger(__name__)

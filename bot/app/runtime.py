@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bot.feeds.fetch import Fetcher
 from bot.operator.live import LiveConfig
-from bot.pipeline import Pipeline
+from bot.polling.pipeline import Pipeline
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store

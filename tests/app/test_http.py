@@ -16,7 +16,7 @@ from pathlib import Path
 import feedparser
 import httpx
 
-from bot import app
+from bot.app import main as app
 from bot.config import Config, load_config
 from tests.emulator.server import TelegramEmulator
 from tests.feeds.build import item, rss

@@ -16,7 +16,7 @@ import pytest
 from tests.feeds.build import item, rss
 from tests.servers import FeedServer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FLAGGED = "Azerbaijan and Iran open a new border crossing"
 
 

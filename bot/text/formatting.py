@@ -26,7 +26,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 
-from bot.markup import (
+from bot.models import StoredItem
+from bot.text.markup import (
     TELEGRAM_TEXT_LIMIT,
     bold,
     escape_text,
@@ -35,7 +36,6 @@ from bot.markup import (
     utf16_len,
     visible_text,
 )
-from bot.models import StoredItem
 
 __all__ = [
     "clean",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.durations import format_duration, parse_duration
+from bot.text.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,8 @@
   the operators' stored edits on top) on a labelled JSON Lines file, with the misses and false
   alarms and their evidence (`bot.topics.labelled`). Exit 0 once scored, 1 when some lines were
   bad, 2 when the file cannot be read.
+
+Exit codes: `bot.cli.exits` (`labels` answers 2 when refused: a bad --since, the database).
 """
 
 from __future__ import annotations
@@ -21,25 +23,23 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.cli.exits import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
 from bot.config import Config
-from bot.durations import parse_duration
 from bot.errors import ConfigError, StoreError
-from bot.jsonlines import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNREADABLE
 from bot.models import Topic
 from bot.operator.labels import export_line, read_import
 from bot.operator.live import LiveConfig
 from bot.storage.engine import make_engine, migrate
 from bot.storage.labels import LabelStore
 from bot.storage.overlay import OverlayStore
+from bot.text.durations import parse_duration
 from bot.topics.labelled import read_labelled, report_json, report_lines
 from bot.topics.matcher import compile_topics
 from bot.topics.scoring import score
 
-EXIT_REFUSED = 2
-
 
 def register(subparsers: Any) -> None:
-    """Add the `labels` command and its actions to the main parser's subparsers."""
+    """Add the `labels` command and its actions to the parser's subparsers (`bot.cli.parser`)."""
     labels = subparsers.add_parser("labels", help="the desk's relevance labels as JSON Lines")
     sub = labels.add_subparsers(dest="labels_command", required=True, metavar="ACTION")
     export = sub.add_parser("export", help="write the labels as JSON Lines to standard output")
@@ -52,7 +52,7 @@ def register(subparsers: Any) -> None:
     load.add_argument("file", metavar="FILE", help="a JSON Lines file, or - for standard input")
 
 
-def run(config: Config, args: argparse.Namespace) -> int:
+def cmd_labels(config: Config, args: argparse.Namespace) -> int:
     """Run one `labels` action; 0 done, 1 some lines were bad, 2 refused or unreadable."""
     try:
         if args.labels_command == "export":
@@ -61,7 +61,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
         return _import(config, args.file)
     except (ConfigError, StoreError) as exc:
         print(f"refused: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
+        return EXIT_USAGE
 
 
 def _since(text: str | None) -> datetime | None:
@@ -99,7 +99,7 @@ def _import(config: Config, path: str) -> int:
                 new, bad, unlabelled = read_import(fh, now=now)
     except OSError as exc:
         print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
-        return EXIT_UNREADABLE
+        return EXIT_USAGE
     for line in bad:
         print(f"line {line.line}: {line.error}", file=sys.stderr)
     written, skipped = asyncio.run(_store(config, new, now))
@@ -122,7 +122,7 @@ async def _store(config: Config, new: Sequence[Any], now: datetime) -> tuple[int
         await engine.dispose()
 
 
-def run_score(config: Config, path: str, *, as_json: bool) -> int:
+def cmd_score(config: Config, path: str, *, as_json: bool) -> int:
     """`match --score FILE`: score today's configuration on the labelled file."""
     try:
         if path == "-":
@@ -132,7 +132,7 @@ def run_score(config: Config, path: str, *, as_json: bool) -> int:
                 file = read_labelled(fh)
     except OSError as exc:
         print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
-        return EXIT_UNREADABLE
+        return EXIT_USAGE
     result = score(compile_topics(asyncio.run(_topics(config))), file.items)
     if as_json:
         print(json.dumps(report_json(result, file), ensure_ascii=False))

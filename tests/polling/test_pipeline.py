@@ -12,13 +12,13 @@ import pytest
 
 from bot.feeds.fetch import Fetcher
 from bot.models import Source, StoredItem
-from bot.pipeline import Pipeline, backoff_delay
+from bot.polling.pipeline import Pipeline, backoff_delay
 from bot.storage.items import Store
 from bot.topics.matcher import Matcher
 from tests.feeds.build import FeedItem, item, rss
 from tests.servers import FeedServer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FLAGGED = "Azerbaijan and Iran sign a new transit deal"
 
 

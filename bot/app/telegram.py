@@ -2,7 +2,7 @@
 review job, the webhook route and the leader lease, built from the settings and the runtime parts.
 
 Only `bot.app` imports this module; it does not import `bot.app` back: the runtime arrives as
-`bot.runtime.Runtime` and the clock as an argument.
+`bot.app.runtime.Runtime` and the clock as an argument.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from typing import Any, Protocol
 
 from telegram.ext import BaseHandler
 
+from bot.app.runtime import Runtime
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.messengers.base import Messenger
 from bot.operator.alerts import AlertPolicy, ConfigAlerts, SourceAlerts
 from bot.operator.label_retention import keep_labels
-from bot.runtime import Runtime
-from bot.scheduler import SourceScheduler
+from bot.polling.scheduler import SourceScheduler
 from bot.storage.labels import LabelStore
 from bot.storage.leases import LeaseStore
 from bot.telegram import app as telegram_app

@@ -24,33 +24,18 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from bot.cli.files import run_file
 from bot.config import Config, Settings, load_settings
 from bot.errors import ConfigError, FetchError
 from bot.feeds.article import ArticleFetcher, article_client
 from bot.feeds.extract import Article, decode_html, extract_article
 from bot.feeds.fetch import Fetcher
-from bot.jsonlines import BadLine, records, run_file
 from bot.review.summary import matched_terms, summarize
+from bot.text.jsonlines import BadLine, records
 from bot.topics.matcher import Matcher, compile_topics
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-def register(subparsers: Any) -> None:
-    """Add `extract` and `summarize` to the main parser's subparsers."""
-    extract = subparsers.add_parser(
-        "extract", help="an article page's title and paragraphs, as the bot extracts them"
-    )
-    extract.add_argument(
-        "source", metavar="FILE_OR_URL", help="a saved HTML file or an http(s) URL"
-    )
-    summarize_ = subparsers.add_parser(
-        "summarize", help="extractive summaries of JSON Lines (id, title, summary, text, lang)"
-    )
-    summarize_.add_argument(
-        "file", metavar="FILE", help="a JSON Lines file, or - for standard input"
-    )
 
 
 def run_extract(args: argparse.Namespace, *, stdout: TextIO = sys.stdout) -> int:
@@ -116,7 +101,7 @@ def summarize_lines(matcher: Matcher, limit: int, lines: Iterable[str]) -> Itera
         if isinstance(record, BadLine):
             yield record.as_json()
             continue
-        # As the bot does (bot.summaries): the terms that flagged the item on its feed text,
+        # As the bot does (bot.polling.summaries): the terms that flagged the item on its feed text,
         # plus those the matcher finds in the article text.
         terms = matched_terms(matcher.match(record.title, record.summary, record.lang))
         if record.text:

@@ -1,0 +1,45 @@
+"""The database reads the command line needs: `latest` and `digest`'s stories.
+
+Each opens the engine on DATABASE_URL, migrates, reads, and disposes of the engine.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.config import Config, Settings
+from bot.models import Story
+from bot.review.stories import Grouper, Rules
+from bot.storage.access import DbAccess
+from bot.storage.engine import make_engine, migrate
+from bot.storage.stories import StoryStore
+
+
+def story_store(db: DbAccess, settings: Settings) -> StoryStore:
+    """Stories grouped with the bot's rules (window from BOT_STORY_WINDOW)."""
+    window = timedelta(seconds=settings.story_window)
+    return StoryStore(db, Grouper(Rules(window=window)), window=window)
+
+
+async def latest(config: Config, *, n: int, topic: str | None) -> list[Story]:
+    """The newest stories (each once, with its outlets), newest first."""
+    engine = make_engine(config.settings.database_url)
+    try:
+        await migrate(engine)
+        stories = story_store(DbAccess(engine), config.settings)
+        return await stories.stories(limit=n, topics=[topic] if topic else None)
+    finally:
+        await engine.dispose()
+
+
+async def review_stories(
+    config: Config, *, topic: str, since: datetime, until: datetime
+) -> list[Story]:
+    """Stories of `topic` with a report published in [since, until), for the review."""
+    engine = make_engine(config.settings.database_url)
+    try:
+        await migrate(engine)
+        stories = story_store(DbAccess(engine), config.settings)
+        return await stories.stories(since=since, until=until, topics=[topic])
+    finally:
+        await engine.dispose()

@@ -1,0 +1,82 @@
+"""The one argparse parser of `python -m bot`: every subcommand, its arguments and help.
+
+The handlers live in a module per group (`running`, `review`, `summary`, and the operator wing's
+`config …`); `bot.cli.main` maps each subcommand name to its handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bot.cli import labels
+from bot.operator import cli as config_cli
+from bot.review.digest import FORMATS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of `python -m bot` and the `media-review-bot` script."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Media-review monitoring bot."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _running(sub)
+    _latest(sub)
+    sub.add_parser("check-config", help="validate the environment, sources.toml and topics.toml")
+    config_cli.register(sub)
+    labels.register(sub)
+    _review(sub)
+    _summary(sub)
+    return parser
+
+
+def _running(sub: Any) -> None:
+    sub.add_parser("run", help="poll sources on their schedule and announce flagged items")
+    fetch = sub.add_parser("fetch", help="one pass over the sources, then a table per source")
+    fetch.add_argument("--once", action="store_true", required=True, help="run one pass and exit")
+    fetch.add_argument("--source", metavar="ID", help="only this source (even if disabled)")
+    match = sub.add_parser(
+        "match", help="run the topic filter over JSON Lines (id, title, summary)"
+    )
+    match.add_argument("file", metavar="FILE", help="a JSON Lines file, or - for standard input")
+    match.add_argument(
+        "--score", action="store_true", help="FILE is labelled: precision, recall, F1, mistakes"
+    )
+    match.add_argument("--json", action="store_true", help="with --score: one JSON object")
+
+
+def _latest(sub: Any) -> None:
+    latest = sub.add_parser("latest", help="the newest stories, each with its outlets")
+    latest.add_argument(
+        "-n", type=int, default=10, metavar="N", help="how many stories (default 10)"
+    )
+    latest.add_argument("--topic", metavar="T", help="only this topic")
+    latest.add_argument("--json", action="store_true", help="one JSON object a line")
+
+
+def _review(sub: Any) -> None:
+    stories = sub.add_parser(
+        "stories", help="group JSON Lines items (id, title, summary, published, url) into stories"
+    )
+    stories.add_argument("file", metavar="FILE", help="a JSON Lines file, or - for standard input")
+    digest = sub.add_parser("digest", help="the media review of the last hours, per topic")
+    digest.add_argument("--topic", metavar="T", help="only this topic (default: every topic)")
+    digest.add_argument(
+        "--hours", type=int, default=24, metavar="H", help="how far back (default 24)"
+    )
+    digest.add_argument("--format", choices=FORMATS, default="text", help="default text")
+
+
+def _summary(sub: Any) -> None:
+    extract = sub.add_parser(
+        "extract", help="an article page's title and paragraphs, as the bot extracts them"
+    )
+    extract.add_argument(
+        "source", metavar="FILE_OR_URL", help="a saved HTML file or an http(s) URL"
+    )
+    summarize_ = sub.add_parser(
+        "summarize", help="extractive summaries of JSON Lines (id, title, summary, text, lang)"
+    )
+    summarize_.add_argument(
+        "file", metavar="FILE", help="a JSON Lines file, or - for standard input"
+    )
