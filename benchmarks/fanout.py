@@ -1,6 +1,6 @@
 """Fan-out benchmark: the delivery worker against the Telegram Bot API emulator's enforced limits.
 
-Two runs, each on a fresh database with the real Store → ChatStore.enqueue → DeliveryWorker →
+Two runs, each on a fresh database with the real Store → Outbox.enqueue → DeliveryWorker →
 TelegramSender → telegram.Bot path:
 
 1. one flagged item to 5,000 subscribed chats (bound by the overall 30 msg/s);
@@ -35,9 +35,10 @@ from telegram import Bot
 
 from bot.models import Item, MatchedItem, Source, TermHit, TopicMatch, Validators
 from bot.storage.chat_tables import chats, subscriptions
-from bot.storage.chats import ChatStore
+from bot.storage.delivery import DeliveryStores
 from bot.storage.engine import make_engine, migrate
 from bot.storage.items import Store
+from bot.storage.outbox import Outbox
 from bot.telegram.delivery import DeliveryWorker, Policy
 from bot.telegram.messenger import TelegramMessenger, TelegramSender
 from bot.telegram.pacing import Limits, Pacer
@@ -160,8 +161,7 @@ async def run(
     """Flag `items` items for `chat_ids` and wait until the emulator has every message."""
     engine = make_engine(url)
     await migrate(engine)
-    chat_store = ChatStore(engine)
-    store = Store(engine, on_flagged=[chat_store.enqueue])
+    store = Store(engine, on_flagged=[Outbox(engine).enqueue])
     await store.sync_sources([SOURCE])
     await _subscribe_many(engine, chat_ids, datetime.now(UTC))
     expected = len(chat_ids) * items
@@ -169,7 +169,7 @@ async def run(
     try:
         async with Bot(emulator.token, base_url=emulator.api_url) as bot:
             worker = DeliveryWorker(
-                chat_store,
+                DeliveryStores.on(engine),
                 TelegramSender(bot),
                 topic_names={TOPIC.topic_id: "Azerbaijan–Iran"},
                 tz=UTC,

@@ -44,7 +44,8 @@ sys.path.insert(0, str(REPO))  # run as a script from anywhere, without installi
 
 from bot.feeds.fetch import Fetcher, make_client  # noqa: E402
 from bot.models import Fetched, Source, StoredItem, Validators  # noqa: E402
-from bot.polling.pipeline import Pipeline, SourceReport  # noqa: E402
+from bot.polling.decide import SourceReport  # noqa: E402
+from bot.polling.pipeline import Pipeline  # noqa: E402
 from bot.storage.engine import make_engine, migrate  # noqa: E402
 from bot.storage.items import Store  # noqa: E402
 from bot.topics.config import load_topics  # noqa: E402

@@ -43,7 +43,7 @@ async def fill(store: Store, sources: list[Source], items: int, now: datetime) -
     left = items
     for n, source in enumerate(sources):
         if n % 10 == 9:
-            await store.save_failure(source.id, error="HTTP 503", now=now, next_poll=now)
+            await store.states.save_failure(source.id, error="HTTP 503", now=now, next_poll=now)
             continue
         count = min(per_source, left)
         left -= count

@@ -1,7 +1,9 @@
 """Settings from the environment and the outlet list from `sources.toml`.
 
-Only `app` and `cli` import this module. Every problem found is collected, so a bad config fails once
-with a `ConfigError` that lists them all, each with its file, entry and field.
+`bot.cli` loads it once and `bot.app` builds every part from it; below them only the operator
+wing imports it, for the rules that validate edited sources (`bot.operator.replay`,
+`bot.operator.cli`). Every problem found is collected, so a bad config fails once with a
+`ConfigError` that lists them all, each with its file, entry and field.
 """
 
 from __future__ import annotations

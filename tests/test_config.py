@@ -1,4 +1,8 @@
-"""Settings from the environment and sources.toml: defaults, validation, every problem reported."""
+"""Settings from the environment and sources.toml: defaults, validation, every problem reported.
+
+The one file of settings tests: core settings, the review's (story window, digest time) and
+the HTTP wing's.
+"""
 
 from __future__ import annotations
 
@@ -201,6 +205,73 @@ def test_the_leader_lease_and_claim_expiry_take_durations_or_seconds() -> None:
         load_settings({"BOT_LEADER_LEASE": "1s", "BOT_CLAIM_TTL": "2h"})
     assert any("BOT_LEADER_LEASE" in p and "between 2s and 1h" in p for p in refused.value.problems)
     assert any("BOT_CLAIM_TTL" in p for p in refused.value.problems)
+
+
+# --- BOT_STORY_WINDOW and BOT_DIGEST_TIME ------------------------------------------------------
+
+
+def test_defaults() -> None:
+    settings = load_settings({})
+    assert settings.story_window == 48 * 3600
+    assert settings.digest_time == (9, 0)
+
+
+def test_values_in_the_usual_syntax() -> None:
+    settings = load_settings({"BOT_STORY_WINDOW": "1d12h", "BOT_DIGEST_TIME": "7:30"})
+    assert settings.story_window == 36 * 3600
+    assert settings.digest_time == (7, 30)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BOT_STORY_WINDOW", "30m"),
+        ("BOT_STORY_WINDOW", "15d"),
+        ("BOT_STORY_WINDOW", "soon"),
+        ("BOT_DIGEST_TIME", "24:00"),
+        ("BOT_DIGEST_TIME", "9am"),
+    ],
+)
+def test_bad_values_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({name: value})
+    assert any(problem.startswith(f"environment: {name}:") for problem in caught.value.problems)
+
+
+# --- BOT_HTTP_PORT, BOT_HTTP_HOST, BOT_PUBLIC_URL ---------------------------------------------------
+
+
+def test_http_settings_default_to_no_server_on_loopback():
+    settings = load_settings({})
+    assert settings.http_port is None
+    assert settings.http_host == "127.0.0.1"
+    assert settings.public_url is None
+
+
+def test_http_settings_are_read_by_their_documented_names():
+    settings = load_settings(
+        {
+            "BOT_HTTP_PORT": "8080",
+            "BOT_HTTP_HOST": "0.0.0.0",
+            "BOT_PUBLIC_URL": "https://bot.example.org",
+        }
+    )
+    assert (settings.http_port, settings.http_host) == (8080, "0.0.0.0")
+    assert settings.public_url == "https://bot.example.org"
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"BOT_HTTP_PORT": "70000"}, "BOT_HTTP_PORT"),
+        ({"BOT_HTTP_PORT": "web"}, "BOT_HTTP_PORT"),
+        ({"BOT_PUBLIC_URL": "bot.example.org"}, "BOT_PUBLIC_URL"),
+        ({"BOT_HTTP_HOST": ""}, "BOT_HTTP_HOST"),
+    ],
+)
+def test_bad_http_settings_are_refused_by_name(env, problem):
+    with pytest.raises(ConfigError, match=problem):
+        load_settings(env)
 
 
 def test_feedback_default_and_label_retention_are_read_as_documented() -> None:

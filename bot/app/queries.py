@@ -1,6 +1,6 @@
 """The database reads the command line needs: `latest` and `digest`'s stories.
 
-Each opens the engine on DATABASE_URL, migrates, reads, and disposes of the engine.
+Each opens the database (`bot.storage.engine.open_engine`: migrated, disposed of on exit) and reads.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from bot.config import Config, Settings
 from bot.models import Story
 from bot.review.stories import Grouper, Rules
 from bot.storage.access import DbAccess
-from bot.storage.engine import make_engine, migrate
+from bot.storage.engine import open_engine
 from bot.storage.stories import StoryStore
 
 
@@ -23,23 +23,15 @@ def story_store(db: DbAccess, settings: Settings) -> StoryStore:
 
 async def latest(config: Config, *, n: int, topic: str | None) -> list[Story]:
     """The newest stories (each once, with its outlets), newest first."""
-    engine = make_engine(config.settings.database_url)
-    try:
-        await migrate(engine)
+    async with open_engine(config.settings.database_url) as engine:
         stories = story_store(DbAccess(engine), config.settings)
         return await stories.stories(limit=n, topics=[topic] if topic else None)
-    finally:
-        await engine.dispose()
 
 
 async def review_stories(
     config: Config, *, topic: str, since: datetime, until: datetime
 ) -> list[Story]:
     """Stories of `topic` with a report published in [since, until), for the review."""
-    engine = make_engine(config.settings.database_url)
-    try:
-        await migrate(engine)
+    async with open_engine(config.settings.database_url) as engine:
         stories = story_store(DbAccess(engine), config.settings)
         return await stories.stories(since=since, until=until, topics=[topic])
-    finally:
-        await engine.dispose()

@@ -1,8 +1,7 @@
 """Web wiring for `run`: opens the HTTP wing (status, metrics, health, WebSub, the Telegram webhook
 route) on BOT_HTTP_PORT, and on PORT in webhook mode.
 
-Only `bot.app` imports this module; it does not import `bot.app` back: the parts it serves arrive
-as arguments.
+Only `bot.app.main` imports this module; the parts it serves arrive as arguments.
 """
 
 from __future__ import annotations
@@ -11,50 +10,56 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import datetime
 
+from bot.app.runtime import Runtime
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.operator.live import LiveConfig
 from bot.polling.scheduler import SourceScheduler
-from bot.storage.access import DbAccess
-from bot.storage.stories import StoryStore
+from bot.web.handlers import TelegramWebhook
+from bot.web.metrics import Metrics
 from bot.web.service import WebService, open_web
 
 
-async def start_web(
-    stack: AsyncExitStack,
-    settings: Settings,
-    *,
-    db: DbAccess | None,
-    stories: StoryStore,
-    live: LiveConfig,
-    scheduler: SourceScheduler,
-    clock: Callable[[], datetime],
-    leader: Callable[[], bool],
-) -> WebService | None:
-    """The HTTP wing on BOT_HTTP_PORT, and on PORT in webhook mode; None when neither is set.
-
-    `stack` closes it. A port that cannot be bound is a ConfigError naming the variables.
-    """
+def web_binds(settings: Settings) -> list[tuple[str, int]]:
+    """Where the HTTP wing listens: PORT in webhook mode, BOT_HTTP_PORT; empty: it does not run."""
     binds: list[tuple[str, int]] = []
     webhook = settings.webhook_url and settings.telegram_bot_token and settings.port is not None
     if webhook and settings.port is not None:
         binds.append(("", settings.port))  # every interface: the platform routes to PORT
     if settings.http_port is not None and not (webhook and settings.http_port == settings.port):
         binds.append((settings.http_host, settings.http_port))
-    if not binds or db is None:
+    return binds
+
+
+async def start_web(
+    stack: AsyncExitStack,
+    settings: Settings,
+    binds: list[tuple[str, int]],
+    *,
+    rt: Runtime,
+    scheduler: SourceScheduler,
+    metrics: Metrics | None,
+    webhook: TelegramWebhook | None,
+    clock: Callable[[], datetime],
+) -> WebService | None:
+    """The HTTP wing on `binds` (`web_binds`); None when there are none.
+
+    `stack` closes it. A port that cannot be bound is a ConfigError naming the variables.
+    """
+    if not binds:
         return None
     try:
         web = await open_web(
-            db=db,
-            stories=stories,
+            db=rt.db,
+            stories=rt.stories,
             scheduler=scheduler,
-            topics=lambda: live.current.topics,
-            sources=lambda: live.current.sources,
+            topics=lambda: rt.live.current.topics,
+            sources=lambda: rt.live.current.sources,
             binds=binds,
             public_url=settings.public_url,
             tz=settings.timezone,
             clock=clock,
-            leader=leader,
+            metrics=metrics,
+            webhook=webhook,
         )
     except OSError as exc:
         where = ", ".join(f"{host or '*'}:{port}" for host, port in binds)

@@ -19,7 +19,7 @@ from bot.cli.exits import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
 from bot.cli.files import run_file
 from bot.config import Config
 from bot.errors import BotError, ConfigError
-from bot.polling.pipeline import SourceReport
+from bot.polling.decide import SourceReport
 from bot.topics.jsonl import match_lines
 from bot.topics.matcher import compile_topics
 

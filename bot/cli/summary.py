@@ -19,20 +19,19 @@ import asyncio
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from bot.app.fetchers import article_fetcher
 from bot.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.cli.files import run_file
 from bot.config import Config, Settings, load_settings
 from bot.errors import ConfigError, FetchError
-from bot.feeds.article import ArticleFetcher, article_client
 from bot.feeds.extract import Article, decode_html, extract_article
-from bot.feeds.fetch import Fetcher
-from bot.review.summary import matched_terms, summarize
-from bot.text.jsonlines import BadLine, records
+from bot.polling.summaries import review_terms
+from bot.review.summary import summarize
+from bot.text.jsonlines import BadLine, ItemLine, records
 from bot.topics.matcher import Matcher, compile_topics
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -65,17 +64,8 @@ def run_extract(args: argparse.Namespace, *, stdout: TextIO = sys.stdout) -> int
 
 
 async def _fetch_article(settings: Settings, url: str) -> Article | None:
-    client = article_client(
-        timeout=settings.fetch_timeout, allow_private=settings.allow_private_urls
-    )
-    try:
-        fetcher = Fetcher(client, max_bytes=settings.max_body_bytes)
-        articles = ArticleFetcher(
-            fetcher, timeout=settings.fetch_timeout, allow_private=settings.allow_private_urls
-        )
-        return await articles.article(url)
-    finally:
-        await client.aclose()
+    async with AsyncExitStack() as stack:
+        return await article_fetcher(stack, settings).article(url)
 
 
 def run_summarize(config: Config, args: argparse.Namespace) -> int:
@@ -85,14 +75,8 @@ def run_summarize(config: Config, args: argparse.Namespace) -> int:
     return run_file(args.file, lambda lines: summarize_lines(matcher, limit, lines))
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    id: str | int
-    title: str = ""
-    summary: str = ""
+class _Record(ItemLine):
     text: str | None = None
-    lang: str | None = Field(default=None, max_length=35)
 
 
 def summarize_lines(matcher: Matcher, limit: int, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
@@ -101,11 +85,12 @@ def summarize_lines(matcher: Matcher, limit: int, lines: Iterable[str]) -> Itera
         if isinstance(record, BadLine):
             yield record.as_json()
             continue
-        # As the bot does (bot.polling.summaries): the terms that flagged the item on its feed text,
-        # plus those the matcher finds in the article text.
-        terms = matched_terms(matcher.match(record.title, record.summary, record.lang))
-        if record.text:
-            terms += matched_terms(matcher.match(record.title, record.text, record.lang))
+        # As the bot does: the terms that flagged the item on its feed text, plus those the
+        # matcher finds in the article text.
+        matches = matcher.match(record.title, record.summary, record.lang)
+        terms = review_terms(
+            matcher, matches, title=record.title, text=record.text, language=record.lang
+        )
         summary = summarize(
             title=record.title, summary=record.summary, text=record.text, terms=terms, limit=limit
         )

@@ -35,7 +35,7 @@ from typing import Literal
 
 from bot.errors import ConfigError, StoreError
 from bot.models import Source
-from bot.polling.pipeline import SourceReport
+from bot.polling.decide import SourceReport
 from bot.text.durations import format_duration
 from bot.text.formatting import clean, format_time, trim
 from bot.text.markup import escape_text

@@ -40,7 +40,7 @@ from bot.operator.export import SOURCES_FILE, TOPICS_FILE, export_config, plain,
 from bot.operator.labels import edit_impact, impact_lines
 from bot.operator.live import LiveConfig
 from bot.operator.probe import probe_feed
-from bot.storage.engine import make_engine, migrate
+from bot.storage.engine import open_engine
 from bot.storage.labels import LabelStore
 from bot.storage.overlay import OverlayStore
 from bot.text.durations import parse_duration
@@ -139,17 +139,13 @@ def _now() -> datetime:
 
 
 async def _run(config: Config, args: argparse.Namespace) -> None:
-    engine = make_engine(config.settings.database_url)
-    try:
-        await migrate(engine)
+    async with open_engine(config.settings.database_url) as engine:
         live = LiveConfig(
             config_dir=config.settings.config_dir, overlay=OverlayStore(engine), clock=_now
         )
         await live.load()
         args.labels = LabelStore(engine)  # edits of the topics are checked against the labels
         await _ACTIONS[args.config_command](live, config, args)
-    finally:
-        await engine.dispose()
 
 
 async def _show(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -26,7 +26,8 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.errors import StoreError
 from bot.models import Source, SourceState
-from bot.polling.pipeline import Pipeline, SourceReport
+from bot.polling.decide import SourceReport
+from bot.polling.pipeline import Pipeline
 from bot.storage.leases import SourceClaims
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,6 @@ class SourceScheduler:
         *,
         clock: Callable[[], datetime],
         rng: random.Random | None = None,
-        on_report: ReportHook | None = None,
         claims: SourceClaims | None = None,
         holder: str = "",
         claim_ttl: float = 120.0,
@@ -61,8 +61,7 @@ class SourceScheduler:
     ) -> None:
         self._pipeline = pipeline
         self._claims = claims  # None: this process polls every source itself
-        self._holder = holder
-        self._claim_ttl = claim_ttl
+        self._holder, self._claim_ttl = holder, claim_ttl
         self._pull: dict[str, datetime] = {}  # sources to make due in the database before a run
         # Polls at once. A claim is taken only once a poll may start: a source claimed and then
         # queued behind the fetch limit would outlive its claim, and another process would poll
@@ -70,7 +69,7 @@ class SourceScheduler:
         self._slots = asyncio.Semaphore(max_running) if max_running else None
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 (spreading start-up, not security)
-        self.on_report = on_report  # settable: alerts are wired after the scheduler exists
+        self._on_report: tuple[ReportHook, ...] = ()  # given at `start`, in order
         self._scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -87,19 +86,21 @@ class SourceScheduler:
         """The sources being polled, by id."""
         return dict(self._sources)
 
-    def start(self, sources: Iterable[Source], states: Mapping[str, SourceState]) -> None:
-        """Schedule each enabled source at its stored next poll (overdue ones spread over seconds)."""
+    def start(
+        self,
+        sources: Iterable[Source],
+        states: Mapping[str, SourceState],
+        *,
+        on_report: Sequence[ReportHook] = (),
+    ) -> None:
+        """Schedule each enabled source at its stored next poll (overdue ones spread over seconds).
+
+        `on_report` are called in order with every poll's report. They come here, not to the
+        constructor, because their parts (the web's health, metrics, WebSub) need the scheduler.
+        """
+        self._on_report = tuple(on_report)
         self._scheduler.start()
-        now = self._clock()
-        sources = list(sources)
-        spread = min(STARTUP_SPREAD, SPREAD_PER_SOURCE * len(sources))
-        for source in sources:
-            if not source.enabled:
-                continue
-            stored = states.get(source.id)
-            when = stored.next_poll if stored and stored.next_poll else None
-            if when is None or when <= now:
-                when = now + timedelta(seconds=self._rng.uniform(0, spread))
+        for source, when in first_polls(sources, states, self._clock(), self._rng):
             self._sources[source.id] = source
             self._schedule(source.id, when)
 
@@ -162,16 +163,7 @@ class SourceScheduler:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         if self._claims is not None:
-            # Hand back the sources whose polls were cut short, so another process takes them
-            # now rather than when the claims expire; bounded, since they expire anyway.
-            try:
-                async with asyncio.timeout(RELEASE_TIMEOUT):
-                    await self._claims.release(self._holder)
-            except (StoreError, TimeoutError) as exc:
-                log.warning(
-                    "could not release source claims (they expire by themselves): %s",
-                    exc or "timed out",
-                )
+            await _release(self._claims, self._holder)
 
     def _plan(self, source_id: str, when: datetime) -> None:
         """Poll the source at `when`, ahead of its plan (claimed in the database with the new time)."""
@@ -241,20 +233,46 @@ class SourceScheduler:
         """Claim (with several processes) and poll the source; when to run its job next."""
         state = None
         if self._claims is not None:
-            state = await self._claim(source.id)
+            pull = self._pull.pop(source.id, None)
+            if pull is not None:  # asked for sooner: make it due in the database first
+                await self._claims.pull_forward(source.id, pull)
+            now = self._clock()
+            state = await self._claims.claim(source.id, self._holder, now=now, ttl=self._claim_ttl)
             if state is None:
                 # Another process polls it now, or already did: look again when that is over.
                 return await self._claims.next_look(source.id, now=self._clock())
         report = await self._pipeline.run_source(source, state=state)
-        if self.on_report is not None:
-            await self.on_report(source, report)
+        for hook in self._on_report:
+            await hook(source, report)
         return report.next_poll
 
-    async def _claim(self, source_id: str) -> SourceState | None:
-        assert self._claims is not None  # noqa: S101 (checked by the caller)
-        pull = self._pull.pop(source_id, None)
-        if pull is not None:
-            await self._claims.pull_forward(source_id, pull)
-        return await self._claims.claim(
-            source_id, self._holder, now=self._clock(), ttl=self._claim_ttl
+
+def first_polls(
+    sources: Iterable[Source], states: Mapping[str, SourceState], now: datetime, rng: random.Random
+) -> list[tuple[Source, datetime]]:
+    """When each enabled source is first polled: its stored next poll, or, when it has none or
+    it is overdue, a moment in the next few seconds (so that start-up is not one burst)."""
+    sources = list(sources)
+    spread = min(STARTUP_SPREAD, SPREAD_PER_SOURCE * len(sources))
+    first = []
+    for source in sources:
+        if not source.enabled:
+            continue
+        stored = states.get(source.id)
+        when = stored.next_poll if stored and stored.next_poll else None
+        if when is None or when <= now:
+            when = now + timedelta(seconds=rng.uniform(0, spread))
+        first.append((source, when))
+    return first
+
+
+async def _release(claims: SourceClaims, holder: str) -> None:
+    """Hand back the sources whose polls were cut short, so another process takes them now
+    rather than when the claims expire; bounded, since they expire anyway."""
+    try:
+        async with asyncio.timeout(RELEASE_TIMEOUT):
+            await claims.release(holder)
+    except (StoreError, TimeoutError) as exc:
+        log.warning(
+            "could not release source claims (they expire by themselves): %s", exc or "timed out"
         )

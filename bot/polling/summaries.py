@@ -23,8 +23,9 @@ from typing import Protocol
 
 from bot.errors import FetchError
 from bot.feeds.extract import Article
-from bot.models import MatchedItem, Source
-from bot.review.summary import matched_terms, strip_markup, summarize
+from bot.models import MatchedItem, Source, TopicMatch
+from bot.review.summary import matched_terms, summarize
+from bot.text.clean import plain_text
 from bot.topics.matcher import Matcher
 
 log = logging.getLogger(__name__)
@@ -38,12 +39,28 @@ class ArticleSource(Protocol):
     async def article(self, url: str) -> Article | None: ...
 
 
+def review_terms(
+    matcher: Matcher | None,
+    matches: Sequence[TopicMatch],
+    *,
+    title: str,
+    text: str | None,
+    language: str | None,
+) -> list[str]:
+    """The terms a review summary looks for: those that flagged the item (`matches`, on its feed
+    text), then those the matcher finds in the article text, when there is one."""
+    terms = matched_terms(matches)
+    if text and matcher is not None:
+        terms += matched_terms(matcher.match(title, text, language))
+    return terms
+
+
 def wants_article(mode: str, feed_text: str) -> bool:
     """Whether a flagged item's page is fetched under `mode`, given its feed text."""
     if mode == "always":
         return True
     if mode == "short":
-        return len(" ".join(strip_markup(feed_text).split())) < SHORT_TEXT
+        return len(plain_text(feed_text)) < SHORT_TEXT
     return False
 
 
@@ -97,9 +114,9 @@ class Summaries:
 
     def _summary(self, matched: MatchedItem, text: str | None, matcher: Matcher | None) -> str:
         item = matched.item
-        terms = matched_terms(matched.matches)
-        if text and matcher is not None:
-            terms += matched_terms(matcher.match(item.title, text, item.language))
+        terms = review_terms(
+            matcher, matched.matches, title=item.title, text=text, language=item.language
+        )
         return summarize(
             title=item.title, summary=item.summary, text=text, terms=terms, limit=self._limit
         )

@@ -13,22 +13,16 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NaiveDatetime
+from pydantic import AwareDatetime, NaiveDatetime
 
 from bot.review.stories import Grouper, Rules
-from bot.text.jsonlines import BadLine
+from bot.text.jsonlines import BadLine, ItemLine
 from bot.text.jsonlines import records as read_records
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    id: str | int
-    title: str = ""
-    summary: str = ""
-    lang: str | None = Field(default=None, max_length=35)
+class _Record(ItemLine):
     source: str | None = None
     published: AwareDatetime | NaiveDatetime | None = None
     url: str | None = None

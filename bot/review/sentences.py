@@ -9,7 +9,8 @@ terminators (. ! ? … ؟ ۔ and "..."), with the closing quotes and brackets th
 2. the next word must not start with a lower-case letter ("Is it?" he asked. — one sentence;
    "Wait… and see" — one sentence); Persian and other caseless scripts always may split;
 3. a single "." after a known abbreviation (Dr., U.S., a.m., т.е., г., им., prof.) or an
-   initial ("J. Smith", "В. Путин") does not split.
+   initial ("J. Smith", "В. Путин") does not split: `bot.text.cut.is_abbreviation`, the list
+   that cutting messages to length uses too.
 
 Line breaks between paragraphs always split. Whitespace inside a sentence is kept as written.
 """
@@ -18,29 +19,9 @@ from __future__ import annotations
 
 import re
 
-# Casefolded words whose final "." does not end a sentence (the dot itself left out).
-# fmt: off
-ABBREVIATIONS = frozenset((
-    # English
-    "mr", "mrs", "ms", "dr", "st", "gen", "col", "lt", "sgt", "capt", "cmdr", "adm", "prof",
-    "jr", "sr", "vs", "no", "nos", "inc", "ltd", "co", "corp", "dept", "approx", "est", "fig",
-    "gov", "sen", "rep", "pres", "rev", "hon", "mt", "ft", "jan", "feb", "mar", "apr", "jun",
-    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m",
-    "p.m", "d.c", "vol", "pp",
-    # Russian
-    "г", "гг", "им", "т.е", "т.к", "т.н", "т.ч", "т.д", "т.п", "ул", "пр", "просп", "проф", "ген",
-    "акад", "доц", "млн", "млрд", "тыс", "руб", "долл", "см", "стр", "рис", "илл", "обл", "р",
-    "ст", "кв", "мин", "зам", "и.о", "напр", "гос", "н.э",
-    # Azerbaijani
-    "akad", "dos", "müəl", "mln", "mlrd", "min", "səh", "küç", "e.ə", "b.e",
-))
-# fmt: on
-# Abbreviations that are also plain words: they hold a sentence together only before a number
-# ("No. 5"), so "He said no. Then he left." still splits.
-NUMBER_ABBREVIATIONS = frozenset(("no", "nos", "vol", "pp"))
+from bot.text.cut import OPENING, is_abbreviation
 
 _TERMINATOR = re.compile(r"(?:\.{2,}|[.!?…؟۔‼⁇⁈⁉])+[\"'»”’)\]]*")
-_OPENING = "\"'«“‘([¿¡"
 _PARAGRAPH = re.compile(r"\s*\n\s*")
 
 
@@ -70,7 +51,7 @@ def _split_paragraph(text: str) -> list[str]:
 def _may_follow(text: str, end: int) -> bool:
     """Rule 2: the next word (past spaces and opening quotes) is not lower-case."""
     i = end
-    while i < len(text) and (text[i].isspace() or text[i] in _OPENING):
+    while i < len(text) and (text[i].isspace() or text[i] in OPENING):
         i += 1
     if i >= len(text):
         return True
@@ -78,15 +59,5 @@ def _may_follow(text: str, end: int) -> bool:
 
 
 def _is_abbreviation(text: str, dot: int, terminator: str) -> bool:
-    """Rule 3: a lone "." ending a known abbreviation or an initial."""
-    if terminator.rstrip("\"'»”’)]") != ".":
-        return False
-    start = dot
-    while start > 0 and not text[start - 1].isspace():
-        start -= 1
-    word = text[start:dot].lstrip(_OPENING).casefold()
-    if len(word) == 1 and word.isalpha():
-        return True  # an initial, or a one-letter abbreviation ("г.", "p.")
-    if word in NUMBER_ABBREVIATIONS:
-        return text[dot + 1 :].lstrip()[:1].isdigit()
-    return word in ABBREVIATIONS
+    """Rule 3: a lone "." ending a known abbreviation or an initial (`bot.text.cut`)."""
+    return terminator.rstrip("\"'»”’)]") == "." and is_abbreviation(text, dot)

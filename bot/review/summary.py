@@ -2,46 +2,40 @@
 
 Steps, in order:
 1. body — the article text when there is one, else the feed text; markup is removed and
-   entities decoded (feed text is usually clean already, but `summarize` input need not be);
+   entities decoded, paragraphs kept (`bot.text.clean.plain_text`: feed text is usually clean
+   already, but `summarize` input need not be);
 2. split — into sentences (`bot.review.sentences`), paragraph breaks included;
-3. drop — boilerplate sentences ("The post … appeared first on …", "Read more", "[…]", and
-   their Russian, Azerbaijani and Persian twins) and leading sentences that only repeat the title;
+3. drop — boilerplate sentences (the furniture list of `bot.text.clean`: "The post … appeared
+   first on …", "Read more", "[…]", and their Russian, Azerbaijani and Persian twins) and leading
+   sentences that only repeat the title;
 4. pick — the lead sentence, then every sentence that carries one of the matched terms (folded
    and matched as the topic matcher does: whole words, `*` stems, phrases), in reading order,
    skipping any that would not fit in `limit` characters with the ones already taken;
-5. cut — a lead sentence longer than `limit` is cut at a word boundary and ends with "…"
-   (text without spaces, such as Chinese, is cut between characters).
+5. cut — a lead sentence longer than `limit` is cut at a word end and ends with "…"
+   (`bot.text.cut.cut_at_word`: text without spaces, such as Chinese, is cut between graphemes).
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable, Sequence
 
 from bot.models import TopicMatch
 from bot.review.sentences import split_sentences
+from bot.text.clean import CUT_EXCERPT, FOOTERS, READ_MORE, plain_text
+from bot.text.cut import cut_at_word
 from bot.topics.folding import normalize, tokenize
 from bot.topics.index import Word
 from bot.topics.matcher import parse_term
 
 DEFAULT_LIMIT = 300
-ELLIPSIS = "…"
-_TAG = re.compile(r"<(?:[a-zA-Z/!][^<>]{0,2000})>")
-_BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|h[1-6]|blockquote|tr|section|article)\b[^<>]*>", re.I)
-_SPACES = re.compile(r"[^\S\n]+")
-_TRAILING = " \t,;:-–—/(«“‘\u200c\u200d"
-_BOILERPLATE = re.compile(
-    r"^(?:the post\b.*\bappeared first on\b"
-    r"|(?:read|see) (?:more|the full (?:story|article))\b"
-    r"|continue reading\b"
-    r"|click here\b"
-    r"|читать (?:далее|полностью)"
-    r"|подробнее\b"
-    r"|ətraflı\b|davamını oxu"
-    r"|ادامه (?:مطلب|خبر)|بیشتر بخوانید"
-    r"|\[?(?:…|\.\.\.)\]?$"
-    r")",
+# A sentence that is feed furniture, from the one list in `bot.text.clean`.
+_FURNITURE = re.compile(
+    "^(?:"
+    + "|".join(rf"{re.escape(start)}\b.*\b{re.escape(words)}\b" for start, words in FOOTERS)
+    + "".join(rf"|{re.escape(phrase)}(?!\w)" for phrase in READ_MORE)
+    + rf"|\[?{CUT_EXCERPT}\]?$"
+    + ")",
     re.IGNORECASE,
 )
 
@@ -85,32 +79,13 @@ def matched_terms(matches: Sequence[TopicMatch]) -> list[str]:
 
 
 def strip_markup(text: str) -> str:
-    """Plain text of possibly marked-up text: tags removed (block tags break lines), entities decoded."""
-    if "<" in text:
-        text = _BLOCK_TAG.sub("\n", text)
-        text = _TAG.sub("", text)
-    if "&" in text:
-        text = html.unescape(text)
-    return _SPACES.sub(" ", text).strip()
-
-
-def cut_at_word(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters at a word boundary, ending with "…"."""
-    if len(text) <= limit:
-        return text
-    room = limit - len(ELLIPSIS)
-    if room <= 0:
-        return ELLIPSIS[:limit]
-    space = max((i for i in range(room + 1) if text[i].isspace()), default=-1)
-    # Text without spaces (Chinese, Japanese) has no word boundary to find; a cut between
-    # characters is the next best thing.
-    head = text[:space] if space > 0 else text[:room]
-    return head.rstrip(_TRAILING) + ELLIPSIS
+    """Plain text of possibly marked-up text, paragraphs kept (`bot.text.clean.plain_text`)."""
+    return plain_text(text, paragraphs=True)
 
 
 def _sentences(body: str, title: str) -> list[str]:
     sentences = [" ".join(s.split()) for s in split_sentences(body)]
-    sentences = [s for s in sentences if s and not _BOILERPLATE.search(s)]
+    sentences = [s for s in sentences if s and not _FURNITURE.search(s)]
     folded_title = normalize(title)
     # Article text often opens with the headline; it says nothing the message does not.
     while sentences and folded_title and normalize(sentences[0]) == folded_title:

@@ -6,6 +6,8 @@ holds one row per (item, chat); its status moves from "pending" to "sent" or "dr
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -20,13 +22,20 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from bot.storage.tables import UTCDateTime, metadata
+from bot.storage.tables import UTCDateTime, item_ref, metadata
 
 PENDING = "pending"
 SENT = "sent"
 DROPPED = "dropped"
 SEND = "send"
 EDIT = "edit"
+MAX_ERROR = 1000  # characters of a failure reason kept on a chat or an outbox row
+
+
+def chat_ref(**kw: Any) -> Column[int]:
+    """The `chat_id` column of a table that belongs to a chat (deleted with it)."""
+    return Column("chat_id", BigInteger, ForeignKey("chats.chat_id", ondelete="CASCADE"), **kw)
+
 
 chats = Table(
     "chats",
@@ -51,12 +60,7 @@ chats = Table(
 subscriptions = Table(
     "subscriptions",
     metadata,
-    Column(
-        "chat_id",
-        BigInteger,
-        ForeignKey("chats.chat_id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    chat_ref(nullable=False),
     Column("topic_id", String(100), nullable=False),
     Column("created", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("chat_id", "topic_id"),
@@ -68,13 +72,8 @@ outbox = Table(
     "outbox",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
-    Column(
-        "chat_id",
-        BigInteger,
-        ForeignKey("chats.chat_id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    item_ref(nullable=False),
+    chat_ref(nullable=False),
     Column("status", String(10), nullable=False),  # pending | sent | dropped
     Column("attempts", Integer, nullable=False, default=0),
     Column("created", UTCDateTime, nullable=False),

@@ -1,9 +1,10 @@
 """Chats and their topic subscriptions (SQLAlchemy async, same edge as store).
 
-`ChatStore` extends `bot.storage.outbox.OutboxStore`, so one object serves the commands (subscribe,
-unsubscribe, migrate) and the delivery worker (pending rows, mark_sent, drop); the chat-side
-failure bookkeeping (`record_unavailable`, `deactivate`) lives here. SQLAlchemy rows and errors
-stay here: callers get `Chat`, `Outgoing` and `StoreError`.
+`ChatStore` serves the commands: subscribe, unsubscribe, /mode, and a group's move to a
+supergroup (`migrate_chat`, which the delivery worker calls too). The delivery side's failure
+bookkeeping is `bot.storage.chat_failures.ChatFailures`, the daily review's claims
+`bot.storage.review_claims.ReviewClaims`, the outbox `bot.storage.outbox`. SQLAlchemy rows and
+errors stay here: callers get `Chat` and `StoreError`.
 """
 
 from __future__ import annotations
@@ -14,15 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, exists, func, literal, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Row, delete, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.storage.access import DbAccess
 from bot.storage.chat_tables import DROPPED, PENDING, chats, outbox, subscriptions
-from bot.storage.outbox import MAX_ERROR, OutboxStore, Outgoing
-from bot.storage.story_tables import digests_sent
-from bot.storage.tables import UTCDateTime, item_topics
-
-__all__ = ["KINDS", "MODES", "Chat", "ChatStore", "Outgoing"]
+from bot.storage.tables import item_topics
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +45,11 @@ class Chat:
     mode: str = "instant"  # see MODES
 
 
-class ChatStore(OutboxStore):
-    """Reads and writes chats and subscriptions; the outbox methods come from `OutboxStore`."""
+class ChatStore:
+    """Reads and writes chats, their subscriptions and modes, through the shared access."""
 
-    # --- subscriptions -------------------------------------------------------------------------
+    def __init__(self, db: AsyncEngine | DbAccess) -> None:
+        self._db = DbAccess.of(db)
 
     async def subscribe(
         self,
@@ -94,11 +93,11 @@ class ChatStore(OutboxStore):
                 await conn.execute(
                     self._db.insert(subscriptions).values(rows).on_conflict_do_nothing()
                 )
-            if not await self._topics(conn, chat_id):
+            if not await _topics(conn, chat_id):
                 await conn.execute(
                     update(chats).where(chats.c.chat_id == chat_id).values(active=False)
                 )
-            found = await self._chat(conn, chat_id)
+            found = await read_chat(conn, chat_id)
         assert found is not None  # noqa: S101  (just written in this transaction)
         return found
 
@@ -107,13 +106,13 @@ class ChatStore(OutboxStore):
     ) -> Chat | None:
         """Remove `topics` (None: all); pending rows no longer wanted are dropped; None if unknown."""
         async with self._db.write(f"unsubscribing chat {chat_id}") as conn:
-            if await self._chat(conn, chat_id) is None:
+            if await read_chat(conn, chat_id) is None:
                 return None
             removing = delete(subscriptions).where(subscriptions.c.chat_id == chat_id)
             if topics is not None:
                 removing = removing.where(subscriptions.c.topic_id.in_(list(topics)))
             await conn.execute(removing)
-            left = await self._topics(conn, chat_id)
+            left = await _topics(conn, chat_id)
             pending = (outbox.c.chat_id == chat_id) & (outbox.c.status == PENDING)
             if not left:
                 await conn.execute(
@@ -131,12 +130,12 @@ class ChatStore(OutboxStore):
                 .where(pending)
                 .values(status=DROPPED, last_error="unsubscribed", updated=now)
             )
-            return await self._chat(conn, chat_id)
+            return await read_chat(conn, chat_id)
 
     async def chat(self, chat_id: int) -> Chat | None:
         """The chat, or None if it never subscribed."""
         async with self._db.read(f"reading chat {chat_id}") as conn:
-            return await self._chat(conn, chat_id)
+            return await read_chat(conn, chat_id)
 
     async def chats(self, *, active_only: bool = True) -> list[Chat]:
         """Every chat (only the active ones by default), by id."""
@@ -162,10 +161,10 @@ class ChatStore(OutboxStore):
         if old_id == new_id:
             return
         async with self._db.write(f"migrating chat {old_id} to {new_id}") as conn:
-            old = await self._chat(conn, old_id)
+            old = await read_chat(conn, old_id)
             if old is None:
                 return
-            new = await self._chat(conn, new_id)
+            new = await read_chat(conn, new_id)
             if new is None:
                 await conn.execute(
                     chats.insert().values(
@@ -202,8 +201,6 @@ class ChatStore(OutboxStore):
             await conn.execute(delete(chats).where(chats.c.chat_id == old_id))
         log.info("chat %d migrated to %d", old_id, new_id)
 
-    # --- the media review ----------------------------------------------------------------------
-
     async def set_mode(self, chat_id: int, mode: str, *, now: datetime) -> Chat | None:
         """Instant messages, the daily review, or both; None when the chat is unknown.
 
@@ -221,65 +218,7 @@ class ChatStore(OutboxStore):
                     .where(outbox.c.chat_id == chat_id, outbox.c.status == PENDING)
                     .values(status=DROPPED, last_error="digest mode", updated=now)
                 )
-            return await self._chat(conn, chat_id)
-
-    async def claim_review(self, chat_id: int, day: str, *, stories: int, now: datetime) -> bool:
-        """Take the chat's review of `day` (YYYY-MM-DD): True for the one caller, in any process,
-        that inserted the row; everyone else (a second process, a restart) gets False."""
-        stmt = (
-            self._db.insert(digests_sent)
-            .values(chat_id=chat_id, day=day, stories=stories, created=now)
-            .on_conflict_do_nothing()
-            .returning(digests_sent.c.chat_id)
-        )
-        async with self._db.write(f"claiming the review of chat {chat_id} for {day}") as conn:
-            return (await conn.scalar(stmt)) is not None
-
-    # --- chat failures ---------------------------------------------------------------------------
-
-    async def record_unavailable(self, chat_id: int, *, error: str, now: datetime) -> Chat | None:
-        """Count a "chat unavailable" failure (blocked, kicked, not found); the updated chat."""
-        async with self._db.write(f"recording a failure of chat {chat_id}") as conn:
-            await conn.execute(
-                update(chats)
-                .where(chats.c.chat_id == chat_id)
-                .values(
-                    failures=chats.c.failures + 1,
-                    first_failure=func.coalesce(chats.c.first_failure, literal(now, UTCDateTime)),
-                    last_error=error[:MAX_ERROR],
-                    updated=now,
-                )
-            )
-            return await self._chat(conn, chat_id)
-
-    async def deactivate(self, chat_id: int, *, reason: str, now: datetime) -> None:
-        """Stop delivering to a chat that is gone; its pending rows are dropped, topics kept."""
-        async with self._db.write(f"deactivating chat {chat_id}") as conn:
-            await conn.execute(
-                update(chats)
-                .where(chats.c.chat_id == chat_id)
-                .values(active=False, last_error=reason[:MAX_ERROR], updated=now)
-            )
-            await conn.execute(
-                update(outbox)
-                .where(outbox.c.chat_id == chat_id, outbox.c.status == PENDING)
-                .values(status=DROPPED, last_error=reason[:MAX_ERROR], updated=now)
-            )
-
-    # --- helpers -------------------------------------------------------------------------------
-
-    async def _chat(self, conn: AsyncConnection, chat_id: int) -> Chat | None:
-        row = (await conn.execute(select(chats).where(chats.c.chat_id == chat_id))).first()
-        return None if row is None else _chat(row, await self._topics(conn, chat_id))
-
-    @staticmethod
-    async def _topics(conn: AsyncConnection, chat_id: int) -> list[str]:
-        query = (
-            select(subscriptions.c.topic_id)
-            .where(subscriptions.c.chat_id == chat_id)
-            .order_by(subscriptions.c.topic_id)
-        )
-        return list((await conn.scalars(query)).all())
+            return await read_chat(conn, chat_id)
 
 
 def _chat(row: Row[Any], topics: Sequence[str]) -> Chat:
@@ -296,3 +235,18 @@ def _chat(row: Row[Any], topics: Sequence[str]) -> Chat:
         first_failure=row.first_failure,
         mode=row.mode,
     )
+
+
+async def read_chat(conn: AsyncConnection, chat_id: int) -> Chat | None:
+    """The chat as `conn` sees it (inside the caller's transaction), or None."""
+    row = (await conn.execute(select(chats).where(chats.c.chat_id == chat_id))).first()
+    return None if row is None else _chat(row, await _topics(conn, chat_id))
+
+
+async def _topics(conn: AsyncConnection, chat_id: int) -> list[str]:
+    query = (
+        select(subscriptions.c.topic_id)
+        .where(subscriptions.c.chat_id == chat_id)
+        .order_by(subscriptions.c.topic_id)
+    )
+    return list((await conn.scalars(query)).all())

@@ -1,5 +1,8 @@
 """Database URLs, the async engine and schema migration (Alembic, run at start-up).
 
+`open_engine` is the one way the bot and its commands open a database: engine, migration,
+disposal on exit.
+
 `DATABASE_URL` takes the forms people paste: `sqlite:///PATH`, `postgresql://…` and Heroku's
 `postgres://…`. They become SQLAlchemy async URLs (aiosqlite, asyncpg). No message raised here
 ever shows the URL's password.
@@ -11,7 +14,8 @@ import inspect
 import logging
 import sqlite3
 import time
-from contextlib import closing
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +136,17 @@ async def migrate(engine: AsyncEngine) -> None:
         raise StoreError(
             f"could not migrate the database {safe_url(engine.url)}: {problem}"
         ) from exc
+
+
+@asynccontextmanager
+async def open_engine(url: str) -> AsyncIterator[AsyncEngine]:
+    """The engine on `url`, migrated to the newest schema; disposed of on exit."""
+    engine = make_engine(url)
+    try:
+        await migrate(engine)
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -7,7 +7,7 @@ is filled atomically with the items it refers to. SQLAlchemy rows and errors nev
 module: callers get the records of `bot.models` and `StoreError`.
 
 The reads of the sources' polling state and the saves of polls that add no items (unchanged or
-failed) live in `bot.storage.source_state`, a mixin of `Store`.
+failed) are `bot.storage.source_state.SourceStates`, on the same access (`Store.states`).
 """
 
 from __future__ import annotations
@@ -65,12 +65,27 @@ class FlaggedHook(Protocol):
     ) -> None: ...
 
 
-class Store(SourceStates):
-    """Reads and writes the bot's tables through an injected engine (which it does not dispose).
+_WANTED: BindParameter[str] = bindparam("keys", expanding=True)
+# Which of a feed's keys the store knows: held items, and keys of items retention removed.
+_KNOWN_KEYS = (
+    select(retired_t.c.key, retired_t.c.last_seen)
+    .where(retired_t.c.source_id == bindparam("source_id"), retired_t.c.key.in_(_WANTED))
+    .union_all(
+        select(items_t.c.key, null()).where(
+            items_t.c.source_id == bindparam("source_id"), items_t.c.key.in_(_WANTED)
+        )
+    )
+)
+_REFRESH_RETIRED = (
+    update(retired_t)
+    .where(retired_t.c.source_id == bindparam("sid"), retired_t.c.key == bindparam("rkey"))
+    .values(last_seen=bindparam("seen"))
+)
 
-    Pass the app's shared `DbAccess` so that writers of every store queue on one SQLite lock;
-    a bare engine gets an access of its own.
-    """
+
+class Store:
+    """Sources, items and their matches, through the shared `DbAccess` (writers of every store
+    queue on its one SQLite lock; a bare engine gets an access of its own)."""
 
     def __init__(
         self,
@@ -86,7 +101,8 @@ class Store(SourceStates):
         # still belongs to stories).
         self._on_matched = tuple(on_matched)
         self._batch_size = batch_size
-        self._init_source_states()
+        # The sources' polling state: its reads, and the saves of polls that store no items.
+        self.states = SourceStates(self._db)
         # Built once: a statement executed for many rows is compiled once and then found in
         # SQLAlchemy's cache, where one built per call (`.values([...])`) is compiled every time.
         insert_items = self._db.insert(items_t).on_conflict_do_nothing(
@@ -113,21 +129,6 @@ class Store(SourceStates):
             index_elements=[sources_t.c.id],
             set_={n: sync.excluded[n] for n in ("name", "url", "enabled", "updated")},
             where=changed,
-        )
-        wanted: BindParameter[str] = bindparam("keys", expanding=True)
-        self._known = (
-            select(retired_t.c.key, retired_t.c.last_seen)
-            .where(retired_t.c.source_id == bindparam("source_id"), retired_t.c.key.in_(wanted))
-            .union_all(
-                select(items_t.c.key, null()).where(
-                    items_t.c.source_id == bindparam("source_id"), items_t.c.key.in_(wanted)
-                )
-            )
-        )
-        self._refresh_retired = (
-            update(retired_t)
-            .where(retired_t.c.source_id == bindparam("sid"), retired_t.c.key == bindparam("rkey"))
-            .values(last_seen=bindparam("seen"))
         )
 
     async def sync_sources(
@@ -157,7 +158,7 @@ class Store(SourceStates):
         stale = now - RETIRED_REFRESH
         async with self._db.read(f"reading the known items of {source_id}") as conn:
             for batch in _batches(list(dict.fromkeys(keys)), _KEYS_PER_QUERY):
-                rows = await conn.execute(self._known, {"source_id": source_id, "keys": batch})
+                rows = await conn.execute(_KNOWN_KEYS, {"source_id": source_id, "keys": batch})
                 for key, retired_seen in rows:
                     known.add(key)
                     if retired_seen is not None and retired_seen < stale:
@@ -200,7 +201,7 @@ class Store(SourceStates):
                 await conn.execute(topics_t.insert(), matches)
             if refresh:
                 await conn.execute(
-                    self._refresh_retired,
+                    _REFRESH_RETIRED,
                     [{"sid": source_id, "rkey": key, "seen": now} for key in refresh],
                 )
             state = {

@@ -1,11 +1,9 @@
 """Edits of a story's message: the outbox queries behind the delivery worker's edit path.
 
 A later report of a story a chat already has a message for is enqueued as an EDIT row
-(`bot.storage.outbox.OutboxStore.enqueue`). `OutboxEdits.edit_target` finds the message that was
+(`bot.storage.outbox.Outbox.enqueue`). `OutboxEdits.edit_target` finds the message that was
 posted for the story and the reports it should now name; `mark_edited` settles the edit's rows
-once Telegram accepted it, and `drop_rows` gives them up when it refused. `OutboxEdits` is a
-mixin of `bot.storage.outbox.OutboxStore`: the methods are reached on that store (and on
-`bot.storage.chats.ChatStore`) as before the split.
+once Telegram accepted it, and `drop_rows` gives them up when it refused.
 """
 
 from __future__ import annotations
@@ -15,15 +13,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.models import StoredItem
 from bot.storage.access import DbAccess
-from bot.storage.chat_tables import DROPPED, EDIT, PENDING, SEND, SENT, outbox, subscriptions
+from bot.storage.chat_tables import (
+    DROPPED,
+    EDIT,
+    MAX_ERROR,
+    PENDING,
+    SEND,
+    SENT,
+    outbox,
+    subscriptions,
+)
 from bot.storage.rows import item_from_row, match_from_row
 from bot.storage.tables import item_topics, items, sources
-
-MAX_ERROR = 1000  # characters of a failure reason kept (re-exported by bot.storage.outbox)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +44,10 @@ class EditTarget:
 
 
 class OutboxEdits:
-    """Reads a story's message for an edit and settles the edit's rows (a mixin of OutboxStore)."""
+    """Reads a story's message for an edit and settles the edit's rows, through the shared access."""
 
-    _db: DbAccess  # set by OutboxStore.__init__
+    def __init__(self, db: AsyncEngine | DbAccess) -> None:
+        self._db = DbAccess.of(db)
 
     async def edit_target(self, chat_id: int, story_id: int) -> EditTarget | None:
         """The chat's posted message of the story and the reports to add; None if none was posted."""

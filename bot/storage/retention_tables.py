@@ -8,14 +8,14 @@ for longer than the retention window are pruned in turn.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, PrimaryKeyConstraint, String, Table, Text
+from sqlalchemy import Column, PrimaryKeyConstraint, Table, Text
 
-from bot.storage.tables import UTCDateTime, metadata
+from bot.storage.tables import UTCDateTime, metadata, source_ref
 
 retired_keys = Table(
     "retired_keys",
     metadata,
-    Column("source_id", String(100), ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    source_ref(nullable=False),
     Column("key", Text, nullable=False),
     Column("last_seen", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("source_id", "key"),

@@ -1,8 +1,8 @@
 """The polling state of sources: reading it, and saving the polls that add no items.
 
-`SourceStates` is a mixin of `bot.storage.items.Store`, which sets `_db` and calls
-`_init_source_states`; it owns the reads of `source_state` (`source_state`, `source_states`) and
-the writes of a poll that stored nothing: an unchanged feed (`save_not_modified`, group-committed
+`SourceStates` takes the shared database access (`bot.storage.items.Store` builds one on its own
+access and offers it as `Store.states`); it owns the reads of `source_state` (`source_state`,
+`source_states`) and the writes of a poll that stored nothing: an unchanged feed (`save_not_modified`, group-committed
 with the other unchanged feeds of the moment) and a failure (`save_failure`). A good fetch writes
 its state in `Store.save_fetch`, in the same transaction as its items. `state_from_row` maps one
 `source_state` row to a `SourceState` (also used by `bot.storage.leases`).
@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.errors import StoreError
 from bot.models import SourceState, Validators
@@ -42,18 +42,13 @@ class _Unchanged:
 class SourceStates:
     """Reads of the sources' polling state, and the saves of polls that stored no items."""
 
-    _db: DbAccess
-    _unchanged: list[_Unchanged]
-    _unchanged_lock: asyncio.Lock
-    _upserts: dict[tuple[str, ...], Any]
-
-    def _init_source_states(self) -> None:
-        """Set up the group commit of unchanged feeds (call once, from `__init__`)."""
-        self._unchanged = []
+    def __init__(self, db: AsyncEngine | DbAccess) -> None:
+        self._db = DbAccess.of(db)
+        self._unchanged: list[_Unchanged] = []  # saves waiting for the next group commit
         self._unchanged_lock = asyncio.Lock()
         # One upsert per set of columns, built once: building a statement (and its cache key)
         # for every group commit cost as much as the commit.
-        self._upserts = {}
+        self._upserts: dict[tuple[str, ...], Any] = {}
 
     async def source_state(self, source_id: str) -> SourceState:
         """What is known of a source; a default state when it was never polled."""

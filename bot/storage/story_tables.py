@@ -10,9 +10,7 @@ most once per chat and day, across restarts and processes.
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     Column,
-    ForeignKey,
     Index,
     Integer,
     PrimaryKeyConstraint,
@@ -20,18 +18,13 @@ from sqlalchemy import (
     Table,
 )
 
-from bot.storage.tables import UTCDateTime, metadata
+from bot.storage.chat_tables import chat_ref
+from bot.storage.tables import UTCDateTime, item_ref, metadata
 
 story_items = Table(
     "story_items",
     metadata,
-    Column(
-        "item_id",
-        Integer,
-        ForeignKey("items.id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-    ),
+    item_ref(primary_key=True, autoincrement=False),
     Column("story_id", Integer, nullable=False),  # the item id of the story's first report
     Column("assigned", UTCDateTime, nullable=False),
     Index(None, "story_id"),
@@ -40,12 +33,7 @@ story_items = Table(
 digests_sent = Table(
     "digests_sent",
     metadata,
-    Column(
-        "chat_id",
-        BigInteger,
-        ForeignKey("chats.chat_id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    chat_ref(nullable=False),
     Column("day", String(10), nullable=False),  # YYYY-MM-DD in BOT_TIMEZONE
     Column("stories", Integer, nullable=False),
     Column("created", UTCDateTime, nullable=False),

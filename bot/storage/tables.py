@@ -76,15 +76,21 @@ sources = Table(
     Column("updated", UTCDateTime, nullable=False),
 )
 
+
+def source_ref(**kw: Any) -> Column[str]:
+    """The `source_id` column of a table that belongs to a source (deleted with it)."""
+    return Column("source_id", String(100), ForeignKey("sources.id", ondelete="CASCADE"), **kw)
+
+
+def item_ref(**kw: Any) -> Column[int]:
+    """The `item_id` column of a table that belongs to an item (deleted with it)."""
+    return Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), **kw)
+
+
 source_state = Table(
     "source_state",
     metadata,
-    Column(
-        "source_id",
-        String(100),
-        ForeignKey("sources.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    source_ref(primary_key=True),
     Column("etag", Text),
     Column("last_modified", Text),
     Column("body_hash", String(64)),
@@ -114,12 +120,7 @@ items = Table(
     "items",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "source_id",
-        String(100),
-        ForeignKey("sources.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    source_ref(nullable=False),
     Column("key", Text, nullable=False),
     Column("url", Text, nullable=False),
     Column("title", Text, nullable=False),
@@ -140,7 +141,7 @@ items = Table(
 item_topics = Table(
     "item_topics",
     metadata,
-    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    item_ref(nullable=False),
     Column("topic_id", String(100), nullable=False),
     Column("explanation", JSON, nullable=False),  # {"hits": [{group, term, field, text}, ...]}
     Column("matched_at", UTCDateTime, nullable=False),

@@ -8,9 +8,9 @@ to "active" when the hub verifies our intent, or to "denied" when it refuses.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Column, Integer, String, Table, Text
 
-from bot.storage.tables import UTCDateTime, metadata
+from bot.storage.tables import UTCDateTime, metadata, source_ref
 
 REQUESTED = "requested"
 ACTIVE = "active"
@@ -19,12 +19,7 @@ DENIED = "denied"
 websub_subscriptions = Table(
     "websub_subscriptions",
     metadata,
-    Column(
-        "source_id",
-        String(100),
-        ForeignKey("sources.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    source_ref(primary_key=True),
     Column("hub", Text, nullable=False),
     Column("topic", Text, nullable=False),
     Column("callback_id", String(64), nullable=False, unique=True),

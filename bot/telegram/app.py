@@ -220,13 +220,12 @@ async def start(
             )
             log.info("Telegram posts updates to our HTTP server on port %s", port)
         elif webhook_url and port is not None:
-            public = urlsplit(webhook_url.rstrip("/"))
-            path = f"{public.path}/{webhook_secret(token, 'webhook-path')}".lstrip("/")
+            path, url = webhook.route(webhook_url, webhook_secret(token, "webhook-path"))
             await app.updater.start_webhook(
                 listen=listen,
                 port=port,
                 url_path=path,
-                webhook_url=f"{public.scheme}://{public.netloc}/{path}",
+                webhook_url=url,
                 secret_token=secret_token or webhook_secret(token, "webhook-secret"),
                 allowed_updates=list(allowed_updates),
                 drop_pending_updates=False,

@@ -25,6 +25,7 @@ from bot.models import Source, Topic
 from bot.review.listing import latest_html
 from bot.storage.chats import Chat, ChatStore
 from bot.storage.items import Store
+from bot.storage.outbox import Outbox
 from bot.storage.stories import StoryStore
 from bot.telegram.group_admins import AdminCache, Verdict, may_change_subscription
 from bot.telegram.replying import Replier, send_reply
@@ -87,6 +88,7 @@ class SubscriberCommands:
         self,
         *,
         chat_store: ChatStore,
+        outbox: Outbox,
         store: Store,
         topics: Callable[[], Sequence[Topic]],
         sources: Callable[[], Sequence[Source]],
@@ -96,6 +98,7 @@ class SubscriberCommands:
         stories: StoryStore | None = None,
     ) -> None:
         self.chat_store, self.store, self.tz, self.clock = chat_store, store, tz, clock
+        self.outbox = outbox
         self.stories = stories  # with it, /latest lists stories (each once, with its outlets)
         self._topics, self._sources, self._default_topics = topics, sources, default_topics
 
@@ -215,14 +218,14 @@ class SubscriberCommands:
 
     async def show_sources(self, ask: Ask) -> str:
         """The public health view of the outlets."""
-        return sources_text(self._sources(), await self.store.source_states(), tz=self.tz)
+        return sources_text(self._sources(), await self.store.states.source_states(), tz=self.tz)
 
     async def status(self, ask: Ask) -> str:
         """What this chat follows, where items go, and what waits to be sent."""
         chat, mine = await self._followed(ask.chat_id)
         if chat is None or not mine:
             return f"This chat is not subscribed. Send /start to subscribe.\n\n{TOPIC_HINT}"
-        pending = await self.chat_store.pending_count(ask.chat_id)
+        pending = await self.outbox.pending_count(ask.chat_id)
         where = "the main chat" if chat.thread_id is None else f"forum topic {chat.thread_id}"
         lines = [
             "<b>This chat</b>",
@@ -240,34 +243,15 @@ class SubscriberCommands:
 
 
 def make_handlers(
-    *,
-    chat_store: ChatStore,
-    store: Store,
-    topics: Callable[[], Sequence[Topic]],
-    sources: Callable[[], Sequence[Source]],
-    tz: tzinfo,
-    clock: Clock,
-    default_topics: Callable[[], Sequence[str]] | None = None,
-    replier: Replier | None = None,
-    stories: StoryStore | None = None,
+    commands: SubscriberCommands, *, replier: Replier | None = None
 ) -> list[BaseHandler[Any, Any, Any]]:
-    """The command handlers and the group-migration handler, bound to their dependencies.
+    """The handlers of `commands` and the group-migration handler.
 
     With a `replier`, answers are split, paced with the delivery worker and retried, and the
     handlers do not block each other (one chat's 429 pause must not hold up every chat's
     commands); without one (tests of single commands), PTB's reply_text answers.
     /start and /stop in groups are for the group's administrators (`group_admins`).
     """
-    commands = SubscriberCommands(
-        chat_store=chat_store,
-        store=store,
-        topics=topics,
-        sources=sources,
-        tz=tz,
-        clock=clock,
-        default_topics=default_topics,
-        stories=stories,
-    )
     only_new_messages = filters.UpdateType.MESSAGE  # not edits, not channel posts
     admins = AdminCache()
 
@@ -283,7 +267,11 @@ def make_handlers(
         )
         for name, fn in commands.commands().items()
     ]
-    handlers.append(MessageHandler(filters.StatusUpdate.MIGRATE, _on_migrate(chat_store, clock)))
+    handlers.append(
+        MessageHandler(
+            filters.StatusUpdate.MIGRATE, _on_migrate(commands.chat_store, commands.clock)
+        )
+    )
     return handlers
 
 

@@ -47,7 +47,8 @@ from telegram import InlineKeyboardMarkup
 
 from bot.errors import StoreError
 from bot.storage.chat_tables import EDIT
-from bot.storage.chats import ChatStore, Outgoing
+from bot.storage.delivery import DeliveryStores
+from bot.storage.outbox import Outgoing
 from bot.telegram.delivery_claims import DeliveryClaims
 from bot.telegram.delivery_edits import StoryEditor
 from bot.telegram.delivery_sends import Attempt, RowSender
@@ -59,7 +60,7 @@ log = logging.getLogger(__name__)
 
 
 class Sender(Protocol):
-    """Sends one message; raises only `DeliveryError` subclasses (see messengers/telegram.py)."""
+    """Sends one message; raises only `DeliveryError` subclasses (`bot.telegram.messenger` translates `telegram.error`)."""
 
     async def send(
         self,
@@ -110,7 +111,7 @@ class DeliveryWorker:
 
     def __init__(
         self,
-        chats: ChatStore,
+        stores: DeliveryStores,
         sender: Sender,
         *,
         topic_names: Mapping[str, str],
@@ -125,7 +126,7 @@ class DeliveryWorker:
         holder: str | None = None,
         buttons: Buttons | None = None,
     ) -> None:
-        self._chats = chats
+        self._outbox = stores.outbox
         self._sender = sender
         self._topic_names = dict(topic_names)
         self._tz = tz
@@ -136,10 +137,10 @@ class DeliveryWorker:
         self._summary_limit = summary_limit
         self._read_ahead = read_ahead
         self._claims = DeliveryClaims(
-            chats, holder, clock=clock, monotonic=monotonic, ttl=self._policy.claim_ttl
+            stores.sends, holder, clock=clock, monotonic=monotonic, ttl=self._policy.claim_ttl
         )
         self._edits = StoryEditor(
-            chats,
+            stores,
             sender,
             self._pacer,
             clock=clock,
@@ -150,7 +151,7 @@ class DeliveryWorker:
             buttons=buttons,
         )
         self._sends = RowSender(
-            chats,
+            stores,
             sender,
             self._pacer,
             clock=clock,
@@ -226,7 +227,7 @@ class DeliveryWorker:
         while True:
             self._wakeup.clear()  # before reading, so a wake during the read is not lost
             try:
-                pending = await self._chats.pending_chats()
+                pending = await self._outbox.pending_chats()
             except StoreError as exc:
                 log.warning("delivery: cannot read the outbox: %s", exc)
                 pending = []
@@ -338,7 +339,7 @@ class DeliveryWorker:
         if self._pacer.chat_wait(chat_id, self._monotonic()) > 0:
             # Read the next row while the chat waits, so its pacing is not stretched by a read.
             self._poked.discard(chat_id)
-            self._ahead[chat_id] = (await self._chats.first_pending([chat_id])).get(chat_id)
+            self._ahead[chat_id] = (await self._outbox.first_pending([chat_id])).get(chat_id)
         self._schedule(chat_id, self._pacer.chat_wait(chat_id, self._monotonic()))
 
     async def _row(self, chat_id: int) -> Outgoing | None:
@@ -354,7 +355,7 @@ class DeliveryWorker:
                 batch.append(other)
         self._poked.difference_update(batch)  # anything enqueued from now on is seen below
         turns = {other: self._turns.get(other) for other in batch}
-        found = await self._chats.first_pending(batch)
+        found = await self._outbox.first_pending(batch)
         if self._claims.holder is not None and found:
             # One claim for the batch; rows another sender holds are not read ahead.
             mine = await self._claims.claim([out.outbox_id for out in found.values()])

@@ -1,6 +1,6 @@
 """The delivery worker's claims on outbox rows, when several processes send from one database.
 
-Each row is claimed before it is sent (`bot.storage.outbox.OutboxStore.claim`): the rows a
+Each row is claimed before it is sent (`bot.storage.outbox_sends.OutboxSends.claim`): the rows a
 worker reads ahead are claimed in one statement, a claim is renewed when half its time has
 passed, and on a clean stop the claims still held are released rather than left to expire.
 With no `holder` the worker is the only sender and nothing is claimed. `DeliveryClaims` keeps
@@ -14,9 +14,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.errors import StoreError
-from bot.storage.outbox import OutboxStore, Outgoing
+from bot.storage.outbox import Outgoing
+from bot.storage.outbox_sends import OutboxSends
 
-log = logging.getLogger("bot.telegram.delivery")  # the worker's logger, as before the split
+log = logging.getLogger(__name__)
 
 
 class DeliveryClaims:
@@ -24,14 +25,14 @@ class DeliveryClaims:
 
     def __init__(
         self,
-        chats: OutboxStore,
+        sends: OutboxSends,
         holder: str | None,
         *,
         clock: Callable[[], datetime],
         monotonic: Callable[[], float],
         ttl: float,
     ) -> None:
-        self._chats = chats
+        self._sends = sends
         self.holder = holder  # None: the only sender, rows are not claimed
         self._clock = clock
         self._monotonic = monotonic
@@ -51,7 +52,7 @@ class DeliveryClaims:
         """Claim the rows (needs a holder); the ids this worker now holds."""
         assert self.holder is not None  # noqa: S101 (checked by the callers)
         now = self._monotonic()
-        ids = await self._chats.claim(outbox_ids, self.holder, now=self._clock(), ttl=self._ttl)
+        ids = await self._sends.claim(outbox_ids, self.holder, now=self._clock(), ttl=self._ttl)
         for outbox_id in outbox_ids:
             if outbox_id in ids:
                 self._claimed[outbox_id] = now
@@ -69,6 +70,6 @@ class DeliveryClaims:
         if self.holder is None:
             return
         try:
-            await self._chats.release_claims(self.holder)
+            await self._sends.release_claims(self.holder)
         except StoreError as exc:
             log.warning("delivery: could not release claims (they expire by themselves): %s", exc)

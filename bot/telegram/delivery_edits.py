@@ -23,11 +23,12 @@ from telegram import InlineKeyboardMarkup
 from bot.errors import DeliveryError, RetryLaterError, TransientDeliveryError
 from bot.models import StoredItem
 from bot.review.also import with_also
-from bot.storage.outbox import OutboxStore, Outgoing
+from bot.storage.delivery import DeliveryStores
+from bot.storage.outbox import Outgoing
 from bot.telegram.feedback import Buttons
 from bot.telegram.pacing import Pacer
 
-log = logging.getLogger("bot.telegram.delivery")  # the worker's logger, as before the split
+log = logging.getLogger(__name__)
 
 
 class MessageEditor(Protocol):
@@ -56,7 +57,7 @@ class StoryEditor:
 
     def __init__(
         self,
-        chats: OutboxStore,
+        stores: DeliveryStores,
         sender: MessageEditor,
         pacer: Pacer,
         *,
@@ -67,7 +68,7 @@ class StoryEditor:
         backoff: Callable[[int], float],
         buttons: Buttons | None = None,
     ) -> None:
-        self._chats = chats
+        self._edits, self._sends = stores.edits, stores.sends
         self._sender = sender
         self._pacer = pacer
         self._clock = clock
@@ -85,10 +86,10 @@ class StoryEditor:
     async def edit(self, out: Outgoing, story_id: int) -> float:
         """Add the story's later reports to its message; seconds before the chat's next turn."""
         chat_id = out.chat_id
-        target = await self._chats.edit_target(chat_id, story_id)
+        target = await self._edits.edit_target(chat_id, story_id)
         if target is None:
             log.warning("delivery: chat %d: no message of story %d to edit", chat_id, story_id)
-            await self._chats.drop_rows(
+            await self._edits.drop_rows(
                 [out.outbox_id], reason="no message to edit", now=self._clock()
             )
             return 0.0
@@ -119,7 +120,7 @@ class StoryEditor:
             return 0.0
         except TransientDeliveryError as exc:
             errors = self._errors[out.outbox_id] = self._errors.get(out.outbox_id, 0) + 1
-            await self._chats.record_attempt(out.outbox_id, error=str(exc), now=self._clock())
+            await self._sends.record_attempt(out.outbox_id, error=str(exc), now=self._clock())
             return self._backoff(errors)
         except DeliveryError as exc:
             log.warning(
@@ -128,8 +129,8 @@ class StoryEditor:
                 target.message_id,
                 exc,
             )
-            await self._chats.drop_rows(pending, reason=f"edit failed: {exc}", now=self._clock())
+            await self._edits.drop_rows(pending, reason=f"edit failed: {exc}", now=self._clock())
             return 0.0
         self._errors.pop(out.outbox_id, None)
-        await self._chats.mark_edited(target, now=self._clock())
+        await self._edits.mark_edited(target, now=self._clock())
         return 0.0

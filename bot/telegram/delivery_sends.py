@@ -21,19 +21,13 @@ from typing import Protocol
 
 from telegram import InlineKeyboardMarkup
 
-from bot.errors import (
-    ChatMigratedError,
-    ChatUnavailableError,
-    MessageRejectedError,
-    RetryLaterError,
-    TransientDeliveryError,
-    UnparsableMessageError,
-)
-from bot.storage.chats import ChatStore, Outgoing
+from bot import errors
+from bot.storage.delivery import DeliveryStores
+from bot.storage.outbox import Outgoing
 from bot.telegram.feedback import Buttons
 from bot.telegram.pacing import Pacer
 
-log = logging.getLogger("bot.telegram.delivery")  # the worker's logger, as before the split
+log = logging.getLogger(__name__)
 
 
 class MessageSender(Protocol):
@@ -66,7 +60,7 @@ class RowSender:
 
     def __init__(
         self,
-        chats: ChatStore,
+        stores: DeliveryStores,
         sender: MessageSender,
         pacer: Pacer,
         *,
@@ -81,7 +75,7 @@ class RowSender:
         unavailable_retry: float,
         buttons: Buttons | None = None,
     ) -> None:
-        self._chats = chats
+        self._stores = stores
         self._sender = sender
         self._pacer = pacer
         self._clock = clock
@@ -112,37 +106,39 @@ class RowSender:
                 )
             finally:
                 self._pacer.release(self._monotonic())
-        except RetryLaterError as exc:
+        except errors.RetryLaterError as exc:
             log.warning("delivery: %s; pausing it %.0f s", exc, exc.retry_after)
             self._pacer.pause(chat_id, exc.retry_after, self._monotonic())
             return False, True, 0.0  # the pacer holds this chat back
-        except TransientDeliveryError as exc:
+        except errors.TransientDeliveryError as exc:
             attempt.errors += 1
             delay = self._backoff(attempt.errors)
             log.warning("delivery: %s; retrying in %.1f s", exc, delay)
-            await self._chats.record_attempt(out.outbox_id, error=str(exc), now=self._clock())
+            await self._stores.sends.record_attempt(
+                out.outbox_id, error=str(exc), now=self._clock()
+            )
             return False, True, delay
-        except UnparsableMessageError as exc:
+        except errors.UnparsableMessageError as exc:
             if not attempt.html:
                 await self._drop(out, str(exc))
                 return True, True, 0.0
             log.warning("delivery: %s; sending it as plain text", exc)
             attempt.html, attempt.text = False, self._render(out, False)
             return False, True, 0.0
-        except MessageRejectedError as exc:
+        except errors.MessageRejectedError as exc:
             await self._drop(out, str(exc))
             return True, True, 0.0
-        except ChatMigratedError as exc:
+        except errors.ChatMigratedError as exc:
             log.info("delivery: %s; moving its subscription", exc)
-            await self._chats.migrate_chat(chat_id, exc.new_chat_id, now=self._clock())
+            await self._stores.chats.migrate_chat(chat_id, exc.new_chat_id, now=self._clock())
             self._wake()  # the rows now wait under the new id
             return True, False, 0.0
-        except ChatUnavailableError as exc:
+        except errors.ChatUnavailableError as exc:
             if await self._unavailable(chat_id, str(exc)):
                 return True, False, 0.0
             return False, True, self._unavailable_retry
         now = self._clock()
-        more = await self._chats.mark_sent(out.outbox_id, message_id=message_id, now=now)
+        more = await self._stores.sends.mark_sent(out.outbox_id, message_id=message_id, now=now)
         if self._on_delivered is not None:
             self._on_delivered((now - out.item.first_seen).total_seconds())
         return True, more, 0.0
@@ -150,7 +146,7 @@ class RowSender:
     async def _unavailable(self, chat_id: int, error: str) -> bool:
         """Count the failure; True when the chat was deactivated."""
         now = self._clock()
-        chat = await self._chats.record_unavailable(chat_id, error=error, now=now)
+        chat = await self._stores.failures.record_unavailable(chat_id, error=error, now=now)
         if chat is None:
             return True
         span = (now - chat.first_failure).total_seconds() if chat.first_failure else 0.0
@@ -162,7 +158,7 @@ class RowSender:
                 span,
                 error,
             )
-            await self._chats.deactivate(chat_id, reason=error, now=now)
+            await self._stores.failures.deactivate(chat_id, reason=error, now=now)
             return True
         log.warning("delivery: %s (failure %d); retrying later", error, chat.failures)
         return False
@@ -170,4 +166,4 @@ class RowSender:
     async def _drop(self, out: Outgoing, reason: str) -> None:
         """Give up on the row, logging why."""
         log.warning("delivery: dropping item %d for chat %d: %s", out.item.id, out.chat_id, reason)
-        await self._chats.drop(out.outbox_id, reason=reason, now=self._clock())
+        await self._stores.sends.drop(out.outbox_id, reason=reason, now=self._clock())

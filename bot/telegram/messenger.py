@@ -160,17 +160,40 @@ class TelegramSender:
         thread_id: int | None,
         buttons: InlineKeyboardMarkup | None,
     ) -> int:
-        with telegram_errors(chat_id):
-            message = await self._bot.send_message(
-                chat_id,
-                text,
-                # None, not the default: a Defaults(parse_mode=...) must not apply to plain text.
-                parse_mode=ParseMode.HTML if html else None,
-                message_thread_id=thread_id,
-                link_preview_options=self._previews,
-                reply_markup=buttons,
-            )
-        return message.message_id
+        return await send_text(
+            self._bot,
+            chat_id,
+            text,
+            html=html,
+            thread_id=thread_id,
+            previews=self._previews,
+            buttons=buttons,
+        )
+
+
+async def send_text(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    *,
+    html: bool,
+    thread_id: int | None,
+    previews: LinkPreviewOptions | None,
+    buttons: InlineKeyboardMarkup | None = None,
+) -> int:
+    """Send one message (Telegram HTML or plain text, with an inline keyboard if given); its
+    message id. Errors are ours."""
+    with telegram_errors(chat_id):
+        message = await bot.send_message(
+            chat_id,
+            text,
+            # None, not the default: a Defaults(parse_mode=...) must not apply to plain text.
+            parse_mode=ParseMode.HTML if html else None,
+            message_thread_id=thread_id,
+            link_preview_options=previews,
+            reply_markup=buttons,
+        )
+    return message.message_id
 
 
 class Waker(Protocol):

@@ -35,7 +35,7 @@ from bot.errors import (
     TransientDeliveryError,
     UnparsableMessageError,
 )
-from bot.telegram.messenger import telegram_errors
+from bot.telegram.messenger import send_text
 from bot.telegram.pacing import Pacer
 from bot.text.markup import TELEGRAM_TEXT_LIMIT, utf16_len, visible_text
 
@@ -175,17 +175,11 @@ class Replier:
 
     async def _send(self, chat_id: int, text: str, *, html: bool, thread_id: int | None) -> int:
         try:
-            with telegram_errors(chat_id):
-                message = await self._bot.send_message(
-                    chat_id,
-                    text,
-                    parse_mode=ParseMode.HTML if html else None,
-                    message_thread_id=thread_id,
-                    link_preview_options=_NO_PREVIEW,
-                )
+            return await send_text(
+                self._bot, chat_id, text, html=html, thread_id=thread_id, previews=_NO_PREVIEW
+            )
         finally:
             self._pacer.release(self._monotonic())
-        return message.message_id
 
 
 async def send_reply(

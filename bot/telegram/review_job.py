@@ -1,7 +1,7 @@
 """The daily review: sent at BOT_DIGEST_TIME (BOT_TIMEZONE) by an APScheduler cron job, or on /digest.
 
 `ReviewJob.send_due` is the cron job: for every active chat in "digest" or "both" mode it first
-claims the chat's row for the local day (`ChatStore.claim_review`, one row per chat and day,
+claims the chat's row for the local day (`ReviewClaims.claim_review`, one row per chat and day,
 unique in the database), so the review goes out at most once per chat and day whatever the
 number of processes or restarts; then, per topic the chat follows, the stories with a report in
 the last 24 h are rendered (`bot.review.digest`) and sent, most-covered first, in as many
@@ -24,6 +24,7 @@ from bot.errors import DeliveryError, RetryLaterError, StoreError
 from bot.models import StoredItem
 from bot.review.digest import feed_summary, review_messages
 from bot.storage.chats import Chat, ChatStore
+from bot.storage.review_claims import ReviewClaims
 from bot.storage.stories import StoryStore
 from bot.telegram.delivery import Sender
 
@@ -42,12 +43,14 @@ class ReviewJob:
         stories: StoryStore,
         sender: Sender,
         *,
+        claims: ReviewClaims,
         topic_names: Callable[[], Mapping[str, str]],
         tz: tzinfo,
         clock: Callable[[], datetime],
         summarize: Callable[[StoredItem], str] = feed_summary,
     ) -> None:
         self._chats = chats
+        self._claims = claims
         self._stories = stories
         self._sender = sender
         self._topic_names = topic_names
@@ -90,7 +93,7 @@ class ReviewJob:
             if chat.mode not in ("digest", "both") or not chat.topics:
                 continue
             messages = await self.messages(chat.topics, now)
-            if not await self._chats.claim_review(
+            if not await self._claims.claim_review(
                 chat.chat_id, day.isoformat(), stories=len(messages), now=now
             ):
                 continue  # another process, or this one before a restart, has it

@@ -30,35 +30,44 @@ _MARKUP_LEFT = re.compile(r"</?[A-Za-z!?][^<>]*>|&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Z
 _INVISIBLE_CHARS = "\u00ad\u200b\u2060\ufeff"  # not ZWNJ (U+200C): Persian needs it
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 
+# Feed furniture, one list for every use: `strip_boilerplate` removes it from the end of feed text
+# (what is stored, matched and shown), and `bot.review.summary` drops the sentences that start with
+# it. READ_MORE: the links that end a teaser; FOOTERS: what feed software appends ("The post …
+# appeared first on …"), as (start, words further on); CUT_EXCERPT: the "[…]" of a cut excerpt.
+# "See more" is left out: it ends ordinary sentences ("… expect to see more.").
+READ_MORE = (
+    "Continue reading", "Read more", "Read the full story", "Read the full article",
+    "See the full story", "See the full article", "Click here",
+    "Читать далее", "Читать полностью", "Подробнее",
+    "Davamını oxu", "Ətraflı",
+    "ادامه مطلب", "ادامه خبر", "بیشتر بخوانید",
+)  # fmt: skip
+FOOTERS = (("The post", "appeared first on"), ("Сообщение", "появились сначала на"))
+CUT_EXCERPT = r"(?:…|\.\.\.)"
+_READ_MORE = "|".join(re.escape(phrase) for phrase in READ_MORE)
+
 # Each pattern with the lowercase words that must be in the text's tail before it is tried, so the
 # regexes (slow on long text) only run where they can match, and its reach: how far from the end
 # its words can start (None: anywhere in the tail). A pattern with a reach is searched only there,
 # not from every position of the tail, and the match is then widened over the whitespace before
 # it, which its leading `\s*` would have taken: the same match as a search of the whole tail.
 _BOILERPLATE = (
-    (
-        ("appeared first on",),
-        None,
-        re.compile(r"\s*The post\s.{0,500}?\sappeared first on\s.{0,200}$", re.I | re.S),
+    *(
+        (
+            (words.lower(),),
+            None,
+            re.compile(rf"\s*{start}\s.{{0,500}}?\s{words}\s.{{0,200}}$", re.I | re.S),
+        )
+        for start, words in FOOTERS
     ),
     (
-        ("появились сначала на",),
-        None,
-        re.compile(r"\s*Сообщение\s.{0,500}?\sпоявились сначала на\s.{0,200}$", re.I | re.S),
-    ),
-    (
-        ("continue reading", "read more", "read the full", "читать далее", "подробнее", "davamını",
-         "ətraflı"),
-        # The longest words (21), up to 20 non-word characters, a space, 100 more and a newline.
+        tuple(phrase.lower() for phrase in READ_MORE),
+        # The longest phrase (21), up to 20 non-word characters, a space, 100 more and a newline.
         150,
-        re.compile(
-            r"\s*(?:Continue reading|Read more|Read the full (?:story|article)|Читать далее|"
-            r"Подробнее|Davamını oxu|Ətraflı)\W{0,20}(?:\s.{0,100})?$",
-            re.I | re.S,
-        ),
+        re.compile(rf"\s*(?:{_READ_MORE})\W{{0,20}}(?:\s.{{0,100}})?$", re.I | re.S),
     ),
-    (("…", "..."), None, re.compile(r"\s*[\[(]\s*(?:…|\.\.\.)\s*[\])]\s*$")),
-)  # fmt: skip
+    (("…", "..."), None, re.compile(rf"\s*[\[(]\s*{CUT_EXCERPT}\s*[\])]\s*$")),
+)
 BOILERPLATE_TAIL = 800  # characters at the end of a text where furniture is looked for
 
 # Markers of UTF-8 text that was decoded with a single-byte codepage, by that codepage.
@@ -71,17 +80,22 @@ _MOJIBAKE = (
 )
 
 
-def plain_text(markup: str) -> str:
-    """HTML or text → plain text: tags stripped, entities decoded (twice if need be), one line."""
+def plain_text(markup: str, *, paragraphs: bool = False) -> str:
+    """HTML or text → plain text: tags stripped, entities decoded (twice if need be), one line;
+    with `paragraphs`, block tags and line breaks stay line breaks (one per paragraph)."""
     text = markup[:MAX_HTML]
+    block = "\n" if paragraphs else " "
     for _ in range(3):  # a third round only for markup that was escaped twice
         text = _drop_hidden(_COMMENT.sub(" ", text))
-        text = _TAG.sub("", _BLOCK_TAG.sub(" ", text))
+        text = _TAG.sub("", _BLOCK_TAG.sub(block, text))
         text = html.unescape(text)
         if not _MARKUP_LEFT.search(text):
             break
     if any(char in text for char in _INVISIBLE_CHARS):
         text = _INVISIBLE.sub("", text)
+    if paragraphs:
+        lines = (" ".join(line.split()) for line in text.splitlines())
+        return "\n".join(line for line in lines if line)
     return " ".join(text.split())
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 
 from bot.models import StoredItem
+from bot.text.cut import trim
 from bot.text.markup import (
     TELEGRAM_TEXT_LIMIT,
     bold,
@@ -49,8 +50,6 @@ __all__ = [
     "visible_text",
 ]
 
-_SENTENCE_MIN = 0.5  # a sentence end is used only if it keeps at least half the limit
-_WORD_MIN = 0.3  # likewise for a word end; below this a hard cut loses less
 _MIN_SUMMARY = 40  # UTF-16 units; a summary squeezed below this is dropped rather than shown
 _SOURCE_MAX = 64  # config-supplied names are bounded too, so the title always keeps room
 _TOPIC_NAME_MAX = 64
@@ -60,19 +59,6 @@ _PLAIN_URL_MAX = 1024  # a longer URL is left out of the plain-text fallback
 _CONSOLE_TITLE_MAX = 500
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
-_ELLIPSIS = "…"
-# Stripped before an ellipsis: "word,…" and "(…" read badly.
-_TRAILING = " \t\n,;:-–—/(«“‘\u200c\u200d"  # opening quotes only: a closing one ends a word
-_SENTENCE_END = re.compile(r"[.!?…。！？؟۔]+[\"'»”’)\]]*(?=\s)")
-# Words whose final '.' is not a sentence end (casefolded, without the dot).
-# fmt: off
-_ABBREVIATIONS = frozenset((
-    "mr", "mrs", "ms", "dr", "st", "gen", "col", "lt", "sgt", "capt", "prof", "jr", "sr", "vs",
-    "no", "inc", "ltd", "co", "corp", "dept", "approx", "jan", "feb", "mar", "apr", "jun",
-    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "e.g", "i.e", "г", "гг", "им",
-    "т.е", "т.д", "ул", "проф", "ген",
-))
-# fmt: on
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Whole terminal escape sequences (CSI, OSC, two-byte ESC), so no "[31m" debris is left behind.
 _ANSI = re.compile(
@@ -96,98 +82,6 @@ def clean(text: str) -> str:
             continue
         out.append("\ufffd" if category == "Cs" else ch)
     return " ".join("".join(out).split())
-
-
-def trim(text: str, limit: int) -> str:
-    """Cut `text` to at most `limit` characters: at a sentence end, else a word end, else hard.
-
-    Text that fits is returned unchanged. A cut at a sentence end keeps the punctuation and adds
-    nothing; any other cut ends with "…". The result is always a prefix of `text` (plus "…"), and a
-    hard cut never splits a grapheme (combining marks, emoji ZWJ sequences, flags): when the first
-    grapheme alone is too long, the result is just "…".
-    """
-    if len(text) <= limit:
-        return text
-    if limit <= 0:
-        return ""
-    if limit == 1:
-        return _ELLIPSIS
-    sentence = _sentence_cut(text, limit)
-    if sentence is not None:
-        return text[:sentence]
-    room = limit - 1  # for the ellipsis
-    word = _word_cut(text, room)
-    if word is not None:
-        head = text[:word].rstrip(_TRAILING)
-        if head:
-            return head + _ELLIPSIS
-    cut = _grapheme_cut(text, room)
-    return (text[:cut].rstrip(_TRAILING) or text[:cut]) + _ELLIPSIS
-
-
-def _sentence_cut(text: str, limit: int) -> int | None:
-    """End of the last sentence within `limit` characters, if it keeps enough of the text."""
-    best = None
-    for m in _SENTENCE_END.finditer(text, 0, limit + 1):
-        if m.end() > limit:
-            break
-        if m.end() >= limit * _SENTENCE_MIN and not _is_abbreviation(text, m.start()):
-            best = m.end()
-    return best
-
-
-def _is_abbreviation(text: str, dot: int) -> bool:
-    """True when the '.' at `dot` ends "Mr", "Dr", an initial and the like, not a sentence."""
-    if text[dot] != ".":
-        return False
-    start = dot
-    while start > 0 and not text[start - 1].isspace():
-        start -= 1
-    word = text[start:dot].lstrip("(\"'«“").casefold()
-    return (len(word) == 1 and word.isalpha()) or word in _ABBREVIATIONS
-
-
-def _word_cut(text: str, room: int) -> int | None:
-    """Index of the last whitespace at or before `room`, if it keeps enough of the text."""
-    for i in range(min(room, len(text) - 1), 0, -1):
-        if i < room * _WORD_MIN:
-            return None
-        if text[i].isspace():
-            return i
-    return None
-
-
-def _grapheme_cut(text: str, cut: int) -> int:
-    """Move a hard cut back to a grapheme boundary (0 when the first grapheme alone is too long)."""
-    i = cut
-    while i > 0 and _continues_cluster(text, i):
-        i -= 1
-    return i
-
-
-def _continues_cluster(text: str, i: int) -> bool:
-    """True when the character at `i` belongs to the grapheme that starts before it."""
-    ch, prev = text[i], text[i - 1]
-    if prev == "\u200d" or ch == "\u200d":
-        return True
-    code = ord(ch)
-    if (
-        unicodedata.category(ch) in ("Mn", "Mc", "Me")
-        or 0xFE00 <= code <= 0xFE0F  # variation selectors
-        or 0x1F3FB <= code <= 0x1F3FF  # skin tones
-        or 0xE0020 <= code <= 0xE007F  # tag sequences (subdivision flags)
-    ):
-        return True
-    if _is_regional(ch) and _is_regional(prev):
-        run = 0
-        while i - run - 1 >= 0 and _is_regional(text[i - run - 1]):
-            run += 1
-        return run % 2 == 1  # an odd run before `i` means `ch` completes a flag
-    return False
-
-
-def _is_regional(ch: str) -> bool:
-    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
 
 
 def _fit_units(text: str, units: int, limit: int | None = None) -> str:

@@ -1,6 +1,6 @@
 """JSON Lines in for the command-line tools (`match`, `stories`, `summarize`).
 
-`records` reads lines into validated records; a line that is not a valid record becomes a
+`records` reads lines into validated records (`ItemLine` and the tools' extensions of it); a line that is not a valid record becomes a
 `BadLine` (reported, and the lines after it still run). Reading the file and writing the answer
 lines is the command line's edge (`bot.cli.files.run_file`).
 """
@@ -11,9 +11,21 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Record = TypeVar("Record", bound=BaseModel)
+
+
+class ItemLine(BaseModel):
+    """One item of the tools' JSON Lines: `id`, `title`, `summary`, `lang` (other keys ignored;
+    each tool's record adds the fields it reads)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | int
+    title: str = ""
+    summary: str = ""
+    lang: str | None = Field(default=None, max_length=35)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,26 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from bot.text.clean import clean_summary, clean_title
-from bot.text.jsonlines import BadLine, records
+from bot.text.jsonlines import BadLine, ItemLine, records
 from bot.topics.matcher import Matcher
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    id: str | int
-    title: str = ""
-    summary: str = ""
-    lang: str | None = Field(default=None, max_length=35)
 
 
 def match_lines(matcher: Matcher, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
     """One verdict per non-blank line: `{"id", "topics", "terms"}`, or `{"line", "error"}` for a
     line that is not a valid record (it is reported, and the lines after it still run)."""
-    for record in records(lines, _Record):
+    for record in records(lines, ItemLine):
         if isinstance(record, BadLine):
             yield record.as_json()
             continue

@@ -43,7 +43,7 @@ class TelegramWebhook:
 
 @dataclass(slots=True)
 class Routes:
-    """What the handlers serve; `webhook` and `websub` may be set after the server starts."""
+    """What the handlers serve (WebSub with a public URL, Telegram's webhook in webhook mode)."""
 
     health: Health
     metrics: Metrics

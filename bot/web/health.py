@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.errors import StoreError
 from bot.models import Source
-from bot.polling.pipeline import SourceReport
+from bot.polling.decide import SourceReport
 from bot.storage.status import StatusStore
 
 

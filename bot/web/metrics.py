@@ -34,7 +34,7 @@ from bot.errors import (
     UnparsableMessageError,
 )
 from bot.models import Source
-from bot.polling.pipeline import SourceReport
+from bot.polling.decide import SourceReport
 from bot.storage.status import SourceHealth, StatusStore
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST

@@ -2,8 +2,10 @@
 
 `open_web` builds the metrics, health check, status page, WebSub subscriber (when a public URL
 is given) and the server, starts listening and the WebSub renewal task, and returns a
-`WebService`; `close` undoes it in reverse. `report_hook` chains the wing's scheduler report
-hooks after any existing one (the operator alerts).
+`WebService`; `close` undoes it in reverse. `report_hooks` are the wing's scheduler report hooks
+(health, metrics, WebSub), which `app` gives to the scheduler with the others. The metrics may
+be built beforehand (`app` builds them before Telegram's delivery worker, which counts its sends
+in them), and the Telegram webhook route is given here when the bot runs in webhook mode.
 """
 
 from __future__ import annotations
@@ -11,15 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 import httpx
 
 from bot.models import Source, Story, Topic
-from bot.polling.pipeline import SourceReport
-from bot.polling.scheduler import SourceScheduler
+from bot.polling.scheduler import ReportHook, SourceScheduler
 from bot.storage.access import DbAccess
 from bot.storage.labels import LabelStore
 from bot.storage.status import StatusStore
@@ -35,7 +36,6 @@ from bot.web.websub import WebSub
 
 log = logging.getLogger(__name__)
 
-ReportHook = Callable[[Source, SourceReport], Awaitable[None]]
 HUB_TIMEOUT = httpx.Timeout(10.0)
 MIN_STALE = 900.0  # seconds without a completed poll before /healthz says so, at least
 
@@ -52,21 +52,12 @@ class WebService:
     client: httpx.AsyncClient | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    def set_webhook(self, hook: TelegramWebhook) -> None:
-        """Serve Telegram's webhook path too (webhook mode)."""
-        self.server.routes.webhook = hook
-
-    def report_hook(self, previous: ReportHook | None) -> ReportHook:
-        """A scheduler report hook: `previous` first, then health, metrics and WebSub."""
-        hooks = [h for h in (previous, self.health.on_report, self.metrics.on_report) if h]
+    def report_hooks(self) -> list[ReportHook]:
+        """The wing's scheduler report hooks, in order: health, metrics, then WebSub."""
+        hooks: list[ReportHook] = [self.health.on_report, self.metrics.on_report]
         if self.websub is not None:
             hooks.append(self.websub.on_report)
-
-        async def report(source: Source, sourcereport: SourceReport) -> None:
-            for hook in hooks:
-                await hook(source, sourcereport)
-
-        return report
+        return hooks
 
     async def close(self) -> None:
         """Stop the renewal task, the server and the hub client."""
@@ -97,10 +88,13 @@ async def open_web(
     tz: tzinfo,
     clock: Callable[[], datetime],
     leader: Callable[[], bool] = lambda: True,
+    metrics: Metrics | None = None,
+    webhook: TelegramWebhook | None = None,
 ) -> WebService:
-    """Build and start the HTTP wing on `binds`."""
+    """Build and start the HTTP wing on `binds` (`leader` is for metrics built here)."""
     status = StatusStore(db)
-    metrics = Metrics(status, clock=clock, leader=leader)
+    if metrics is None:
+        metrics = Metrics(status, clock=clock, leader=leader)
     health = Health(
         status,
         scheduler_running=lambda: scheduler.running,
@@ -124,7 +118,6 @@ async def open_web(
         clock=clock,
         quality=QualityFigures(LabelStore(db), topics, clock).lines,
     )
-    routes = Routes(health, metrics, page, topics, topic_stories)
     client: httpx.AsyncClient | None = None
     websub: WebSub | None = None
     if public_url:
@@ -138,14 +131,14 @@ async def open_web(
             wanted=lambda source_id: source_id in scheduler.sources,
             on_push=metrics.pushed,
         )
-        routes.websub = websub
+    routes = Routes(health, metrics, page, topics, topic_stories, websub=websub, webhook=webhook)
     server = WebServer(routes)
-    service = WebService(server, metrics, health, websub, [], client)
     try:
-        service.ports = server.start(binds)
+        ports = server.start(binds)
     except OSError:
-        await service.close()
+        await server.stop()
+        if client is not None:
+            await client.aclose()
         raise
-    if websub is not None:
-        service.tasks.append(asyncio.create_task(websub.run(), name="websub-renewal"))
-    return service
+    tasks = [asyncio.create_task(websub.run(), name="websub-renewal")] if websub else []
+    return WebService(server, metrics, health, websub, ports, client, tasks)

@@ -29,7 +29,7 @@ import httpx
 
 from bot.errors import StoreError
 from bot.models import Source
-from bot.polling.pipeline import SourceReport
+from bot.polling.decide import SourceReport
 from bot.storage.websub import Subscription, WebSubStore
 
 log = logging.getLogger(__name__)

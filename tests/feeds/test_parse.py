@@ -14,6 +14,9 @@ from bot.errors import ParseError
 from bot.feeds.parse import parse_feed, read_feed
 from bot.feeds.safety import MAX_MARKUP
 from bot.models import Item, ParsedFeed
+from tests.feeds.build import atom, rss
+from tests.feeds.build import item as feed_item
+from tests.web.rig import with_hub
 
 FEEDS = Path(__file__).parents[1] / "fixtures" / "feeds"
 NOW = datetime(2025, 1, 10, 12, 0, tzinfo=UTC)
@@ -532,3 +535,35 @@ def test_keyed_entries_give_the_same_items_and_skip_the_known_ones(name: str) ->
     known = set(keyed.keys[::2])
     rest = keyed.items(now=NOW, skip=known)
     assert rest == [i for i in whole.items if i.key not in known]
+
+
+# --- WebSub hub discovery ---------------------------------------------------------------------------
+
+
+HUB_NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def test_an_rss_feed_names_its_hub_and_self_url():
+    body = with_hub(
+        rss([feed_item(1)]), "https://pubsubhubbub.appspot.com/", "https://outlet.az/feed/"
+    )
+    feed = parse_feed(body, source_id="s", url="https://outlet.az/feed", now=HUB_NOW)
+    assert feed.hub == "https://pubsubhubbub.appspot.com/"
+    assert feed.self_url == "https://outlet.az/feed/"
+
+
+def test_an_atom_feed_names_its_hub():
+    body = atom([feed_item(1)]).replace(
+        b"<title>", b'<link rel="hub" href="https://websub.example/hub"/><title>', 1
+    )
+    feed = parse_feed(body, source_id="s", url="https://outlet.az/atom", now=HUB_NOW)
+    assert feed.hub == "https://websub.example/hub"
+
+
+def test_a_feed_without_a_hub_or_with_a_non_http_one_has_none():
+    assert (
+        parse_feed(rss([feed_item(1)]), source_id="s", url="https://o.az/f", now=HUB_NOW).hub
+        is None
+    )
+    body = with_hub(rss([feed_item(1)]), "javascript:alert(1)", "https://o.az/f")
+    assert parse_feed(body, source_id="s", url="https://o.az/f", now=HUB_NOW).hub is None

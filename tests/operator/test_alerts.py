@@ -30,7 +30,8 @@ from bot.operator.alerts import (
     step,
 )
 from bot.operator.live import LiveConfig
-from bot.polling.pipeline import Pipeline, SourceReport
+from bot.polling.decide import SourceReport
+from bot.polling.pipeline import Pipeline
 from bot.storage.items import Store
 from bot.storage.leases import SourceClaims
 from bot.storage.ops import OpsStore

@@ -14,6 +14,7 @@ from bot.storage.chat_tables import outbox
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
+from bot.storage.outbox import Outbox
 from bot.topics.matcher import compile_topics
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -51,7 +52,7 @@ def chat_store(db_engine: AsyncEngine) -> ChatStore:
 @pytest.fixture
 async def stored(db_engine: AsyncEngine, chat_store: ChatStore) -> Store:
     """Four items stored under the OLD rules: one flagged, two only NEW flags (one too old)."""
-    store = Store(db_engine, on_flagged=[chat_store.enqueue])
+    store = Store(db_engine, on_flagged=[Outbox(db_engine).enqueue])
     await store.sync_sources([SOURCE], now=NOW)
     matcher = compile_topics([OLD])
     items = [
@@ -83,7 +84,7 @@ async def test_rematch_flags_items_the_new_rules_match_without_announcing(
     await chat_store.subscribe(
         -100, kind="channel", title="C", topics=["az-ir"], thread_id=None, now=NOW
     )
-    ops = OpsStore(db_engine, on_flagged=[chat_store.enqueue])
+    ops = OpsStore(db_engine, on_flagged=[Outbox(db_engine).enqueue])
     result = await rematch(ops, NEW, hours=24, now=NOW, announce=False)
     assert (result.scanned, result.already) == (3, 1)
     assert [s.item.key for s in result.matched] == ["b"]
@@ -104,7 +105,7 @@ async def test_rematch_with_announce_enqueues_only_the_new_matches_for_subscribe
         7, kind="private", title=None, topics=["other"], thread_id=None, now=NOW
     )
     woken: list[bool] = []
-    ops = OpsStore(db_engine, on_flagged=[chat_store.enqueue])
+    ops = OpsStore(db_engine, on_flagged=[Outbox(db_engine).enqueue])
     result = await rematch(
         ops, NEW, hours=24, now=NOW, announce=True, wake=lambda: woken.append(True)
     )

@@ -12,7 +12,8 @@ import pytest
 
 from bot.feeds.fetch import Fetcher
 from bot.models import Source, StoredItem
-from bot.polling.pipeline import Pipeline, backoff_delay
+from bot.polling.decide import backoff_delay
+from bot.polling.pipeline import Pipeline
 from bot.storage.items import Store
 from bot.topics.matcher import Matcher
 from tests.feeds.build import FeedItem, item, rss
@@ -146,7 +147,7 @@ async def test_one_failing_source_does_not_stop_the_others(
     assert reports["html"].outcome == "failed"
     assert reports["html"].error is not None
     assert "HTML" in reports["html"].error
-    state = await store.source_state("broken")
+    state = await store.states.source_state("broken")
     assert state.consecutive_failures == 1
     assert state.last_error is not None
     assert [s.item.title for s in await store.latest(5)] == [FLAGGED]
@@ -168,13 +169,13 @@ async def test_failures_back_off_exponentially_and_honour_retry_after(
     feed_server.fail("/down.xml", 429, retry_after=3000)
     report = await pipeline.run_source(src)
     assert (report.next_poll - clock.now).total_seconds() == 3000
-    assert (await store.source_state(src.id)).consecutive_failures == 4
+    assert (await store.states.source_state(src.id)).consecutive_failures == 4
 
     feed_server.clear_faults("/down.xml")
     feed_server.put("/down.xml", rss([item(1)]))
     ok = await pipeline.run_source(src)
     assert ok.outcome == "new"
-    assert (await store.source_state(src.id)).consecutive_failures == 0
+    assert (await store.states.source_state(src.id)).consecutive_failures == 0
     assert 54 <= (ok.next_poll - clock.now).total_seconds() <= 66  # interval ± 10% jitter
 
 

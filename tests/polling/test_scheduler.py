@@ -8,7 +8,7 @@ while that poll is in flight or just ending.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.models import Source
-from bot.polling.pipeline import SourceReport
+from bot.polling.decide import SourceReport
+from bot.polling.scheduler import ReportHook, SourceScheduler
 from tests.feeds.build import item, rss
 from tests.servers import FeedServer
 from tests.web.rig import WebRig, start_rig
@@ -26,7 +27,12 @@ WAIT = 10.0  # seconds, the bound of every wait for a request
 
 @asynccontextmanager
 async def polling(
-    db_engine: AsyncEngine, feed_server: FeedServer, name: str, *, delay: float = 0.0
+    db_engine: AsyncEngine,
+    feed_server: FeedServer,
+    name: str,
+    *,
+    delay: float = 0.0,
+    on_report: Sequence[ReportHook] = (),
 ) -> AsyncIterator[tuple[WebRig, Source]]:
     """The scheduler started on one feed answering after `delay`; entered once it was asked."""
     path = f"/{name}.xml"
@@ -34,7 +40,7 @@ async def polling(
     if delay:
         feed_server.delay(path, delay)
     source = Source(name, name.title(), feed_server.url(path), 3600.0)
-    rig = await start_rig(db_engine, [source], start_scheduler=True)
+    rig = await start_rig(db_engine, [source], start_scheduler=True, on_report=on_report)
     try:
         await feed_server.wait_for_requests_async(path, 1, timeout=WAIT)
         yield rig, source
@@ -67,18 +73,16 @@ async def test_poll_now_between_a_poll_and_its_rescheduling_is_not_lost(
 ):
     # A push handled in the instant after a run ended but before the run rescheduled its source
     # (the run's last callbacks still queued) used to be overwritten by that rescheduling.
-    async with polling(db_engine, feed_server, "edge", delay=0.3) as (rig, _):
-        previous = rig.scheduler.on_report
-        loop = asyncio.get_running_loop()
+    loop = asyncio.get_running_loop()
+    schedulers: list[SourceScheduler] = []  # the rig's, once the first poll is in flight
 
-        async def report(polled: Source, outcome: SourceReport) -> None:
-            if previous is not None:
-                await previous(polled, outcome)
-            if feed_server.request_count("/edge.xml") == 1:
-                # Runs once this run's coroutine has returned, before its rescheduling.
-                loop.call_soon(rig.scheduler.poll_now, "edge")
+    async def report(polled: Source, outcome: SourceReport) -> None:
+        if feed_server.request_count("/edge.xml") == 1:
+            # Runs once this run's coroutine has returned, before its rescheduling.
+            loop.call_soon(schedulers[0].poll_now, "edge")
 
-        rig.scheduler.on_report = report
+    async with polling(db_engine, feed_server, "edge", delay=0.3, on_report=[report]) as (rig, _):
+        schedulers.append(rig.scheduler)
         await feed_server.wait_for_requests_async("/edge.xml", 2, timeout=WAIT)
 
 
@@ -98,5 +102,5 @@ async def test_shutdown_lets_a_poll_in_flight_finish_within_the_grace(
     # APScheduler's own shutdown cancels the runs in flight at once; the grace is ours to give.
     async with polling(db_engine, feed_server, "late", delay=0.5) as (rig, _):
         await rig.scheduler.shutdown(5.0)  # the poll is still waiting for its answer
-        state = await rig.store.source_state("late")
+        state = await rig.store.states.source_state("late")
         assert state.last_success is not None  # it finished and was stored, not cancelled

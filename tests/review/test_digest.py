@@ -14,6 +14,8 @@ from bot.review.stories import Grouper, Rules
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
+from bot.storage.outbox import Outbox
+from bot.storage.review_claims import ReviewClaims
 from bot.storage.stories import StoryStore
 from bot.telegram.review_job import ReviewJob
 from bot.text.markup import utf16_len, visible_text
@@ -120,10 +122,18 @@ async def setup(engine: AsyncEngine, clock: Clock, sender: Recorder):
     db = DbAccess(engine)
     window = timedelta(hours=48)
     stories = StoryStore(db, Grouper(Rules(window=window)), window=window)
-    chats = ChatStore(db)
-    store = Store(db, on_matched=[stories.assign], on_flagged=[chats.enqueue])
+    chats, outbox = ChatStore(db), Outbox(db)
+    store = Store(db, on_matched=[stories.assign], on_flagged=[outbox.enqueue])
     await store.sync_sources(SOURCES, now=T0)
-    job = ReviewJob(chats, stories, sender, topic_names=lambda: NAMES, tz=BAKU, clock=clock)
+    job = ReviewJob(
+        chats,
+        stories,
+        sender,
+        claims=ReviewClaims(db),
+        topic_names=lambda: NAMES,
+        tz=BAKU,
+        clock=clock,
+    )
     return store, chats, stories, job
 
 
@@ -148,15 +158,16 @@ async def subscribe(chats: ChatStore, chat_id: int, mode: str) -> None:
 async def test_the_review_goes_once_a_day_to_digest_and_both_chats(db_engine: AsyncEngine) -> None:
     clock, sender = Clock(T0 + timedelta(hours=20)), Recorder()  # 05:00 in Baku, 2 Dec
     store, chats, _stories, job = await setup(db_engine, clock, sender)
+    outbox = Outbox(db_engine)
     for chat_id, mode in ((1, "instant"), (2, "digest"), (3, "both")):
         await subscribe(chats, chat_id, mode)
     await save(store, "apa", [report("apa", "a1", CALL["apa"], 0), report("apa", "g", GAS, 5)])
     await save(store, "irna", [report("irna", "i1", CALL["irna"], 30)])
 
     # Modes: a digest chat gets no instant messages; instant and both do.
-    assert await chats.pending_count(1) == 3
-    assert await chats.pending_count(2) == 0
-    assert await chats.pending_count(3) == 3
+    assert await outbox.pending_count(1) == 3
+    assert await outbox.pending_count(2) == 0
+    assert await outbox.pending_count(3) == 3
 
     assert await job.send_due() == 2
     assert sorted({chat for chat, _ in sender.sent}) == [2, 3]
@@ -166,7 +177,15 @@ async def test_the_review_goes_once_a_day_to_digest_and_both_chats(db_engine: As
 
     # The same day again, or another process with its own job: nothing more.
     assert await job.send_due() == 0
-    other = ReviewJob(chats, _stories, sender, topic_names=lambda: NAMES, tz=BAKU, clock=clock)
+    other = ReviewJob(
+        chats,
+        _stories,
+        sender,
+        claims=ReviewClaims(db_engine),
+        topic_names=lambda: NAMES,
+        tz=BAKU,
+        clock=clock,
+    )
     assert await other.send_due() == 0
     assert len(sender.sent) == 2
 
@@ -178,19 +197,20 @@ async def test_the_review_goes_once_a_day_to_digest_and_both_chats(db_engine: As
 
 async def test_switching_to_digest_drops_pending_instant_messages(db_engine: AsyncEngine) -> None:
     store, chats, _stories, _job = await setup(db_engine, Clock(T0), Recorder())
+    outbox = Outbox(db_engine)
     await subscribe(chats, 5, "instant")
     await save(store, "apa", [report("apa", "a1", CALL["apa"], 0)])
-    assert await chats.pending_count(5) == 1
+    assert await outbox.pending_count(5) == 1
     chat = await chats.set_mode(5, "digest", now=T0)
     assert chat is not None
     assert chat.mode == "digest"
-    assert await chats.pending_count(5) == 0
+    assert await outbox.pending_count(5) == 0
     with pytest.raises(ValueError, match="unknown mode"):
         await chats.set_mode(5, "sometimes", now=T0)
 
 
 def test_the_cron_fires_at_the_digest_time_in_the_bot_time_zone() -> None:
-    job = ReviewJob(None, None, Recorder(), topic_names=dict, tz=BAKU, clock=Clock(T0))  # type: ignore[arg-type]
+    job = ReviewJob(None, None, Recorder(), claims=None, topic_names=dict, tz=BAKU, clock=Clock(T0))  # type: ignore[arg-type]
     trigger = job.trigger(9, 0)
     after = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)  # 10:00 in Baku: today's run has passed
     fire = trigger.get_next_fire_time(None, after)

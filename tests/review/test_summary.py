@@ -123,7 +123,7 @@ def test_matched_terms_are_distinct_in_first_seen_order() -> None:
 
 
 def test_strip_markup_and_cut_at_word() -> None:
-    assert strip_markup("a<br>b &lt;c&gt; <i>d</i>") == "a\nb <c> d"
+    assert strip_markup("a<br>b &lt; c &amp; <i>d</i>") == "a\nb < c & d"
     assert cut_at_word("alpha beta gamma", 12) == "alpha beta…"
     assert cut_at_word("短文本没有空格的句子", 5) == "短文本没…"
     assert cut_at_word("fits", 10) == "fits"

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.models import Item, MatchedItem, Source, TermHit, TopicMatch, Validators
 from bot.storage.chat_tables import outbox
 from bot.storage.chats import ChatStore
+from bot.storage.delivery import DeliveryStores
 from bot.storage.items import SaveResult, Store
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -60,8 +61,13 @@ def chat_store(db_engine: AsyncEngine) -> ChatStore:
 
 
 @pytest.fixture
-async def hooked(db_engine: AsyncEngine, chat_store: ChatStore) -> Store:
-    store = Store(db_engine, on_flagged=[chat_store.enqueue])
+def stores(db_engine: AsyncEngine) -> DeliveryStores:
+    return DeliveryStores.on(db_engine)
+
+
+@pytest.fixture
+async def hooked(stores: DeliveryStores, db_engine: AsyncEngine) -> Store:
+    store = Store(db_engine, on_flagged=[stores.outbox.enqueue])
     await store.sync_sources([SOURCE])
     return store
 
@@ -101,10 +107,12 @@ async def test_subscribe_remembers_the_forum_thread_and_keeps_added_by(
     assert chat.title == "Forum"
 
 
-async def test_subscribe_reactivates_and_resets_failures(chat_store: ChatStore) -> None:
+async def test_subscribe_reactivates_and_resets_failures(
+    stores: DeliveryStores, chat_store: ChatStore
+) -> None:
     await sub(chat_store, 42, "energy")
-    await chat_store.record_unavailable(42, error="Forbidden", now=T0)
-    await chat_store.deactivate(42, reason="blocked", now=T0)
+    await stores.failures.record_unavailable(42, error="Forbidden", now=T0)
+    await stores.failures.deactivate(42, reason="blocked", now=T0)
     assert not (await chat_store.chat(42)).active  # type: ignore[union-attr]
     chat = await sub(chat_store, 42, "energy")
     assert chat.active
@@ -159,7 +167,7 @@ async def test_chats_lists_active_chats_by_id_with_topics(chat_store: ChatStore)
 
 
 async def test_enqueue_adds_one_row_per_item_and_subscribed_chat(
-    hooked: Store, chat_store: ChatStore, db_engine: AsyncEngine
+    stores: DeliveryStores, hooked: Store, chat_store: ChatStore, db_engine: AsyncEngine
 ) -> None:
     await sub(chat_store, 1, "azerbaijan-iran")
     await sub(chat_store, 2, "azerbaijan-iran", "energy")  # both topics: still one row per item
@@ -179,9 +187,9 @@ async def test_enqueue_adds_one_row_per_item_and_subscribed_chat(
             (b, 2, "pending"),
         ]
     )
-    assert await chat_store.pending_count() == 5
-    assert await chat_store.pending_count(3) == 1
-    assert await chat_store.pending_chats() == [1, 2, 3]
+    assert await stores.outbox.pending_count() == 5
+    assert await stores.outbox.pending_count(3) == 1
+    assert await stores.outbox.pending_chats() == [1, 2, 3]
 
 
 async def test_enqueue_of_a_refetched_item_adds_nothing(
@@ -194,17 +202,17 @@ async def test_enqueue_of_a_refetched_item_adds_nothing(
 
 
 async def test_enqueue_is_idempotent_under_the_unique_constraint(
-    hooked: Store, chat_store: ChatStore, db_engine: AsyncEngine
+    stores: DeliveryStores, hooked: Store, chat_store: ChatStore, db_engine: AsyncEngine
 ) -> None:
     await sub(chat_store, 1, "azerbaijan-iran")
     result = await flag(hooked, [entry("a")])
     async with db_engine.begin() as conn:
-        await chat_store.enqueue(conn, result.flagged, T0)
+        await stores.outbox.enqueue(conn, result.flagged, T0)
     assert len(await outbox_rows(db_engine)) == 1
 
 
 async def test_next_pending_gives_rows_in_order_with_the_item_and_thread(
-    hooked: Store, chat_store: ChatStore
+    stores: DeliveryStores, hooked: Store, chat_store: ChatStore
 ) -> None:
     await chat_store.subscribe(
         -1001, kind="supergroup", title="F", topics=["energy"], thread_id=5, now=T0
@@ -213,27 +221,27 @@ async def test_next_pending_gives_rows_in_order_with_the_item_and_thread(
         hooked,
         [entry("b", minutes=2, matches=(AZ_IR, ENERGY)), entry("a", minutes=1, matches=(ENERGY,))],
     )
-    rows = await chat_store.next_pending(-1001)
+    rows = await stores.outbox.next_pending(-1001)
     assert [r.item.item.key for r in rows] == ["a", "b"]  # oldest first
     assert {r.thread_id for r in rows} == {5}
     assert rows[1].item.topics == ("energy",)  # only the chat's own topics are shown
     assert rows[0].item.source_name == "Caliber.Az"
-    assert await chat_store.next_pending(-1001, limit=1) == rows[:1]
+    assert await stores.outbox.next_pending(-1001, limit=1) == rows[:1]
 
 
 async def test_mark_sent_removes_the_row_from_pending_and_clears_failures(
-    hooked: Store, chat_store: ChatStore, db_engine: AsyncEngine
+    stores: DeliveryStores, hooked: Store, chat_store: ChatStore, db_engine: AsyncEngine
 ) -> None:
     await sub(chat_store, 1, "azerbaijan-iran")
     await flag(hooked, [entry("a"), entry("b", minutes=1)])
-    chat = await chat_store.record_unavailable(1, error="Forbidden", now=T0)
+    chat = await stores.failures.record_unavailable(1, error="Forbidden", now=T0)
     assert chat is not None
     assert chat.failures == 1
     assert chat.first_failure == T0
-    first = (await chat_store.next_pending(1))[0]
-    await chat_store.mark_sent(first.outbox_id, message_id=10, now=T0)
-    assert [r.outbox_id for r in await chat_store.next_pending(1)] != [first.outbox_id]
-    assert await chat_store.pending_count(1) == 1
+    first = (await stores.outbox.next_pending(1))[0]
+    await stores.sends.mark_sent(first.outbox_id, message_id=10, now=T0)
+    assert [r.outbox_id for r in await stores.outbox.next_pending(1)] != [first.outbox_id]
+    assert await stores.outbox.pending_count(1) == 1
     chat = await chat_store.chat(1)
     assert chat is not None
     assert chat.failures == 0
@@ -241,17 +249,17 @@ async def test_mark_sent_removes_the_row_from_pending_and_clears_failures(
 
 
 async def test_drop_and_deactivate_end_pending_rows(
-    hooked: Store, chat_store: ChatStore, db_engine: AsyncEngine
+    stores: DeliveryStores, hooked: Store, chat_store: ChatStore, db_engine: AsyncEngine
 ) -> None:
     await sub(chat_store, 1, "azerbaijan-iran")
     await sub(chat_store, 2, "azerbaijan-iran")
     await flag(hooked, [entry("a"), entry("b", minutes=1)])
-    one = (await chat_store.next_pending(1))[0]
-    await chat_store.drop(one.outbox_id, reason="message too long", now=T0)
-    await chat_store.deactivate(2, reason="blocked", now=T0)
-    assert await chat_store.pending_count(1) == 1
-    assert await chat_store.pending_count(2) == 0
-    assert await chat_store.next_pending(2) == []
+    one = (await stores.outbox.next_pending(1))[0]
+    await stores.sends.drop(one.outbox_id, reason="message too long", now=T0)
+    await stores.failures.deactivate(2, reason="blocked", now=T0)
+    assert await stores.outbox.pending_count(1) == 1
+    assert await stores.outbox.pending_count(2) == 0
+    assert await stores.outbox.next_pending(2) == []
     chat = await chat_store.chat(2)
     assert chat is not None
     assert not chat.active
@@ -259,7 +267,7 @@ async def test_drop_and_deactivate_end_pending_rows(
 
 
 async def test_unsubscribe_drops_pending_rows_of_removed_topics_only(
-    hooked: Store, chat_store: ChatStore, db_engine: AsyncEngine
+    stores: DeliveryStores, hooked: Store, chat_store: ChatStore, db_engine: AsyncEngine
 ) -> None:
     await sub(chat_store, 1, "azerbaijan-iran", "energy")
     await flag(
@@ -271,14 +279,14 @@ async def test_unsubscribe_drops_pending_rows_of_removed_topics_only(
         ],
     )
     await chat_store.unsubscribe(1, topics=["energy"], now=T0)
-    assert [r.item.item.key for r in await chat_store.next_pending(1)] == ["az", "both"]
+    assert [r.item.item.key for r in await stores.outbox.next_pending(1)] == ["az", "both"]
     await chat_store.unsubscribe(1, topics=None, now=T0)
-    assert await chat_store.pending_count(1) == 0
+    assert await stores.outbox.pending_count(1) == 0
     assert {status for _, _, status in await outbox_rows(db_engine)} == {"dropped"}
 
 
 async def test_migrate_chat_moves_subscriptions_and_pending_rows(
-    hooked: Store, chat_store: ChatStore
+    stores: DeliveryStores, hooked: Store, chat_store: ChatStore
 ) -> None:
     await sub(chat_store, -5, "azerbaijan-iran", kind="group", added_by=3)
     await flag(hooked, [entry("a"), entry("b", minutes=1)])
@@ -292,12 +300,12 @@ async def test_migrate_chat_moves_subscriptions_and_pending_rows(
         ("azerbaijan-iran",),
         3,
     )
-    assert [r.item.item.key for r in await chat_store.next_pending(-1005)] == ["a", "b"]
+    assert [r.item.item.key for r in await stores.outbox.next_pending(-1005)] == ["a", "b"]
     await chat_store.migrate_chat(-5, -1005, now=T0)  # the second service message: no-op
 
 
 async def test_migrate_chat_merges_into_a_known_chat_without_duplicates(
-    hooked: Store, chat_store: ChatStore, db_engine: AsyncEngine
+    stores: DeliveryStores, hooked: Store, chat_store: ChatStore, db_engine: AsyncEngine
 ) -> None:
     await sub(chat_store, -5, "azerbaijan-iran", kind="group")
     await sub(chat_store, -1005, "azerbaijan-iran", "energy", kind="supergroup")
@@ -306,44 +314,44 @@ async def test_migrate_chat_merges_into_a_known_chat_without_duplicates(
     new = await chat_store.chat(-1005)
     assert new is not None
     assert new.topics == ("azerbaijan-iran", "energy")
-    assert await chat_store.pending_count(-1005) == 2
+    assert await stores.outbox.pending_count(-1005) == 2
     assert len(await outbox_rows(db_engine)) == 2
 
 
 async def test_first_pending_reads_the_oldest_row_of_many_chats_at_once(
-    hooked: Store, chat_store: ChatStore
+    stores: DeliveryStores, hooked: Store, chat_store: ChatStore
 ) -> None:
     for chat_id in (1, 2, 3):
         await sub(chat_store, chat_id, "azerbaijan-iran")
     await chat_store.unsubscribe(3, topics=None, now=T0)
     await sub(chat_store, 4, "energy")
     await flag(hooked, [entry("a"), entry("b", minutes=1)])
-    first = await chat_store.first_pending([1, 2, 3, 4])
+    first = await stores.outbox.first_pending([1, 2, 3, 4])
     assert sorted(first) == [1, 2]  # 3 is inactive, 4 has nothing
     assert {row.item.item.key for row in first.values()} == {"a"}
-    assert await chat_store.first_pending([]) == {}
+    assert await stores.outbox.first_pending([]) == {}
 
 
 async def test_concurrent_mark_sent_calls_all_commit_and_say_what_is_left(
-    hooked: Store, chat_store: ChatStore
+    stores: DeliveryStores, hooked: Store, chat_store: ChatStore
 ) -> None:
     for chat_id in range(1, 11):
         await sub(chat_store, chat_id, "azerbaijan-iran")
     await flag(hooked, [entry("a")])
     await flag(hooked, [entry("b", minutes=1)])
-    rows = await chat_store.first_pending(list(range(1, 11)))
+    rows = await stores.outbox.first_pending(list(range(1, 11)))
     await sub(chat_store, 99, "energy")
     more = await asyncio.gather(
         *(
-            chat_store.mark_sent(r.outbox_id, message_id=i, now=T0)
+            stores.sends.mark_sent(r.outbox_id, message_id=i, now=T0)
             for i, r in enumerate(rows.values())
         )
     )
     assert more == [True] * 10  # each chat still has "b"
-    assert await chat_store.pending_count() == 10
-    rows = await chat_store.first_pending(list(range(1, 11)))
+    assert await stores.outbox.pending_count() == 10
+    rows = await stores.outbox.first_pending(list(range(1, 11)))
     more = await asyncio.gather(
-        *(chat_store.mark_sent(r.outbox_id, message_id=1, now=T0) for r in rows.values())
+        *(stores.sends.mark_sent(r.outbox_id, message_id=1, now=T0) for r in rows.values())
     )
     assert more == [False] * 10
-    assert await chat_store.pending_count() == 0
+    assert await stores.outbox.pending_count() == 0

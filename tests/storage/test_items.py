@@ -132,7 +132,7 @@ async def test_concurrent_saves_store_each_item_once(db_engine: AsyncEngine, syn
     flagged = [f.item.key for r in results for f in r.flagged]
     assert sorted(flagged) == sorted(set(flagged))  # never announced twice
     assert sum(r.new_items for r in results) == len(set(flagged)) == await count_items(db_engine)
-    state = await synced.source_state("caliber")
+    state = await synced.states.source_state("caliber")
     assert state.items_seen == len(set(flagged))
 
 
@@ -192,16 +192,16 @@ async def test_sync_sources_disables_sources_that_left_the_config(
 
 async def test_failures_are_counted_and_a_success_resets_them(synced: Store):
     for expected in (1, 2, 3):
-        got = await synced.save_failure(
+        got = await synced.states.save_failure(
             "caliber", error=f"HTTP 500 #{expected}", now=T0, next_poll=T0
         )
         assert got == expected
-    failing = await synced.source_state("caliber")
+    failing = await synced.states.source_state("caliber")
     await save(synced, [entry("a")], now=T0 + timedelta(hours=1))
-    recovered = await synced.source_state("caliber")
-    await synced.save_failure("caliber", error="timeout", now=T0, next_poll=T0)
-    await synced.save_not_modified("caliber", now=T0 + timedelta(hours=2), next_poll=T0)
-    after_304 = await synced.source_state("caliber")
+    recovered = await synced.states.source_state("caliber")
+    await synced.states.save_failure("caliber", error="timeout", now=T0, next_poll=T0)
+    await synced.states.save_not_modified("caliber", now=T0 + timedelta(hours=2), next_poll=T0)
+    after_304 = await synced.states.source_state("caliber")
 
     assert (failing.consecutive_failures, failing.last_error) == (3, "HTTP 500 #3")
     assert failing.first_sight
@@ -215,12 +215,12 @@ async def test_validators_round_trip_and_a_304_keeps_them_unless_given(synced: S
         etag='W/"abc"', last_modified="Sat, 01 Mar 2025 12:00:00 GMT", body_hash="f" * 64
     )
     await save(synced, [entry("a")], validators=first)
-    after_fetch = await synced.source_state("caliber")
-    await synced.save_not_modified("caliber", now=T0, next_poll=T0)
-    after_plain_304 = await synced.source_state("caliber")
+    after_fetch = await synced.states.source_state("caliber")
+    await synced.states.save_not_modified("caliber", now=T0, next_poll=T0)
+    after_plain_304 = await synced.states.source_state("caliber")
     second = Validators(etag='"xyz"')
-    await synced.save_not_modified("caliber", now=T0, next_poll=T0, validators=second)
-    after_new_304 = await synced.source_state("caliber")
+    await synced.states.save_not_modified("caliber", now=T0, next_poll=T0, validators=second)
+    after_new_304 = await synced.states.source_state("caliber")
 
     assert after_fetch.validators == first
     assert after_plain_304.validators == first
@@ -228,17 +228,19 @@ async def test_validators_round_trip_and_a_304_keeps_them_unless_given(synced: S
 
 
 async def test_an_unknown_source_has_the_default_state(synced: Store):
-    assert await synced.source_state("nobody") == SourceState("nobody")
-    assert (await synced.source_state("nobody")).first_sight
-    assert await synced.source_states() == {}
+    assert await synced.states.source_state("nobody") == SourceState("nobody")
+    assert (await synced.states.source_state("nobody")).first_sight
+    assert await synced.states.source_states() == {}
 
 
 async def test_source_states_lists_every_polled_source(synced: Store):
     await synced.sync_sources([*SOURCES, Source("trend", "Trend", "https://trend.az/rss", 60.0)])
     await save(synced, [entry("a"), entry("b")])
-    await synced.save_failure("trend", error="boom", now=T0, next_poll=T0 + timedelta(minutes=1))
+    await synced.states.save_failure(
+        "trend", error="boom", now=T0, next_poll=T0 + timedelta(minutes=1)
+    )
 
-    states = await synced.source_states()
+    states = await synced.states.source_states()
 
     assert set(states) == {"caliber", "trend"}
     assert states["caliber"].items_seen == 2
@@ -255,7 +257,7 @@ async def test_timestamps_come_back_timezone_aware_in_utc(synced: Store):
     await save(synced, [baku_item], now=now_in_baku)
 
     [stored] = await synced.latest(1)
-    state = await synced.source_state("caliber")
+    state = await synced.states.source_state("caliber")
 
     for moment in (stored.item.published, stored.first_seen, state.last_success, state.next_poll):
         assert moment is not None
@@ -268,7 +270,7 @@ async def test_a_failure_mid_batch_stores_neither_items_nor_state(db_engine: Asy
     store = Store(db_engine, batch_size=2)
     await store.sync_sources(SOURCES)
     await save(store, [entry("old")], validators=Validators(etag="v1"))
-    before = await store.source_state("caliber")
+    before = await store.states.source_state("caliber")
     # A title the schema refuses (NOT NULL), in the second batch: keys are inserted in sorted order.
     broken = MatchedItem(Item("caliber", "z-bad", "https://x", None, "s", T0))  # type: ignore[arg-type]
     batch = [broken, entry("n1"), entry("n2"), entry("n3")]
@@ -277,7 +279,7 @@ async def test_a_failure_mid_batch_stores_neither_items_nor_state(db_engine: Asy
         await save(store, batch, now=T0 + timedelta(hours=1), validators=Validators(etag="v2"))
 
     assert await count_items(db_engine) == 1
-    assert await store.source_state("caliber") == before
+    assert await store.states.source_state("caliber") == before
     assert [s.item.key for s in await store.latest(10)] == ["old"]
 
 
@@ -313,7 +315,7 @@ async def test_a_failing_hook_rolls_the_whole_fetch_back(db_engine: AsyncEngine)
         await save(store, [entry("a")])
 
     assert await count_items(db_engine) == 0
-    assert (await store.source_state("caliber")).first_sight
+    assert (await store.states.source_state("caliber")).first_sight
 
 
 async def test_a_naive_time_is_refused(synced: Store):
@@ -331,10 +333,10 @@ async def test_concurrent_unchanged_saves_are_committed_together_and_each_lands(
     ]
     await store.sync_sources(sources)
     now = datetime(2026, 11, 27, 10, tzinfo=UTC)
-    await store.save_failure("u0", error="down", now=now, next_poll=now)
+    await store.states.save_failure("u0", error="down", now=now, next_poll=now)
     await asyncio.gather(
         *(
-            store.save_not_modified(
+            store.states.save_not_modified(
                 s.id,
                 now=now,
                 next_poll=now + timedelta(seconds=n),
@@ -343,7 +345,7 @@ async def test_concurrent_unchanged_saves_are_committed_together_and_each_lands(
             for n, s in enumerate(sources)
         )
     )
-    states = await store.source_states()
+    states = await store.states.source_states()
     for n, s in enumerate(sources):
         state = states[s.id]
         assert state.next_poll == now + timedelta(seconds=n)

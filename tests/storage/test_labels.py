@@ -12,6 +12,7 @@ from bot.models import Validators
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.labels import LabelStore, NewLabel, Vote, item_ref
+from bot.storage.outbox import Outbox
 from bot.storage.tables import items
 from tests.storage.test_stories import CALL, SOURCES, T0, report
 
@@ -170,7 +171,8 @@ async def test_the_feedback_flag_is_per_chat_and_unknown_chats_are_refused(
     assert (await labels.flag(GROUP)).flag is False
     assert not await labels.set_flag(-1, True, now=T0)
     assert not (await labels.flag(-1)).known
-    store = Store(db_engine, on_flagged=[chats.enqueue])
+    outbox = Outbox(db_engine)
+    store = Store(db_engine, on_flagged=[outbox.enqueue])
     await store.save_fetch(
         "apa",
         items=[report("apa", "a9", CALL["apa"], 0)],
@@ -179,7 +181,7 @@ async def test_the_feedback_flag_is_per_chat_and_unknown_chats_are_refused(
         next_poll=T0 + timedelta(minutes=5),
         announce=True,
     )
-    [pending] = await chats.next_pending(GROUP)
+    [pending] = await outbox.next_pending(GROUP)
     assert pending.feedback is False  # delivery reads the chat's flag with its rows
 
 

@@ -14,6 +14,8 @@ from bot.storage.chats import ChatStore
 from bot.storage.engine import make_engine
 from bot.storage.items import Store
 from bot.storage.leases import LeaseStore, SourceClaims, process_id
+from bot.storage.outbox import Outbox
+from bot.storage.outbox_sends import OutboxSends
 from tests.storage.test_chats import SOURCE, entry, flag
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -85,7 +87,7 @@ async def test_a_due_source_is_claimed_by_one_process_with_its_state(
     assert await b.claim("a", "B", now=at(1), ttl=60) is None  # A is polling it
     assert await b.next_look("a", now=at(1)) == at(60)  # ... or dies: look when the claim ends
     validators = Validators(etag='"v1"', last_modified=None, body_hash="h")
-    await store.save_not_modified("a", now=at(2), next_poll=at(12), validators=validators)
+    await store.states.save_not_modified("a", now=at(2), next_poll=at(12), validators=validators)
     assert await b.claim("a", "B", now=at(3), ttl=60) is None  # polled; next poll at 12
     assert await b.next_look("a", now=at(3)) == at(12)
     state = await b.claim("a", "B", now=at(12), ttl=60)
@@ -133,9 +135,9 @@ async def test_every_save_of_a_poll_ends_its_claim(store: Store, db_engine: Asyn
                 announce=False,
             )
         elif save == "failure":
-            await store.save_failure("a", error="boom", now=start, next_poll=start)
+            await store.states.save_failure("a", error="boom", now=start, next_poll=start)
         else:
-            await store.save_not_modified("a", now=start, next_poll=start)
+            await store.states.save_not_modified("a", now=start, next_poll=start)
         assert await claims.claim("a", "B", now=start, ttl=60) is not None, save
         await claims.release("B")
 
@@ -145,7 +147,7 @@ async def test_pulling_a_poll_forward_makes_it_due_for_everyone_once(
 ) -> None:
     await _sources(store, "a")
     a, b = SourceClaims(db_engine), SourceClaims(other_engine)
-    await store.save_not_modified("a", now=at(0), next_poll=at(600))
+    await store.states.save_not_modified("a", now=at(0), next_poll=at(600))
     assert await a.claim("a", "A", now=at(10), ttl=60) is None
     await a.pull_forward("a", at(10))
     await b.pull_forward("a", at(11))  # a later pull does not push it back
@@ -167,21 +169,22 @@ async def test_two_processes_claiming_many_sources_at_once_split_them(
     assert sorted(claimed) == sorted(ids)  # each exactly once
 
 
-async def _outbox_rows(chats: ChatStore, engine: AsyncEngine, n: int) -> list[int]:
-    store = Store(engine, on_flagged=[chats.enqueue])
+async def _outbox_rows(engine: AsyncEngine, n: int) -> list[int]:
+    outbox = Outbox(engine)
+    store = Store(engine, on_flagged=[outbox.enqueue])
     await store.sync_sources([SOURCE])
-    await chats.subscribe(
+    await ChatStore(engine).subscribe(
         1, kind="private", title=None, topics=["azerbaijan-iran"], thread_id=None, now=T0
     )
     await flag(store, [entry(f"k{i}", minutes=i) for i in range(n)])
-    return [row.outbox_id for row in await chats.next_pending(1, limit=n)]
+    return [row.outbox_id for row in await outbox.next_pending(1, limit=n)]
 
 
 async def test_each_outbox_row_is_claimed_by_one_sender_until_its_claim_expires(
     store: Store, db_engine: AsyncEngine, other_engine: AsyncEngine
 ) -> None:
-    a, b = ChatStore(db_engine), ChatStore(other_engine)
-    ids = await _outbox_rows(a, db_engine, 4)
+    a, b = OutboxSends(db_engine), OutboxSends(other_engine)
+    ids = await _outbox_rows(db_engine, 4)
     assert len(ids) == 4
     assert await a.claim(ids[:2], "A", now=at(0), ttl=30) == set(ids[:2])
     assert await b.claim(ids, "B", now=at(1), ttl=30) == set(ids[2:])
@@ -198,8 +201,8 @@ async def test_two_senders_taking_over_the_same_rows_at_once_split_them_without_
     # After a sender dies, the survivors take its expired rows over at the same moment, each
     # with its own list. On PostgreSQL the two UPDATEs once locked the rows in different orders
     # and one ended with "deadlock detected" (the chat then waited a minute to retry).
-    a, b = ChatStore(db_engine), ChatStore(other_engine)
-    ids = await _outbox_rows(a, db_engine, 60)
+    a, b = OutboxSends(db_engine), OutboxSends(other_engine)
+    ids = await _outbox_rows(db_engine, 60)
     rng = random.Random(7)
     for round_ in range(30):
         now = at(100 * round_)  # every claim of the round before has expired

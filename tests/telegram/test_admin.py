@@ -22,12 +22,13 @@ from bot.storage.chat_tables import outbox
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
+from bot.storage.outbox import Outbox
 from bot.storage.overlay import OverlayStore
 from bot.telegram.admin import AdminContext, make_admin_handlers
 from bot.telegram.admin.sources import SourceCommands
 from bot.telegram.admin.terms import TermCommands
 from bot.telegram.app import BotApp, build_application, start, stop
-from bot.telegram.commands import make_handlers
+from bot.telegram.commands import SubscriberCommands, make_handlers
 from bot.telegram.guard import Op
 from bot.telegram.replies import ArgumentError
 from tests.emulator.server import SentMessage, TelegramEmulator
@@ -97,8 +98,8 @@ async def bot(
     clock = lambda: T0  # noqa: E731
     live = LiveConfig(config_dir=config_dir, overlay=OverlayStore(db_engine), clock=clock)
     await live.load()
-    chats = ChatStore(db_engine)
-    store = Store(db_engine, on_flagged=[chats.enqueue])
+    chats, outbox = ChatStore(db_engine), Outbox(db_engine)
+    store = Store(db_engine, on_flagged=[outbox.enqueue])
     await store.sync_sources(live.current.sources, now=T0)
     woken: list[bool] = []
     async with make_client(timeout=5.0) as client:
@@ -107,19 +108,22 @@ async def bot(
             live=live,
             store=store,
             chat_store=chats,
-            ops=OpsStore(db_engine, on_flagged=[chats.enqueue]),
+            ops=OpsStore(db_engine, on_flagged=[outbox.enqueue]),
             fetcher=Fetcher(client),
             tz=BAKU,
             clock=clock,
             wake=lambda: woken.append(True),
         )
         public = make_handlers(
-            chat_store=chats,
-            store=store,
-            topics=lambda: live.current.topics,
-            sources=lambda: live.current.sources,
-            tz=BAKU,
-            clock=clock,
+            SubscriberCommands(
+                chat_store=chats,
+                outbox=outbox,
+                store=store,
+                topics=lambda: live.current.topics,
+                sources=lambda: live.current.sources,
+                tz=BAKU,
+                clock=clock,
+            )
         )
         app = build_application(
             telegram_api.token, base_url=telegram_api.api_url, handlers=[*admin, *public]
@@ -220,10 +224,10 @@ async def test_an_admin_in_a_group_is_asked_to_use_a_private_chat(bot: Harness) 
 async def test_sources_shows_operators_the_health_view_and_others_the_public_one(
     bot: Harness,
 ) -> None:
-    await bot.store.save_failure(
+    await bot.store.states.save_failure(
         "apa", error="HTTP 503 <busy>", now=T0, next_poll=T0 + timedelta(minutes=20)
     )
-    await bot.store.save_failure(
+    await bot.store.states.save_failure(
         "apa", error="HTTP 503 <busy>", now=T0, next_poll=T0 + timedelta(minutes=40)
     )
     admin = await bot.ask("/sources")

@@ -17,6 +17,7 @@ from bot.models import Item, MatchedItem, Source, StoredItem, Topic, TopicMatch,
 from bot.storage.chats import ChatStore
 from bot.storage.engine import make_engine
 from bot.storage.items import Store
+from bot.storage.outbox import Outbox
 from bot.telegram.app import BotApp, build_application, start, stop
 from bot.telegram.commands import (
     COMMANDS,
@@ -65,14 +66,15 @@ class Harness:
 async def running_bot(
     emu: TelegramEmulator, engine: AsyncEngine, **overrides: Any
 ) -> AsyncIterator[Harness]:
-    """The bot polling `emu`, with make_handlers' arguments overridden by `overrides`."""
+    """The bot polling `emu`, with SubscriberCommands' arguments overridden by `overrides`."""
     # Replies to one chat come faster than Telegram's per-chat limit here; pacing is not tested.
     emu.configure(rate_limits=None)
-    chats = ChatStore(engine)
-    store = Store(engine, on_flagged=[chats.enqueue])
+    chats, outbox = ChatStore(engine), Outbox(engine)
+    store = Store(engine, on_flagged=[outbox.enqueue])
     await store.sync_sources(SOURCES, now=T0)
     options: dict[str, Any] = {
         "chat_store": chats,
+        "outbox": outbox,
         "store": store,
         "topics": lambda: TOPICS,
         "sources": lambda: SOURCES,
@@ -80,7 +82,9 @@ async def running_bot(
         "clock": lambda: datetime.now(UTC),
         **overrides,
     }
-    app = build_application(emu.token, base_url=emu.api_url, handlers=make_handlers(**options))
+    app = build_application(
+        emu.token, base_url=emu.api_url, handlers=make_handlers(SubscriberCommands(**options))
+    )
     await start(app, webhook_url=None, port=None)
     try:
         yield Harness(emu, chats, store, app)
@@ -306,8 +310,8 @@ async def test_unsubscribing_the_last_topic_stops_the_chat(bot: Harness) -> None
 
 async def test_sources_shows_each_outlets_health(bot: Harness) -> None:
     await _save(bot.store, [_item(1)])
-    await bot.store.save_failure("irna", error="HTTP 503", now=T0, next_poll=T0)
-    await bot.store.save_failure("irna", error="HTTP 503", now=T0, next_poll=T0)
+    await bot.store.states.save_failure("irna", error="HTTP 503", now=T0, next_poll=T0)
+    await bot.store.states.save_failure("irna", error="HTTP 503", now=T0, next_poll=T0)
     reply = await bot.ask(PRIVATE, "/sources")
     text = reply.plain_text
     assert "3, 1 failing" in text
@@ -478,10 +482,11 @@ def _fields(item: Item) -> dict[str, Any]:
 
 
 def _commands(engine: AsyncEngine) -> SubscriberCommands:
-    chats = ChatStore(engine)
+    outbox = Outbox(engine)
     return SubscriberCommands(
-        chat_store=chats,
-        store=Store(engine, on_flagged=[chats.enqueue]),
+        chat_store=ChatStore(engine),
+        outbox=outbox,
+        store=Store(engine, on_flagged=[outbox.enqueue]),
         topics=lambda: TOPICS,
         sources=lambda: SOURCES,
         tz=BAKU,

@@ -1,6 +1,6 @@
 """bot.telegram.delivery with the real telegram.Bot against the Bot API emulator, on SQLite and PostgreSQL.
 
-Every test stores flagged items through `Store.save_fetch` with the real `ChatStore.enqueue` hook,
+Every test stores flagged items through `Store.save_fetch` with the real `Outbox.enqueue` hook,
 then lets a `DeliveryWorker` deliver them. The emulator enforces Telegram's limits with its clock
 sped up `SCALE` times, and the worker's pacer runs at the same scale.
 """
@@ -23,8 +23,10 @@ from telegram import Bot
 from bot.models import MatchedItem
 from bot.storage.chat_tables import outbox
 from bot.storage.chats import ChatStore
+from bot.storage.delivery import DeliveryStores
 from bot.storage.engine import make_engine
 from bot.storage.items import Store
+from bot.storage.outbox import Outbox
 from bot.telegram.delivery import DeliveryWorker, Policy
 from bot.telegram.messenger import TelegramMessenger, TelegramSender
 from bot.telegram.pacing import Limits, Pacer
@@ -55,8 +57,8 @@ class Harness:
 
     def __init__(self, engine: AsyncEngine, emulator: TelegramEmulator, bot: Bot) -> None:
         self.engine, self.emulator, self.bot = engine, emulator, bot
-        self.chats = ChatStore(engine)
-        self.store = Store(engine, on_flagged=[self.chats.enqueue])
+        self.chats, self.outbox = ChatStore(engine), Outbox(engine)
+        self.store = Store(engine, on_flagged=[self.outbox.enqueue])
         self.worker: DeliveryWorker | None = None
         self.messenger: TelegramMessenger | None = None
 
@@ -64,7 +66,7 @@ class Harness:
         self, *, policy: Policy = FAST, scale: float = SCALE, previews: bool = False
     ) -> DeliveryWorker:
         self.worker = DeliveryWorker(
-            self.chats,
+            DeliveryStores.on(self.engine),
             TelegramSender(self.bot, link_previews=previews),
             topic_names=TOPICS,
             tz=BAKU,
@@ -97,7 +99,7 @@ class Harness:
         assert self.worker is not None
         async with asyncio.timeout(timeout):
             # Polls the database, which has no event to wait on; bounded by the timeout.
-            while await self.chats.pending_count() or self.worker.active_lanes:  # noqa: ASYNC110
+            while await self.outbox.pending_count() or self.worker.active_lanes:  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
 
     async def statuses(self) -> Counter[str]:

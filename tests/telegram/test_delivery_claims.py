@@ -6,7 +6,9 @@ import asyncio
 from collections import Counter
 from dataclasses import replace
 
-from bot.storage.chats import ChatStore
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.storage.delivery import DeliveryStores
 from bot.telegram.delivery import DeliveryWorker
 from bot.telegram.messenger import TelegramSender
 from bot.telegram.pacing import Limits, Pacer
@@ -18,9 +20,9 @@ bot = test_delivery.bot  # the fixtures of the single-worker tests
 h = test_delivery.h
 
 
-def worker(chats: ChatStore, h: Harness, holder: str) -> DeliveryWorker:
+def worker(engine: AsyncEngine, h: Harness, holder: str) -> DeliveryWorker:
     return DeliveryWorker(
-        chats,
+        DeliveryStores.on(engine),
         TelegramSender(h.bot),
         topic_names=TOPICS,
         tz=BAKU,
@@ -37,13 +39,13 @@ async def test_two_senders_on_one_outbox_send_each_message_once_in_order(h: Harn
     for chat_id in chats:
         await h.subscribe(chat_id)
     await flag(h.store, [entry(k, minutes=n) for n, k in enumerate("abc")], now=utc_now())
-    a, b = worker(h.chats, h, "A"), worker(ChatStore(h.engine), h, "B")
+    a, b = worker(h.engine, h, "A"), worker(h.engine, h, "B")
     a.start()
     b.start()
     try:
         async with asyncio.timeout(20):
             # Polls the database, which has no event to wait on; bounded by the timeout.
-            while await h.chats.pending_count():  # noqa: ASYNC110
+            while await h.outbox.pending_count():  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
     finally:
         await a.stop()

@@ -16,7 +16,9 @@ from bot.models import Validators
 from bot.review.stories import Grouper, Rules
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
+from bot.storage.delivery import DeliveryStores
 from bot.storage.items import Store
+from bot.storage.outbox import Outbox
 from bot.storage.stories import StoryStore
 from bot.telegram.delivery import DeliveryWorker
 from bot.telegram.messenger import TelegramSender
@@ -34,11 +36,11 @@ class Process:
 
     def __init__(self, engine: AsyncEngine, bot: Bot, *, edit_gap: float = 60.0) -> None:
         db = DbAccess(engine)
-        self.chats = ChatStore(db)
+        self.chats, self.outbox = ChatStore(db), Outbox(db)
         stories = StoryStore(db, Grouper(Rules(window=WINDOW)), window=WINDOW)
-        self.store = Store(db, on_matched=[stories.assign], on_flagged=[self.chats.enqueue])
+        self.store = Store(db, on_matched=[stories.assign], on_flagged=[self.outbox.enqueue])
         self.worker = DeliveryWorker(
-            self.chats,
+            DeliveryStores.on(db),
             TelegramSender(bot),
             topic_names=TOPICS,
             tz=BAKU,
@@ -61,7 +63,7 @@ class Process:
     async def settled(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         async with asyncio.timeout(timeout):
             # Polls the database, which has no event to wait on; bounded by the timeout.
-            while await self.chats.pending_count() or self.worker.active_lanes:  # noqa: ASYNC110
+            while await self.outbox.pending_count() or self.worker.active_lanes:  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
 
 

@@ -18,8 +18,10 @@ from bot.models import Validators
 from bot.review.stories import Grouper, Rules
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
+from bot.storage.delivery import DeliveryStores
 from bot.storage.items import Store
 from bot.storage.labels import LabelStore
+from bot.storage.outbox import Outbox
 from bot.storage.stories import StoryStore
 from bot.telegram.app import BotApp, build_application, start, stop
 from bot.telegram.delivery import DeliveryWorker
@@ -44,7 +46,7 @@ def now() -> datetime:
 class Desk:
     emu: TelegramEmulator
     engine: AsyncEngine
-    chats: ChatStore
+    outbox: Outbox
     labels: LabelStore
     store: Store
     worker: DeliveryWorker
@@ -64,7 +66,7 @@ class Desk:
     async def settled(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         async with asyncio.timeout(timeout):
             # Polls the database, which has no event to wait on; bounded by the timeout.
-            while await self.chats.pending_count() or self.worker.active_lanes:  # noqa: ASYNC110
+            while await self.outbox.pending_count() or self.worker.active_lanes:  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
 
     async def message(self, chat_id: int) -> SentMessage:
@@ -88,9 +90,9 @@ class Desk:
 async def desk(db_engine: AsyncEngine, telegram_api: TelegramEmulator) -> AsyncIterator[Desk]:
     telegram_api.configure(time_scale=SCALE)
     db = DbAccess(db_engine)
-    chats, labels = ChatStore(db), LabelStore(db)
+    chats, outbox, labels = ChatStore(db), Outbox(db), LabelStore(db)
     stories = StoryStore(db, Grouper(Rules(window=WINDOW)), window=WINDOW)
-    store = Store(db, on_matched=[stories.assign], on_flagged=[chats.enqueue])
+    store = Store(db, on_matched=[stories.assign], on_flagged=[outbox.enqueue])
     await store.sync_sources(SOURCES)
     for chat_id, kind in ((ADMIN, "private"), (READER, "private"), (GROUP, "supergroup")):
         await chats.subscribe(
@@ -99,7 +101,7 @@ async def desk(db_engine: AsyncEngine, telegram_api: TelegramEmulator) -> AsyncI
     policy = FeedbackPolicy.of([ADMIN])  # BOT_FEEDBACK_DEFAULT off
     async with Bot(telegram_api.token, base_url=telegram_api.api_url) as bot:
         worker = DeliveryWorker(
-            chats,
+            DeliveryStores.on(db),
             TelegramSender(bot),
             topic_names=TOPICS,
             tz=BAKU,
@@ -117,7 +119,7 @@ async def desk(db_engine: AsyncEngine, telegram_api: TelegramEmulator) -> AsyncI
         await start(app, webhook_url=None, port=None)
         worker.start()
         try:
-            yield Desk(telegram_api, db_engine, chats, labels, store, worker, app)
+            yield Desk(telegram_api, db_engine, outbox, labels, store, worker, app)
         finally:
             await worker.stop()
             await stop(app)

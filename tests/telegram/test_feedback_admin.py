@@ -20,6 +20,8 @@ from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.labels import LabelStore, NewLabel, Vote
 from bot.storage.ops import OpsStore
+from bot.storage.outbox import Outbox
+from bot.storage.outbox_sends import OutboxSends
 from bot.storage.overlay import OverlayStore
 from bot.telegram.admin import make_admin_handlers
 from bot.telegram.app import build_application, start, stop
@@ -67,6 +69,7 @@ class Harness:
     labels: LabelStore
     store: Store
     chats: ChatStore
+    engine: AsyncEngine
 
     async def ask(self, text: str) -> str:
         before = len(self.emu.sent_messages(ADMIN))
@@ -88,7 +91,7 @@ async def desk(
     live = LiveConfig(config_dir=config_dir, overlay=OverlayStore(db_engine), clock=clock)
     await live.load()
     chats, labels = ChatStore(db_engine), LabelStore(db_engine)
-    store = Store(db_engine, on_flagged=[chats.enqueue])
+    store = Store(db_engine, on_flagged=[Outbox(db_engine).enqueue])
     await store.sync_sources(SOURCES, now=T0)
     async with make_client(timeout=5.0) as client:
         handlers = make_admin_handlers(
@@ -107,7 +110,7 @@ async def desk(
         )
         await start(app, webhook_url=None, port=None)
         try:
-            yield Harness(telegram_api, live, labels, store, chats)
+            yield Harness(telegram_api, live, labels, store, chats, db_engine)
         finally:
             await stop(app)
 
@@ -173,8 +176,9 @@ async def pushed_history(desk: Harness) -> None:
             next_poll=T0,
             announce=True,
         )
-    for n, row in enumerate(await desk.chats.next_pending(ADMIN)):
-        await desk.chats.mark_sent(row.outbox_id, message_id=n + 1, now=T0 - timedelta(days=1))
+    sends = OutboxSends(desk.engine)
+    for n, row in enumerate(await Outbox(desk.engine).next_pending(ADMIN)):
+        await sends.mark_sent(row.outbox_id, message_id=n + 1, now=T0 - timedelta(days=1))
     by_key = {s.item.key: s.id for s in await desk.store.latest(10)}
     for source, key, _, verdicts in HISTORY:
         for who, verdict in zip((ADMIN, COLLEAGUE), verdicts, strict=False):

@@ -14,9 +14,11 @@ from bot.review.stories import Grouper, Rules
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
+from bot.storage.outbox import Outbox
+from bot.storage.review_claims import ReviewClaims
 from bot.storage.stories import StoryStore
 from bot.telegram.app import build_application, start, stop
-from bot.telegram.commands import make_handlers
+from bot.telegram.commands import SubscriberCommands, make_handlers
 from bot.telegram.messenger import TelegramSender
 from bot.telegram.review_commands import make_review_handlers
 from bot.telegram.review_job import ReviewJob
@@ -31,9 +33,9 @@ WINDOW = timedelta(hours=48)
 async def bot(telegram_api: TelegramEmulator, db_engine: AsyncEngine) -> AsyncIterator[Harness]:
     telegram_api.configure(rate_limits=None)
     db = DbAccess(db_engine)
-    chats = ChatStore(db)
+    chats, outbox = ChatStore(db), Outbox(db)
     stories = StoryStore(db, Grouper(Rules(window=WINDOW)), window=WINDOW)
-    store = Store(db, on_matched=[stories.assign], on_flagged=[chats.enqueue])
+    store = Store(db, on_matched=[stories.assign], on_flagged=[outbox.enqueue])
     await store.sync_sources(SOURCES)
     now = datetime.now(UTC)
     for source, key, text in (
@@ -53,18 +55,22 @@ async def bot(telegram_api: TelegramEmulator, db_engine: AsyncEngine) -> AsyncIt
             announce=False,
         )
     handlers = make_handlers(
-        chat_store=chats,
-        store=store,
-        topics=lambda: TOPICS,
-        sources=lambda: (),
-        tz=BAKU,
-        clock=lambda: datetime.now(UTC),
+        SubscriberCommands(
+            chat_store=chats,
+            outbox=outbox,
+            store=store,
+            topics=lambda: TOPICS,
+            sources=lambda: (),
+            tz=BAKU,
+            clock=lambda: datetime.now(UTC),
+        )
     )
     app = build_application(telegram_api.token, base_url=telegram_api.api_url, handlers=handlers)
     review = ReviewJob(
         chats,
         stories,
         TelegramSender(app.bot),
+        claims=ReviewClaims(db),
         topic_names=lambda: {t.id: t.name for t in TOPICS},
         tz=BAKU,
         clock=lambda: datetime.now(UTC),

@@ -21,14 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.feeds.fetch import Fetcher, make_client
 from bot.models import Source, StoredItem, Topic
 from bot.polling.pipeline import Pipeline
-from bot.polling.scheduler import SourceScheduler
+from bot.polling.scheduler import ReportHook, SourceScheduler
 from bot.review.stories import Grouper, Rules
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
+from bot.storage.outbox import Outbox
 from bot.storage.stories import StoryStore
 from bot.topics.config import load_topics
 from bot.topics.matcher import compile_topics
+from bot.web.handlers import TelegramWebhook
 from bot.web.service import WebService, open_web
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,13 +100,15 @@ async def start_rig(
     http_port: int = 0,
     leader: bool = True,
     start_scheduler: bool = True,
+    webhook: TelegramWebhook | None = None,
+    on_report: Sequence[ReportHook] = (),
     poll_first: bool = False,
 ) -> WebRig:
     db = DbAccess(engine)
     chats = ChatStore(db)
     # As the bot wires it: a flagged item gets its story in the transaction that stores it.
     stories = StoryStore(db, Grouper(Rules(window=WINDOW)), window=WINDOW)
-    store = Store(db, on_flagged=[chats.enqueue], on_matched=[stories.assign])
+    store = Store(db, on_flagged=[Outbox(db).enqueue], on_matched=[stories.assign])
     await store.sync_sources(sources)
     fetch_client = make_client(timeout=5.0)
     messenger = Messenger()
@@ -130,10 +134,12 @@ async def start_rig(
         tz=ZoneInfo("Asia/Baku"),
         clock=utc_now,
         leader=lambda: leader,
+        webhook=webhook,
     )
-    scheduler.on_report = web.report_hook(None)
     if start_scheduler:
-        scheduler.start(sources, await store.source_states())
+        scheduler.start(
+            sources, await store.states.source_states(), on_report=[*web.report_hooks(), *on_report]
+        )
     http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{web.ports[0]}", timeout=5.0)
     return WebRig(
         db, store, stories, chats, pipeline, scheduler, web, http, fetch_client, messenger,

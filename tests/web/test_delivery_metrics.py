@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
 
 from bot.storage.chats import ChatStore
+from bot.storage.delivery import DeliveryStores
 from bot.storage.items import Store
+from bot.storage.outbox import Outbox
 from bot.storage.status import StatusStore
 from bot.telegram.delivery import DeliveryWorker, Policy
 from bot.telegram.messenger import TelegramSender
@@ -50,8 +52,8 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 async def test_sends_429s_and_latency_are_counted_from_real_deliveries(
     db_engine: AsyncEngine, telegram_api: TelegramEmulator, bot: Bot
 ):
-    chats = ChatStore(db_engine)
-    store = Store(db_engine, on_flagged=[chats.enqueue])
+    chats, outbox = ChatStore(db_engine), Outbox(db_engine)
+    store = Store(db_engine, on_flagged=[outbox.enqueue])
     await store.sync_sources([SOURCE])
     metrics = Metrics(StatusStore(db_engine), clock=utc_now)
     for chat_id in (11, 12):
@@ -62,7 +64,7 @@ async def test_sends_429s_and_latency_are_counted_from_real_deliveries(
     telegram_api.inject(11, Fault.retry_after(1))
     telegram_api.inject(12, Fault(400, "Bad Request: message is too long"))
     worker = DeliveryWorker(
-        chats,
+        DeliveryStores.on(db_engine),
         CountingSender(TelegramSender(bot, link_previews=False), metrics),
         topic_names={"azerbaijan-iran": "Azerbaijan–Iran"},
         tz=UTC,
@@ -76,7 +78,7 @@ async def test_sends_429s_and_latency_are_counted_from_real_deliveries(
     try:
         async with asyncio.timeout(10):
             # The outbox has no event to wait on; polled, bounded by the timeout.
-            while await chats.pending_count():  # noqa: ASYNC110
+            while await outbox.pending_count():  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
     finally:
         await worker.stop()

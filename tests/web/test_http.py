@@ -68,6 +68,31 @@ async def rig(db_engine: AsyncEngine, feed_server: FeedServer) -> AsyncIterator[
         await rig.close()
 
 
+@pytest.fixture
+def forwarded() -> list[object]:
+    """What the webhook path handed on to Telegram's side (`hooked_rig`)."""
+    return []
+
+
+@pytest.fixture
+async def hooked_rig(
+    db_engine: AsyncEngine, feed_server: FeedServer, forwarded: list[object]
+) -> AsyncIterator[WebRig]:
+    """The rig in webhook mode: Telegram's posts to /hook/abc123 go to `forwarded`."""
+
+    async def sink(data: object) -> None:
+        forwarded.append(data)
+
+    feed_server.put("/web/good.xml", good_feed())
+    feed_server.fail("/web/down.xml", 500)
+    webhook = TelegramWebhook("hook/abc123", "s3cret-header", sink)
+    rig = await start_rig(db_engine, sources(feed_server), webhook=webhook)
+    try:
+        yield rig
+    finally:
+        await rig.close()
+
+
 async def polled(rig: WebRig, count: int = 2) -> None:
     async def enough() -> bool:
         text = (await rig.http.get("/metrics")).text
@@ -339,20 +364,15 @@ async def test_the_status_page_is_html_with_sources_stories_and_outbox(rig: WebR
 
 
 async def test_nothing_served_shows_the_token_admin_ids_or_chat_ids(
-    rig: WebRig, feed_server: FeedServer
+    hooked_rig: WebRig, feed_server: FeedServer
 ):
+    rig = hooked_rig
     token = "987654:SECRET-token-value"  # noqa: S105
     chat_id = -1009876543210
     await rig.chats.subscribe(
         chat_id, kind="supergroup", title="Desk", topics=["azerbaijan-iran"], thread_id=None,
         now=datetime.now(UTC),
     )  # fmt: skip
-    forwarded: list[object] = []
-
-    async def sink(data: object) -> None:
-        forwarded.append(data)
-
-    rig.web.set_webhook(TelegramWebhook("hook/abc123", "s3cret-header", sink))
     await polled(rig)
     feed_server.put("/web/good.xml", good_feed(4))
     rig.scheduler.poll_now("good")
@@ -366,17 +386,14 @@ async def test_nothing_served_shows_the_token_admin_ids_or_chat_ids(
             assert secret not in body
 
 
-async def test_the_webhook_path_forwards_updates_only_with_the_secret_header(rig: WebRig):
-    forwarded: list[object] = []
-
-    async def sink(data: object) -> None:
-        forwarded.append(data)
-
+async def test_the_webhook_path_forwards_updates_only_with_the_secret_header(
+    hooked_rig: WebRig, forwarded: list[object]
+):
+    rig = hooked_rig
     update = {
         "update_id": 7,
         "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}},
     }
-    rig.web.set_webhook(TelegramWebhook("hook/abc123", "s3cret-header", sink))
     headers = {"Content-Type": "application/json"}
     wrong = await rig.http.post(
         "/hook/abc123",

@@ -37,7 +37,7 @@ async def rig(db_engine: AsyncEngine) -> AsyncIterator[WebRig]:
     rig = await start_rig(db_engine, sources, start_scheduler=False)
     try:
         for n in FAILING:
-            await rig.store.save_failure(
+            await rig.store.states.save_failure(
                 f"s{n:04d}", error="HTTP 503", now=NOW, next_poll=NOW + timedelta(minutes=10)
             )
         yield rig

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.models import Item, MatchedItem, Source, TermHit, TopicMatch, Validators
 from bot.storage.labels import LabelStore
+from bot.storage.outbox import Outbox
+from bot.storage.outbox_sends import OutboxSends
 from tests.web.rig import WebRig, start_rig
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -45,8 +47,9 @@ async def test_the_status_page_shows_the_desks_verdicts_without_people(rig: WebR
             next_poll=NOW,
             announce=True,
         )
-    for n, row in enumerate(await rig.chats.next_pending(CHAT)):
-        await rig.chats.mark_sent(row.outbox_id, message_id=n + 1, now=NOW - timedelta(hours=1))
+    sends = OutboxSends(rig.db)
+    for n, row in enumerate(await Outbox(rig.db).next_pending(CHAT)):
+        await sends.mark_sent(row.outbox_id, message_id=n + 1, now=NOW - timedelta(hours=1))
     wrong_id = next(s.id for s in await rig.store.latest(5) if s.item.title == WRONG)
     await LabelStore(rig.db).record(
         wrong_id, relevant=False, user_id=EDITOR, user_name="@desk_editor", chat_id=CHAT, now=NOW

@@ -41,7 +41,7 @@ class SourceCommands:
         """Every source with its health, failures and next poll."""
         ctx = self.ctx
         effective = ctx.live.current
-        states = await ctx.store.source_states()
+        states = await ctx.store.states.source_states()
         polls = {s.id: ctx.next_poll(s.id) for s in effective.sources} if ctx.next_poll else {}
         return health_text(effective.sources, states, polls, tz=ctx.tz)
 
