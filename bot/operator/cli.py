@@ -48,6 +48,8 @@ from bot.topics.matcher import compile_topics
 
 EXIT_OK, EXIT_REFUSED = 0, 2
 Handler = Callable[[LiveConfig, Config, argparse.Namespace], Awaitable[None]]
+# An edit also gets the labels: each edit of the topics prints its effect on them.
+EditHandler = Callable[[LiveConfig, Config, argparse.Namespace, LabelStore], Awaitable[None]]
 
 
 def register(subparsers: Any) -> None:
@@ -144,8 +146,10 @@ async def _run(config: Config, args: argparse.Namespace) -> None:
             config_dir=config.settings.config_dir, overlay=OverlayStore(engine), clock=_now
         )
         await live.load()
-        args.labels = LabelStore(engine)  # edits of the topics are checked against the labels
-        await _ACTIONS[args.config_command](live, config, args)
+        if args.config_command in _EDITS:
+            await _EDITS[args.config_command](live, config, args, LabelStore(engine))
+        else:
+            await _ACTIONS[args.config_command](live, config, args)
 
 
 async def _show(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
@@ -169,7 +173,9 @@ async def _export(live: LiveConfig, config: Config, args: argparse.Namespace) ->
         print(text)
 
 
-async def _addsource(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
+async def _addsource(
+    live: LiveConfig, config: Config, args: argparse.Namespace, labels: LabelStore
+) -> None:
     name = " ".join(args.name) or None
     await live.check(AddSource(args.id, args.url, name))  # duplicates: refused before fetching
     settings = config.settings
@@ -183,10 +189,12 @@ async def _addsource(live: LiveConfig, config: Config, args: argparse.Namespace)
     finally:
         await client.aclose()
     print(f"probed: {probe.describe()}")
-    await _edit(live, AddSource(args.id, args.url, name or probe.title or None), args.labels)
+    await _edit(live, AddSource(args.id, args.url, name or probe.title or None), labels)
 
 
-async def _simple(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
+async def _simple(
+    live: LiveConfig, config: Config, args: argparse.Namespace, labels: LabelStore
+) -> None:
     command = args.config_command
     term = " ".join(getattr(args, "term", []))
     edit: Edit
@@ -210,7 +218,7 @@ async def _simple(live: LiveConfig, config: Config, args: argparse.Namespace) ->
         edit = (AddMask if command == "addmask" else RemoveMask)(args.topic, term)
     else:
         edit = (AddVeto if command == "addveto" else RemoveVeto)(args.topic, term)
-    await _edit(live, edit, args.labels)
+    await _edit(live, edit, labels)
 
 
 async def _edit(live: LiveConfig, edit: Edit, labels: LabelStore) -> None:
@@ -307,13 +315,15 @@ def _one(value: Any) -> str:
 _ACTIONS: dict[str, Handler] = {
     "show": _show,
     "export": _export,
-    "addsource": _addsource,
     "terms": _terms,
     "testmatch": _testmatch,
     "audit": _audit,
     "undo": _undo,
     "compact": _compact,
     "reload": _reload,
+}
+_EDITS: dict[str, EditHandler] = {
+    "addsource": _addsource,
     **{
         name: _simple
         for name in (
