@@ -2,6 +2,8 @@
 
 Run: .venv/bin/python benchmarks/pipeline.py [--feeds N] [--items M] [--repeat R] [--quick]
      .venv/bin/python benchmarks/pipeline.py --fresh [--database-url URL]   (see benchmarks/fresh.py)
+     .venv/bin/python benchmarks/pipeline.py --mixed [--feeds N]   (feeds, channel previews and
+                                                     listing pages: see benchmarks/mixed.py)
 
 A separate process (benchmarks/feedfarm.py) serves N synthetic RSS feeds of M items (~1 KB of HTML
 each) with ETag and Last-Modified, so its CPU is not counted here. This process runs the real
@@ -75,9 +77,11 @@ class RecordingFetcher(Fetcher):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.with_body: list[str] = []
 
-    async def fetch(self, source: Source, validators: Validators) -> Fetched:
+    async def fetch(
+        self, source: Source, validators: Validators, *, any_body: bool = False
+    ) -> Fetched:
         """Fetch as usual; remember the URL of a 200."""
-        fetched = await super().fetch(source, validators)
+        fetched = await super().fetch(source, validators, any_body=any_body)
         if fetched.body is not None:
             self.with_body.append(source.url)
         return fetched
@@ -111,9 +115,10 @@ class PassResult:
 class Farm:
     """The feed server process, and a plain HTTP connection to it for control and re-fetching."""
 
-    def __init__(self, feeds: int, items: int) -> None:
+    def __init__(self, feeds: int, items: int, *, mixed: bool = False) -> None:
+        extra = ["--mixed"] if mixed else []
         self.proc = subprocess.Popen(  # noqa: S603 (our own script, fixed arguments)
-            [sys.executable, str(FARM), "--feeds", str(feeds), "--items", str(items)],
+            [sys.executable, str(FARM), "--feeds", str(feeds), "--items", str(items), *extra],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -330,9 +335,19 @@ def main() -> None:
         "--fresh", action="store_true", help="drive `python -m bot fetch --once` as a child process"
     )
     parser.add_argument("--database-url", help="--fresh: PostgreSQL URL (default: temp SQLite)")
+    parser.add_argument(
+        "--mixed",
+        action="store_true",
+        help="feeds, Telegram channel previews and listing pages: CPU per new item by kind "
+        "(benchmarks/mixed.py)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.feeds, args.items, args.repeat = 150, 20, 2
+    if args.mixed:
+        from benchmarks.mixed import mixed_bench
+
+        sys.exit(asyncio.run(mixed_bench(args, Farm)))
     if args.fresh:
         from benchmarks.fresh import fresh_bench
 

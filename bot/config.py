@@ -25,10 +25,12 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.feeds.listing import selectors_of
 from bot.models import Source, Topic
 from bot.text.durations import parse_duration
 from bot.topics.config import load_topics
@@ -257,6 +259,13 @@ class _SourceEntry(BaseModel):
     enabled: bool = True
     user_agent: str | None = Field(default=None, min_length=1, max_length=300)
     fetch_article: Literal["never", "short", "always"] = "short"
+    type: Literal["feed", "telegram", "html", "sitemap"] = "feed"
+    selectors: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _selectors(self) -> _SourceEntry:
+        selectors_of(self.type, self.selectors)  # ValueError naming the field
+        return self
 
     @field_validator("id")
     @classmethod
@@ -336,6 +345,8 @@ def sources_from_data(data: Mapping[str, Any], origin: str) -> tuple[Source, ...
                 enabled=entry.enabled,
                 user_agent=entry.user_agent,
                 fetch_article=entry.fetch_article,
+                kind=entry.type,
+                selectors=selectors_of(entry.type, entry.selectors),
             )
         )
     if problems:

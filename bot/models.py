@@ -9,6 +9,23 @@ from typing import Literal
 # When a flagged item's article page is fetched: never, when its feed text is short, or always.
 ArticleMode = Literal["never", "short", "always"]
 ARTICLE_MODES: tuple[ArticleMode, ...] = ("never", "short", "always")
+# What a source's URL serves: a feed (RSS, Atom, RDF, JSON Feed), a public Telegram channel's web
+# preview, an HTML listing page read with CSS selectors, or a news sitemap.
+SourceKind = Literal["feed", "telegram", "html", "sitemap"]
+SOURCE_KINDS: tuple[SourceKind, ...] = ("feed", "telegram", "html", "sitemap")
+
+
+@dataclass(frozen=True, slots=True)
+class Selectors:
+    """CSS selectors that read items off an HTML listing page (`type = "html"` sources).
+
+    `item` is matched in the page; the others inside each item's element."""
+
+    item: str
+    title: str
+    link: str
+    date: str | None = None
+    summary: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +40,8 @@ class Source:
     enabled: bool = True
     user_agent: str | None = None  # overrides the bot's own, for outlets that refuse unknown agents
     fetch_article: ArticleMode = "short"
+    kind: SourceKind = "feed"  # `type` in sources.toml
+    selectors: Selectors | None = None  # only for kind "html"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +83,9 @@ class Item:
     published: datetime  # timezone-aware, UTC
     language: str | None = None
     guid: str | None = None
+    # The page `fetch_article` reads, when it is not `url`: a Telegram post's first outbound
+    # link; "" when there is none (a post that links nowhere has no article page). Not stored.
+    article_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +117,50 @@ class Entity:
     """
 
     id: str
-    kind: str  # institution, person, place or project
+    kind: str  # institution, person, place, project or epithet
     groups: tuple[str, ...]
     forms: tuple[str, ...]
     alone: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class KindVeto:
+    """A kind of item that is not relations even when both states are named (weather, sports,
+    brands and addresses, origin): its terms, from every language, veto the item unless a
+    political signal stands in it too."""
+
+    kind: str
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Salience:
+    """Words that tell how a state appears in an item (issue 18), each list from every language.
+
+    - `political`: a protest, a ban, a summons, aid, a visa, trade…: any of them lifts the kind
+      vetoes;
+    - `officials`: a minister, an embassy, a president, a counterpart…: they lift the kind
+      vetoes too, and one beside a state's name makes the mention an official's ("Azerbaijan's
+      foreign minister"), which acts wherever it stands;
+    - `third_parties`: names of other parties beyond the list names (leaders, blocs);
+    - `home_places`: list names that are a required state's own places, never a third party;
+    - `background`: words opening a subordinate or background clause (which, amid, after…);
+      a state named after one, in its sentence, is in passing;
+    - `background_after`: the same, written after the name (Azerbaijani and Persian
+      postpositions: "fonunda", "sonra"), within a few words;
+    - `aside`: "also", "too": a plain name after one is in passing, an official's is not;
+    - `talk`: "discuss", "обсудили", "müzakirə": in a sentence that opens with another party,
+      the states' plain names are what that party talks about.
+    """
+
+    political: tuple[str, ...] = ()
+    officials: tuple[str, ...] = ()
+    third_parties: tuple[str, ...] = ()
+    home_places: tuple[str, ...] = ()
+    background: tuple[str, ...] = ()
+    background_after: tuple[str, ...] = ()
+    aside: tuple[str, ...] = ()
+    talk: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +182,8 @@ class Topic:
     # one names the parties to a deal, not a roundup, so its names count like any other mention.
     joint_terms: tuple[str, ...] = ()
     entities: tuple[Entity, ...] = ()  # the topic's gazetteer
+    kind_vetoes: tuple[KindVeto, ...] = ()
+    salience: Salience = Salience()
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,7 +84,7 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         engine = await stack.enter_async_context(open_engine(settings.database_url))
         db = DbAccess(engine)  # one per engine: every store's SQLite writers share its lock
         outbox = Outbox(db)
-        stories = story_store(db, settings)
+        stories = story_store(db, settings, config.topics)
         # Matched items get their story, then flagged ones enter the outbox, in the transaction
         # that stores them; without Telegram there is nobody to deliver to, so nothing is queued.
         hooks = [outbox.enqueue] if settings.telegram_bot_token else []

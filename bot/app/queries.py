@@ -5,20 +5,24 @@ Each opens the database (`bot.storage.engine.open_engine`: migrated, disposed of
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from bot.config import Config, Settings
-from bot.models import Story
+from bot.models import Story, Topic
+from bot.review.lexicon import Lexicon
 from bot.review.stories import Grouper, Rules
 from bot.storage.access import DbAccess
 from bot.storage.engine import open_engine
 from bot.storage.stories import StoryStore
 
 
-def story_store(db: DbAccess, settings: Settings) -> StoryStore:
-    """Stories grouped with the bot's rules (window from BOT_STORY_WINDOW)."""
+def story_store(db: DbAccess, settings: Settings, topics: Iterable[Topic] = ()) -> StoryStore:
+    """Stories grouped with the bot's rules (window from BOT_STORY_WINDOW), the event lexicon
+    knowing the gazetteer entities of `topics`."""
     window = timedelta(seconds=settings.story_window)
-    return StoryStore(db, Grouper(Rules(window=window)), window=window)
+    grouper = Grouper(Rules(window=window), Lexicon.for_topics(topics))
+    return StoryStore(db, grouper, window=window)
 
 
 async def latest(config: Config, *, n: int, topic: str | None) -> list[Story]:

@@ -31,6 +31,7 @@ from bot.polling.scheduler import SourceScheduler
 from bot.storage.delivery import DeliveryStores
 from bot.storage.labels import LabelStore
 from bot.storage.leases import LeaseStore
+from bot.storage.pace import PostingPace
 from bot.storage.review_claims import ReviewClaims
 from bot.telegram import app as telegram_app
 from bot.telegram import webhook as telegram_webhook
@@ -277,6 +278,7 @@ def _command_handlers(
             wake=parts.worker.wake,
             overlay=rt.live.overlay,
             replier=parts.replier,
+            pace=PostingPace(rt.db),
             labels=parts.labels,
         ),
         *make_article_handlers(admin_ids=settings.admin_ids, live=rt.live),

@@ -1,5 +1,6 @@
-"""Command line: `python -m bot run | fetch --once | match [--score] FILE | latest | check-config
-| config … | labels … | stories FILE | digest | extract FILE_OR_URL | summarize FILE`.
+"""Command line: `python -m bot run | fetch --once | match [--explain|--score] FILE | latest
+| check-config | config … | labels … | probe URL | stories FILE | digest | extract FILE_OR_URL
+| summarize FILE`.
 
 `main` parses the arguments (`bot.cli.parser`), sets up logging (the only place that does),
 loads the config once and hands it to the subcommand's handler. Exit codes: `bot.cli.exits`.
@@ -18,6 +19,7 @@ from bot.cli.parser import build_parser
 from bot.config import Config, load_config
 from bot.errors import ConfigError
 from bot.operator import cli as config_cli
+from bot.operator import probe_cli
 from bot.telegram.app import TokenRedactor
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ _COMMANDS: dict[str, Handler] = {
     "check-config": running.cmd_check_config,
     "config": config_cli.run,
     "labels": labels.cmd_labels,
+    "probe": probe_cli.run,
     "stories": review.cmd_stories,
     "digest": review.cmd_digest,
     "summarize": summary.run_summarize,

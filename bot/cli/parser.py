@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.cli import labels
 from bot.operator import cli as config_cli
+from bot.operator import probe_cli
 from bot.review.digest import FORMATS
 
 
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check-config", help="validate the environment, sources.toml and topics.toml")
     config_cli.register(sub)
     labels.register(sub)
+    probe_cli.register(sub)
     _review(sub)
     _summary(sub)
     return parser
@@ -39,6 +41,9 @@ def _running(sub: Any) -> None:
         "match", help="run the topic filter over JSON Lines (id, title, summary)"
     )
     match.add_argument("file", metavar="FILE", help="a JSON Lines file, or - for standard input")
+    match.add_argument(
+        "--explain", action="store_true", help="add each topic's evidence (the /testmatch lines)"
+    )
     match.add_argument(
         "--score", action="store_true", help="FILE is labelled: precision, recall, F1, mistakes"
     )
@@ -59,6 +64,12 @@ def _review(sub: Any) -> None:
         "stories", help="group JSON Lines items (id, title, summary, published, url) into stories"
     )
     stories.add_argument("file", metavar="FILE", help="a JSON Lines file, or - for standard input")
+    stories.add_argument(
+        "--explain",
+        action="store_true",
+        help="also print, per line, the signature parts that agreed or conflicted with each "
+        "earlier report compared",
+    )
     digest = sub.add_parser("digest", help="the media review of the last hours, per topic")
     digest.add_argument("--topic", metavar="T", help="only this topic (default: every topic)")
     digest.add_argument(

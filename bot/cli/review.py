@@ -18,6 +18,7 @@ from bot.cli.files import run_file
 from bot.config import Config
 from bot.review.digest import review_messages
 from bot.review.jsonl import story_lines
+from bot.review.lexicon import Lexicon
 from bot.review.listing import latest_console, latest_record
 from bot.review.stories import Rules
 
@@ -28,8 +29,12 @@ def rules(config: Config) -> Rules:
 
 
 def cmd_stories(config: Config, args: argparse.Namespace) -> int:
-    """`python -m bot stories FILE`: one `{"id", "story"}` line per input line."""
-    return run_file(args.file, lambda lines: story_lines(lines, rules(config)))
+    """`python -m bot stories FILE [--explain]`: one `{"id", "story"}` line per input line."""
+    lexicon = Lexicon.for_topics(config.topics)
+    return run_file(
+        args.file,
+        lambda lines: story_lines(lines, rules(config), lexicon=lexicon, explain=args.explain),
+    )
 
 
 def cmd_latest(config: Config, args: argparse.Namespace) -> int:

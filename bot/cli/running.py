@@ -81,12 +81,13 @@ def format_reports(reports: Sequence[SourceReport]) -> str:
 
 
 def cmd_match(config: Config, args: argparse.Namespace) -> int:
-    """`match FILE`: the topic filter over JSON Lines; 1 when some lines were bad. With
-    `--score` the file is labelled and today's configuration is scored on it (`bot.cli.labels`)."""
+    """`match [--explain] FILE`: the topic filter over JSON Lines; 1 when some lines were bad.
+    With `--score` the file is labelled and today's configuration is scored on it
+    (`bot.cli.labels`)."""
     if args.score:
         return labels.cmd_score(config, args.file, as_json=args.json)
     matcher = compile_topics(config.topics)
-    return run_file(args.file, lambda lines: match_lines(matcher, lines))
+    return run_file(args.file, lambda lines: match_lines(matcher, lines, explain=args.explain))
 
 
 def cmd_check_config(config: Config, args: argparse.Namespace) -> int:

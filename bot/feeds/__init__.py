@@ -3,10 +3,15 @@
 Conditional GETs with size and time limits (`fetch`) over httpx on plain asyncio connections
 (`transport`, `netstream`: httpcore's pool without anyio), feedparser on bytes with hostile-feed bounds
 (`parse`, `safety`), cp1251 repair (`charset`) and the pure text and identity rules (`normalize`).
+Outlets without a feed, each parsed into the same keyed feed (`kinds.read_source` picks by the
+source's type): Telegram channel previews (`channel`), listing pages read with CSS selectors
+(`listing`), news sitemaps (`sitemap`), JSON Feed (`jsonfeed`); pages parsed within bounds
+(`htmldoc`), page dates (`dates`), and what a URL serves (`detect`).
 
-May import: `bot.models`, `bot.errors` and the libraries httpx, httpcore and feedparser. Never the database,
-Telegram, or the topic filter (`bot.topics`): an import-linter contract keeps feeds, topics and
-storage independent.
+May import: `bot.models`, `bot.errors` and the libraries httpx, httpcore, feedparser, lxml and
+cssselect. Never the database, Telegram, or the topic filter (`bot.topics`): an import-linter
+contract keeps feeds, topics and storage independent.
 
-Entry points: `fetch.make_client`, `fetch.Fetcher.fetch`, `parse.parse_feed`.
+Entry points: `fetch.make_client`, `fetch.Fetcher.fetch`, `kinds.read_source`, `parse.parse_feed`,
+`detect.detect`.
 """

@@ -33,6 +33,8 @@ _ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
 )
+_PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+_PAGE_KINDS = frozenset({"telegram", "html"})  # source kinds whose body is an HTML page
 _SNIFF_BYTES = 16_384
 _NAME = re.compile(r"[A-Za-z_][\w.:-]*")
 _MAX_CACHED_URLS = 100_000
@@ -93,8 +95,13 @@ class Fetcher:
         # noticeable share of a 304. Bounded by the number of sources, cleared if it ever grows.
         self._urls: dict[str, httpx.URL] = {}
 
-    async def fetch(self, source: Source, validators: Validators) -> Fetched:
-        """GET the source's feed; 200 with a body, 304 without, or a FetchError."""
+    async def fetch(
+        self, source: Source, validators: Validators, *, any_body: bool = False
+    ) -> Fetched:
+        """GET the source's feed; 200 with a body, 304 without, or a FetchError.
+
+        An HTML page is refused unless the source's kind reads pages (or `any_body`, for the
+        probe, which finds out what the URL serves)."""
         url = self._urls.get(source.url)
         if url is None:
             with _map_httpx_errors():
@@ -106,14 +113,19 @@ class Fetcher:
             started = time.perf_counter()
             with _map_httpx_errors():
                 async with asyncio.timeout(self._deadline):
-                    return await self._exchange(source, url, validators, started)
+                    return await self._exchange(source, url, validators, started, any_body)
 
     async def _exchange(
-        self, source: Source, url: httpx.URL, validators: Validators, started: float
+        self,
+        source: Source,
+        url: httpx.URL,
+        validators: Validators,
+        started: float,
+        any_body: bool,
     ) -> Fetched:
         headers = {
             "User-Agent": source.user_agent or self._user_agent,
-            "Accept": _ACCEPT,
+            "Accept": _PAGE_ACCEPT if source.kind in _PAGE_KINDS else _ACCEPT,
             # Only the codings `Inflater` decodes within the cap (httpx would add br or zstd
             # when their packages are installed, and inflate whole network chunks).
             "Accept-Encoding": ACCEPT_ENCODING,
@@ -140,8 +152,9 @@ class Fetcher:
             response.raise_for_status()
             body = await self._read_capped(response)
             # The body decides, not Content-Type: feeds are often served as text/html or
-            # text/plain, and an HTML page labelled as RSS is still no feed.
-            if sniff_root(body) == "html":
+            # text/plain, and an HTML page labelled as RSS is still no feed. Channel previews
+            # and listing pages are HTML by nature; their parsers judge them.
+            if source.kind not in _PAGE_KINDS and not any_body and sniff_root(body) == "html":
                 raise PermanentFetchError(
                     "HTML page instead of a feed", status=response.status_code
                 )

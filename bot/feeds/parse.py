@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +46,9 @@ from bot.feeds.safety import MAX_BODY_BYTES, defuse
 from bot.models import Item, ParsedFeed
 
 MAX_WARNING = 300
+# The entry key of an article page other than the link (Telegram posts). '#' is in no XML name,
+# so no feed's element can set it through feedparser.
+ARTICLE_LINK = "#article"
 FALLBACK_TITLE = 80  # characters of the summary that stand in for a missing title
 
 _HTML_START = (b"<!doctype html", b"<html", b"<head", b"<body")
@@ -122,19 +125,45 @@ def read_feed(
     if not entries and not result.get("version"):
         raise ParseError(_not_a_feed(body, notes))
     feed = result.get("feed") or {}
-    home = canonical_url(_text(feed, "link"), url)
-    fallback = (
-        language_code(_text(feed, "language")) or _detail_language(feed) or language_code(language)
-    )
-    heads = [h for h in (_head(entry, base=url) for entry in entries) if h is not None]
-    return KeyedFeed(
-        title=clean_title(_text(feed, "title")),
-        warning="; ".join(notes)[:MAX_WARNING] or None,
+    return keyed_feed(
+        entries,
+        title=_text(feed, "title"),
         source_id=source_id,
-        language=fallback,
-        entries=_keyed(heads, reject={home, url}),
+        url=url,
+        home=_text(feed, "link"),
+        language=language_code(_text(feed, "language"))
+        or _detail_language(feed)
+        or language_code(language),
+        notes=notes,
         hub=_link(feed, "hub"),
         self_url=_link(feed, "self"),
+    )
+
+
+def keyed_feed(
+    entries: Sequence[Mapping[str, Any]],
+    *,
+    title: str,
+    source_id: str,
+    url: str,
+    home: str = "",
+    language: str | None = None,
+    notes: Sequence[str] = (),
+    hub: str | None = None,
+    self_url: str | None = None,
+) -> KeyedFeed:
+    """Key entries shaped as feedparser's (`title`, `link`, `id`, `summary`, `published` and
+    `published_parsed`, `language`; `ARTICLE_LINK` for a page other than the link): the one
+    path every source type shares, so keys, placeholders and duplicates follow the same rules."""
+    heads = [h for h in (_head(entry, base=url) for entry in entries) if h is not None]
+    return KeyedFeed(
+        title=clean_title(title),
+        warning="; ".join(notes)[:MAX_WARNING] or None,
+        source_id=source_id,
+        language=language,
+        entries=_keyed(heads, reject={canonical_url(home, url), url}),
+        hub=hub,
+        self_url=self_url,
     )
 
 
@@ -191,6 +220,7 @@ class KeyedFeed:
                 or _detail_language(head.entry)
                 or self.language,
                 guid=head.guid,
+                article_url=_article(head.entry),
             )
             for key, head in self.entries
             if key not in skip
@@ -215,6 +245,11 @@ def _head(entry: Mapping[str, Any], *, base: str) -> _Head | None:
     link = canonical_url(_text(entry, "link"), base)
     guid = _text(entry, "id").strip() or None
     return _Head(entry=entry, guid=guid, url=link, title=title, summary=summary)
+
+
+def _article(entry: Mapping[str, Any]) -> str | None:
+    value = _get(entry, ARTICLE_LINK)
+    return value if isinstance(value, str) else None
 
 
 def _summary(entry: Mapping[str, Any]) -> str:

@@ -19,7 +19,6 @@ from typing import Any
 
 from bot.config import Config
 from bot.errors import ConfigError, FetchError, ParseError, StoreError
-from bot.feeds.fetch import Fetcher, make_client
 from bot.operator.compaction import KEEP_RECENT
 from bot.operator.edits import (
     AddMask,
@@ -39,7 +38,7 @@ from bot.operator.edits import (
 from bot.operator.export import SOURCES_FILE, TOPICS_FILE, export_config, plain, render_all
 from bot.operator.labels import edit_impact, impact_lines
 from bot.operator.live import LiveConfig
-from bot.operator.probe import probe_feed
+from bot.operator.probe_cli import add_selector_options, probe_url, selectors_from, source_extra
 from bot.storage.engine import open_engine
 from bot.storage.labels import LabelStore
 from bot.storage.overlay import OverlayStore
@@ -61,10 +60,14 @@ def register(subparsers: Any) -> None:
     sub.add_parser("show", help="the effective config (files + operator edits) as TOML")
     export = sub.add_parser("export", help="write sources.toml and topics.toml, comments kept")
     export.add_argument("--to", metavar="DIR", type=Path, help="directory (default: stdout)")
-    add = sub.add_parser("addsource", help="probe a feed, then poll it")
+    add = sub.add_parser(
+        "addsource",
+        help="probe a URL (feed, news sitemap, Telegram channel, page with selectors), then poll it",
+    )
     add.add_argument("id", metavar="ID")
     add.add_argument("url", metavar="URL")
     add.add_argument("name", metavar="NAME", nargs="*", help="default: the feed's title")
+    add_selector_options(add)
     for name, what in (
         ("removesource", "stop polling and forget"),
         ("pause", "stop polling"),
@@ -177,19 +180,18 @@ async def _addsource(
     live: LiveConfig, config: Config, args: argparse.Namespace, labels: LabelStore
 ) -> None:
     name = " ".join(args.name) or None
+    selectors = selectors_from(args)
     await live.check(AddSource(args.id, args.url, name))  # duplicates: refused before fetching
-    settings = config.settings
-    client = make_client(timeout=settings.fetch_timeout)
-    try:
-        fetcher = Fetcher(client, max_bytes=settings.max_body_bytes)
-        try:
-            probe = await probe_feed(fetcher, args.url, now=_now())
-        except (FetchError, ParseError) as exc:
-            raise ConfigError([f"{args.url}: {exc}"]) from exc
-    finally:
-        await client.aclose()
-    print(f"probed: {probe.describe()}")
-    await _edit(live, AddSource(args.id, args.url, name or probe.title or None), labels)
+    probe = await probe_url(config, args.url, selectors)
+    print(f"probed: {probe.describe()} [type {probe.kind}: {probe.url}]")
+    if (keep_up := probe.keep_up_text()) is not None:
+        print(f"  {keep_up}")
+    chosen = name or probe.title or None
+    await _edit(
+        live,
+        AddSource(args.id, probe.url or args.url, chosen, extra=source_extra(probe, selectors)),
+        labels,
+    )
 
 
 async def _simple(

@@ -8,7 +8,6 @@ data with the edit applied (its input is never changed) or raises `ConfigError` 
 - lenient (stored edits replayed over the files): an edit whose goal the files already meet is a
   no-op; one that can no longer apply (its source, topic or group is gone, or the files now define
   its id or URL differently) raises, and the caller skips it as stale.
-
 Validating the result with the rules of the files is the caller's job (`bot.operator.live`).
 """
 
@@ -27,11 +26,12 @@ from bot.topics.folding import normalize
 
 @dataclass(frozen=True, slots=True)
 class AddSource:
-    """Poll a new feed; `name` None means the feed's own title or, failing that, the id."""
+    """Poll a new source; `name` None: its own title, else the id; `extra`: e.g. type, selectors."""
 
     id: str
     url: str
     name: str | None = None
+    extra: dict[str, Any] | None = None  # more fields of the entry, validated like the files'
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,8 +355,8 @@ def _add_source(
     for other in entries:
         if isinstance(other, dict) and url_key(str(other.get("url", ""))) == key:
             raise _fail(f"duplicate URL: source '{other.get('id')}' already polls {edit.url}")
-    name = (edit.name or "").strip() or edit.id
-    entries.append({"id": edit.id.strip(), "name": name, "url": edit.url.strip()})
+    name, extra = (edit.name or "").strip() or edit.id, edit.extra or {}
+    entries.append({"id": edit.id.strip(), "name": name, "url": edit.url.strip(), **extra})
 
 
 def _find_topic(data: Mapping[str, Any], topic_id: str) -> dict[str, Any] | None:

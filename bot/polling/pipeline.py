@@ -27,7 +27,8 @@ from datetime import datetime, timedelta
 
 from bot.errors import FetchError, ParseError, StoreError
 from bot.feeds.fetch import Fetcher
-from bot.feeds.parse import KeyedFeed, read_feed
+from bot.feeds.kinds import read_source
+from bot.feeds.parse import KeyedFeed
 from bot.messengers.base import Messenger
 from bot.models import Fetched, MatchedItem, Source, SourceState
 from bot.polling import decide
@@ -228,12 +229,10 @@ class Pipeline:
 def _read(source: Source, fetched: Fetched) -> KeyedFeed:
     """Parse and key a fetched body (in a worker thread: feedparser is CPU-bound)."""
     assert fetched.body is not None  # noqa: S101
-    feed = read_feed(
-        fetched.body,
-        source_id=source.id,
-        url=fetched.url,
-        language=source.language,
-        content_type=fetched.content_type,
+    # Every source type (feed, JSON Feed, Telegram preview, listing page, news sitemap) yields
+    # the same keyed feed, so nothing below knows which one this is.
+    feed = read_source(
+        fetched.body, source=source, url=fetched.url, content_type=fetched.content_type
     )
     if feed.warning:
         log.debug("source=%s feed is ill-formed but readable: %s", source.id, feed.warning)

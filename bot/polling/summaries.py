@@ -23,7 +23,7 @@ from typing import Protocol
 
 from bot.errors import FetchError
 from bot.feeds.extract import Article
-from bot.models import MatchedItem, Source, TopicMatch
+from bot.models import Item, MatchedItem, Source, TopicMatch
 from bot.review.summary import matched_terms, summarize
 from bot.text.clean import plain_text
 from bot.topics.matcher import Matcher
@@ -64,6 +64,11 @@ def wants_article(mode: str, feed_text: str) -> bool:
     return False
 
 
+def article_url(item: Item) -> str:
+    """The page to read for an item: its own link, unless its source named another ("": none)."""
+    return item.url if item.article_url is None else item.article_url
+
+
 class Summaries:
     """Adds the review summary (and the article text behind it) to a poll's new flagged items."""
 
@@ -101,6 +106,7 @@ class Summaries:
             if self._articles is not None
             and not first_sight
             and wants_article(source.fetch_article, m.item.summary)
+            and article_url(m.item)
         ]
         texts = await asyncio.gather(*(self._text(source, m) for m in fetch))
         article_of = {m.item.key: text for m, text in zip(fetch, texts, strict=True)}
@@ -123,7 +129,7 @@ class Summaries:
 
     async def _text(self, source: Source, matched: MatchedItem) -> str | None:
         assert self._articles is not None  # noqa: S101 (only called when there is a fetcher)
-        url = matched.item.url
+        url = article_url(matched.item)
         try:
             async with asyncio.timeout(self._timeout):
                 article = await self._articles.article(url)

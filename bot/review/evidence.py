@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.topics.folding import FoldCache, normalize, tokenize
+from bot.topics.folding import FoldCache, Token, normalize, tokenize
 
 STEM_LEN = 5
 
@@ -154,10 +154,14 @@ def gather(
     url: str | None,
     cache: FoldCache,
     lang: str | None = None,
+    tokens: tuple[tuple[Token, ...], tuple[Token, ...]] | None = None,
 ) -> Evidence:
-    """The evidence of one item (see the module docstring for the steps)."""
-    title_words = _words(title, cache)
-    summary_words = _words(summary, cache)
+    """The evidence of one item (see the module docstring for the steps); `tokens` are the
+    title's and the summary's words when the caller has them already."""
+    if tokens is None:
+        tokens = (tokenize(title, cache), tokenize(summary, cache))
+    title_words = _words(title, tokens[0])
+    summary_words = _words(summary, tokens[1])
     capitals = [cap for word, cap, _start in title_words if not word.isdigit()]
     # A Title Case headline capitalises every word: its capitals say nothing about names.
     title_case = len(capitals) >= 3 and sum(capitals) >= 0.6 * len(capitals)
@@ -196,10 +200,10 @@ def gather(
     )
 
 
-def _words(text: str, cache: FoldCache) -> list[tuple[str, bool, bool]]:
+def _words(text: str, tokens: tuple[Token, ...]) -> list[tuple[str, bool, bool]]:
     """(folded word, written with a capital, starts a sentence) of the words that count."""
     out = []
-    for n, token in enumerate(tokenize(text, cache)):
+    for n, token in enumerate(tokens):
         word = token.norm
         if not word.isdigit() and (len(word) < 3 or word in _STOP):
             continue

@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, NaiveDatetime
 
-from bot.review.stories import Grouper, Rules
+from bot.review.lexicon import Lexicon
+from bot.review.stories import Grouper, Reason, Rules
 from bot.text.jsonlines import BadLine, ItemLine
 from bot.text.jsonlines import records as read_records
 
@@ -28,8 +29,18 @@ class _Record(ItemLine):
     url: str | None = None
 
 
-def story_lines(lines: Iterable[str], rules: Rules | None = None) -> list[dict[str, Any]]:
-    """One result per non-blank line, in input order: `{"id", "story"}` or `{"line", "error"}`."""
+def story_lines(
+    lines: Iterable[str],
+    rules: Rules | None = None,
+    *,
+    lexicon: Lexicon | None = None,
+    explain: bool = False,
+) -> list[dict[str, Any]]:
+    """One result per non-blank line, in input order: `{"id", "story"}` or `{"line", "error"}`.
+
+    `explain`: each result also carries `"why"`, one entry per earlier report compared with
+    it: that report's id and story, the verdict, and the signature parts that agreed or
+    conflicted."""
     out: list[dict[str, Any]] = []
     records: list[tuple[int, _Record]] = []  # (position in `out`, record)
     for record in read_records(lines, _Record):
@@ -40,9 +51,10 @@ def story_lines(lines: Iterable[str], rules: Rules | None = None) -> list[dict[s
         out.append({"id": record.id})
     times = _dates([r.published for _, r in records])
     order = sorted(range(len(records)), key=lambda n: (times[n], n))
-    grouper = Grouper(rules or Rules())
+    grouper = Grouper(rules or Rules()) if lexicon is None else Grouper(rules or Rules(), lexicon)
     for n in order:
         _, record = records[n]
+        why: list[Reason] | None = [] if explain else None
         story = grouper.add(
             n,
             title=record.title,
@@ -50,9 +62,30 @@ def story_lines(lines: Iterable[str], rules: Rules | None = None) -> list[dict[s
             published=times[n],
             url=record.url,
             lang=record.lang,
+            why=why,
         )
         assert isinstance(story, int)  # noqa: S101  (keys are the positions given above)
         out[records[n][0]]["story"] = records[story][1].id
+        if why is not None:
+            out[records[n][0]]["why"] = [_reason(r, records) for r in why]
+    return out
+
+
+def _reason(reason: Reason, records: list[tuple[int, _Record]]) -> dict[str, Any]:
+    """One `--explain` entry: the compared report and its story by their ids."""
+    candidate, story = reason.candidate, reason.story
+    assert isinstance(candidate, int)  # noqa: S101  (the keys are positions, as above)
+    assert isinstance(story, int)  # noqa: S101
+    out: dict[str, Any] = {
+        "with": records[candidate][1].id,
+        "story": records[story][1].id,
+        "joins": reason.score is not None,
+        "verdict": reason.verdict,
+    }
+    if reason.agreed:
+        out["agreed"] = list(reason.agreed)
+    if reason.conflicts:
+        out["conflicts"] = list(reason.conflicts)
     return out
 
 

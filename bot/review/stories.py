@@ -4,27 +4,36 @@ Pure and in memory: `Grouper.add` takes an item's text, time and link and says w
 belongs to (the key of the story's first report, or its own key when it starts one). The running
 bot and `python -m bot stories` use the same `Grouper` with the same `Rules`.
 
-Candidate search is sub-linear: an inverted index maps each stem, name skeleton, number and link
-to the reports that carry it, newest last; only the newest `fanout` reports under each key are
-looked at, and only the `candidates` reports sharing most keys are compared in full. The cost
-per report is therefore bounded by its own size, whatever the window holds.
+Each report gets its word evidence (`bot.review.evidence`) and its event signature
+(`bot.review.signature`: people, act, places, figures, rounds, days, names, as ids that are the
+same in every language).
+
+Candidate search is sub-linear: an inverted index maps each stem, name skeleton, number and link,
+and each signature id (person, place, act × id, figure, name key) to the reports that carry it,
+newest last; only the newest `fanout` reports under each key are looked at; the `candidates`
+reports sharing most keys, and the `signature_candidates` sharing most signature keys (a report
+in another language shares no words), are compared in full. The cost per report is therefore
+bounded by its own size, whatever the window holds.
 
 Deciding, for a candidate (first rule that applies wins; precision first):
 1. further apart than the window (from the candidate, or from the story's first report) → no;
 2. the same canonical link → same story;
-3. both carry numbers and share none (a $500m deal is not a $2bn one) → no;
-4. who did what to whom: both titles carry a one-sided act (summon, expel, accuse, protest …
-   in four languages) and a party both name stands before the act in one and after it in the
-   other ("Iran summons Azerbaijan's envoy" / "Azerbaijan summons Iran's envoy") → no;
-5. different languages (by the feeds' codes, else by script): only on the same UTC day, with at least two shared rare names (by their
-   Latin skeleton) and at least one shared number;
-6. same script: IDF-weighted Dice similarity over all stems at least `threshold`, *and* over
-   the content stems (not names, not the beat's generic words) at least `content` — shared
-   names alone never make a story (a gas meeting and a rail meeting of the same ministers);
-   reports more than `near_gap` apart must reach `strict` (a second phone call between the
-   same presidents two days later reads much like the first); and at least `headline` of one
-   title's content words (weighted) must stand in the other report: the headline says what
-   happened, and a gas meeting and a rail meeting written from one template differ there.
+3. a clear conflict of the signatures (`bot.review.agreement`: another act, other people,
+   other figures of one unit, another round, another day, other headline places, subjects or
+   numbers) → no;
+4. who did what to whom, when neither signature names a person or title to tell it: both titles
+   carry a one-sided act (`bot.review.roles`) with the parties swapped → no;
+5. the signatures agree: the acts go together and at least `signature_strength` specific
+   things are shared (one more when one side names no act), within `signature_gap` (12 h) → yes;
+6. else by the words: both carry numbers and share none → no; different languages (by the
+   feeds' codes, else by script): only on the same UTC day, with at least two shared rare names
+   (by their Latin skeleton) and at least one shared number; same script: IDF-weighted Dice
+   similarity over all stems at least `threshold`, *and* over the content stems (not names, not
+   the beat's generic words) at least `content`; reports more than `near_gap` apart must reach
+   `strict`; and at least `headline` of one title's content words (weighted) must stand in the
+   other report.
+A join by signature scores 0.5 + 0.1 per shared thing (at most 0.95), plus a tenth of the word
+similarity in one language, so the closer of two passing stories wins.
 The best-scoring candidate that passes gives the story (the first of equal scores). Once every
 candidate left belongs to the story that is best so far, they are not scored: none could change
 the answer. Word weights are worked out once per decision; each similarity sums them over the
@@ -33,6 +42,7 @@ same sets in the same order every time, so a score does not depend on what was c
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter, deque
 from collections.abc import Hashable
@@ -41,17 +51,12 @@ from datetime import datetime, timedelta
 from itertools import chain, islice
 from operator import itemgetter
 
+from bot.review.agreement import Agreement, compare
 from bot.review.evidence import Evidence, gather
-from bot.topics.folding import FoldCache
-
-# Prefixes (folded) of one-sided acts: the actor and the target cannot be swapped.
-_ONE_SIDED = (
-    "summon", "expel", "accus", "condem", "protest", "recall", "sanction", "deport",
-    "вызва", "вызов", "высла", "высыл", "обвин", "осуд", "протест", "отозва",
-    "cagir", "ittiham", "etiraz", "qinad", "sanksiya",
-    "احضار", "اخراج", "اعتراض", "محکوم", "متهم", "فراخوان",
-)  # fmt: skip
-_PARTY = 4  # letters of a title word compared as a party of an act ("Iran", "Iranian")
+from bot.review.lexicon import Lexicon
+from bot.review.roles import roles_swapped, title_act
+from bot.review.signature import Signature, sign
+from bot.topics.folding import FoldCache, tokenize
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,17 @@ class Rules:
     candidates: int = 24
     rare_share: float = 0.05  # a name is rare when at most this share of the window has it ...
     rare_min: int = 10  # ... or at most this many reports
+    # The farthest a join by signature reaches: one event's reports come within hours; the same
+    # people doing the same kind of thing the next day is the commonest look-alike.
+    signature_gap: timedelta = timedelta(hours=12)
+    signature_strength: int = 2  # specific things two signatures must share to join
+    signature_candidates: int = 8  # candidates found through signature keys alone
+
+
+@functools.cache
+def default_lexicon() -> Lexicon:
+    """The event lexicon without gazetteer entities (built once: it is immutable data)."""
+    return Lexicon.build()
 
 
 @dataclass(slots=True)
@@ -77,6 +93,7 @@ class _Entry:
     story: Hashable
     keys: tuple[str, ...]
     act: int | None  # where the title's one-sided act stands (rule 4)
+    signature: Signature
 
 
 @dataclass(slots=True)
@@ -84,6 +101,7 @@ class _Probe:
     """The new report as one decision compares it: its sets and weighted totals, worked out once."""
 
     evidence: Evidence
+    signature: Signature
     stems: frozenset[str]
     act: int | None
     weights: dict[str, float]  # stem → IDF weight over the window, filled as candidates need it
@@ -95,6 +113,7 @@ class Grouper:
     """Groups reports into stories within a sliding window (see the module docstring)."""
 
     rules: Rules = field(default_factory=Rules)
+    lexicon: Lexicon = field(default_factory=default_lexicon)
     _entries: dict[Hashable, _Entry] = field(default_factory=dict)
     _arrival: deque[Hashable] = field(default_factory=deque)
     _index: dict[str, deque[Hashable]] = field(default_factory=dict)
@@ -120,23 +139,27 @@ class Grouper:
         url: str | None = None,
         lang: str | None = None,
         story: Hashable | None = None,
+        why: list[Reason] | None = None,
     ) -> Hashable:
         """Index a report and return its story (the key of the story's first report).
 
         `story` given: the report is indexed under it without deciding (a restart reloading
-        stored stories). A key seen before returns its story again.
+        stored stories). A key seen before returns its story again. `why` given: a `Reason`
+        per candidate compared is appended to it (`python -m bot stories --explain`).
         """
         known = self._entries.get(key)
         if known is not None:
             return known.story
-        evidence = gather(title, summary, published, url, self._cache, lang)
+        words = (tokenize(title, self._cache), tokenize(summary, self._cache))
+        evidence = gather(title, summary, published, url, self._cache, lang, words)
+        signature = sign(title, summary, published, self.lexicon, self._cache, words)
         self._evict(published)
-        keys = _keys(evidence)
-        act = _act(evidence.title_seq)
+        keys = _keys(evidence) + tuple(signature.keys())
+        act = title_act(evidence.title_seq)
         if story is None:
-            decided = self._decide(evidence, keys, act)
+            decided = self._decide(evidence, signature, keys, act, why)
             story = key if decided is None else decided
-        self._entries[key] = _Entry(key, evidence, story, keys, act)
+        self._entries[key] = _Entry(key, evidence, story, keys, act, signature)
         self._arrival.append(key)
         for k in keys:
             self._index.setdefault(k, deque()).append(key)
@@ -147,7 +170,14 @@ class Grouper:
 
     # --- deciding ------------------------------------------------------------------------------
 
-    def _decide(self, new: Evidence, keys: tuple[str, ...], act: int | None) -> Hashable | None:
+    def _decide(
+        self,
+        new: Evidence,
+        signature: Signature,
+        keys: tuple[str, ...],
+        act: int | None,
+        why: list[Reason] | None,
+    ) -> Hashable | None:
         candidates = self._candidates(keys)
         if not candidates:
             return None
@@ -162,7 +192,7 @@ class Grouper:
             sum(map(get, new.content)),
             sum(map(get, new.title_content)),
         )
-        probe = _Probe(new, stems, act, weights, totals)
+        probe = _Probe(new, signature, stems, act, weights, totals)
         # Only the best candidate's story is the answer: once it is the story of every candidate
         # left (as when a burst of copies has made one story), no further score can change it.
         last, tail = candidates[-1].story, len(candidates) - 1
@@ -170,34 +200,83 @@ class Grouper:
             tail -= 1
         best: tuple[float, Hashable] | None = None
         for n, entry in enumerate(candidates):
-            if n >= tail and best is not None and best[1] == last:
+            if n >= tail and best is not None and best[1] == last and why is None:
                 break
-            score = self._score(probe, entry)
+            score = self._score(probe, entry, why)
             if score is not None and (best is None or score > best[0]):
                 best = (score, entry.story)
         return None if best is None else best[1]
 
     def _candidates(self, keys: tuple[str, ...]) -> list[_Entry]:
-        fanout, index = max(self.rules.fanout, 0), self._index
+        """The reports sharing most keys, then those sharing most signature keys (which find a
+        report in another language, whose words share nothing), each once."""
+        fanout, index, rules = max(self.rules.fanout, 0), self._index, self.rules
         newest = (islice(reversed(p), fanout) for k in keys if (p := index.get(k)))
         counts = Counter(chain.from_iterable(newest))
         # Stable: equal counts keep their first-counted order (as heapq.nlargest would).
-        top = sorted(counts.items(), key=itemgetter(1), reverse=True)[: self.rules.candidates]
-        return [self._entries[key] for key, _ in top]
+        top = sorted(counts.items(), key=itemgetter(1), reverse=True)[: rules.candidates]
+        chosen = dict.fromkeys(key for key, _ in top)
+        signed = (
+            islice(reversed(p), fanout)
+            for k in keys
+            if k[:2] in _SIGNATURE_KEYS and (p := index.get(k))
+        )
+        by_signature = Counter(chain.from_iterable(signed))
+        for key, _ in sorted(by_signature.items(), key=itemgetter(1), reverse=True)[
+            : rules.signature_candidates
+        ]:
+            chosen.setdefault(key)
+        return [self._entries[key] for key in chosen]
 
-    def _score(self, probe: _Probe, entry: _Entry) -> float | None:
-        """The similarity if `entry` reports the same event as the probe, else None (rules 1–6)."""
+    def _score(self, probe: _Probe, entry: _Entry, why: list[Reason] | None) -> float | None:
+        """The similarity if `entry` reports the same event as the probe, else None (rules 1–8)."""
         rules, new, old = self.rules, probe.evidence, entry.evidence
         gap = abs(new.published - old.published)
         if gap > rules.window:
-            return None
+            return _tell(why, entry, None, "further apart than the window")
         if abs(new.published - self._first.get(entry.story, old.published)) > rules.window:
-            return None
+            return _tell(why, entry, None, "the story began more than the window before")
         if new.link is not None and new.link == old.link:
-            return 2.0
-        if new.numbers and old.numbers and not new.numbers & old.numbers:
+            return _tell(why, entry, 2.0, "the same link")
+        agreement = compare(
+            probe.signature,
+            entry.signature,
+            self.lexicon,
+            self._rare_name,
+            explain=why is not None,
+        )
+        if agreement.conflicts:
+            return _tell(why, entry, None, "signature conflicts", agreement)
+        by_signature = self._by_signature(agreement, gap)
+        swapped = roles_swapped(new.title_seq, probe.act, old.title_seq, entry.act)
+        if swapped and not agreement.roles:
+            return _tell(why, entry, None, "a one-sided act with the parties swapped", agreement)
+        if by_signature is not None:
+            # Among candidates that pass, the one whose words are closer wins a tie.
+            if new.same_language(old):
+                self._weigh(old.stems, probe.weights)
+                by_signature += 0.1 * _dice(probe.stems, probe.totals[0], old.stems, probe.weights)
+            return _tell(why, entry, by_signature, "the signatures agree", agreement)
+        words = self._by_words(probe, entry, gap)
+        if words is None:
+            return _tell(why, entry, None, "too few signature parts agree, words differ", agreement)
+        return _tell(why, entry, words, "the words agree", agreement)
+
+    def _by_signature(self, agreement: Agreement, gap: timedelta) -> float | None:
+        """Rule 7: the acts agree, nothing conflicts and enough specific things are shared."""
+        rules = self.rules
+        if gap > rules.signature_gap:
             return None
-        if _roles_swapped(new.title_seq, probe.act, old.title_seq, entry.act):
+        # Without an act on one side (a figure with no verb), one more thing must be shared.
+        need = rules.signature_strength + (0 if agreement.acts else 1)
+        if agreement.strength < need or (not agreement.acts and agreement.act_named):
+            return None
+        return min(0.95, 0.5 + 0.1 * agreement.strength)
+
+    def _by_words(self, probe: _Probe, entry: _Entry, gap: timedelta) -> float | None:
+        """Rules 3, 5 and 6: the words (the grouping before signatures)."""
+        rules, new, old = self.rules, probe.evidence, entry.evidence
+        if new.numbers and old.numbers and not new.numbers & old.numbers:
             return None
         if not new.same_language(old):
             return 1.0 if self._same_day_names(new, old) else None
@@ -233,6 +312,11 @@ class Grouper:
         rare = [s for s in new.skeletons & old.skeletons if self._df("k:" + s) <= limit]
         return len(rare) >= 2
 
+    def _rare_name(self, key: str) -> bool:
+        """A name key few reports in the window carry (a name, not a word of the beat)."""
+        limit = max(self.rules.rare_min, self.rules.rare_share * len(self._entries))
+        return self._df("m:" + key) <= limit
+
     def _weigh(self, stems: frozenset[str], memo: dict[str, float]) -> None:
         """Put the weight of each of `stems` not yet there into `memo`."""
         # Inverse document frequency over the window: the beat's everyday words weigh little.
@@ -266,6 +350,35 @@ class Grouper:
                 self._first.pop(entry.key, None)
 
 
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a report joined or did not join one candidate (for `--explain`)."""
+
+    candidate: Hashable
+    story: Hashable
+    score: float | None  # None: not the same event
+    verdict: str
+    agreed: tuple[str, ...] = ()
+    conflicts: tuple[str, ...] = ()
+
+
+def _tell(
+    why: list[Reason] | None,
+    entry: _Entry,
+    score: float | None,
+    verdict: str,
+    agreement: Agreement | None = None,
+) -> float | None:
+    """Return `score`, noting the reason in `why` when asked for one."""
+    if why is not None:
+        agreed, conflicts = (agreement.agreed, agreement.conflicts) if agreement else ((), ())
+        why.append(Reason(entry.key, entry.story, score, verdict, agreed, conflicts))
+    return score
+
+
+_SIGNATURE_KEYS = ("a:", "x:", "q:", "m:")
+
+
 def _keys(evidence: Evidence) -> tuple[str, ...]:
     keys = [f"s:{s}" for s in sorted(evidence.stems)]
     keys += [f"k:{s}" for s in sorted(evidence.skeletons)]
@@ -281,35 +394,3 @@ def _dice(a: frozenset[str], total_a: float, b: frozenset[str], weights: dict[st
         return 0.0
     get = weights.__getitem__
     return 2 * sum(map(get, a & b)) / (total_a + sum(map(get, b)))
-
-
-def _roles_swapped(
-    a: tuple[str, ...], act_a: int | None, b: tuple[str, ...], act_b: int | None
-) -> bool:
-    """True when both titles tell of a one-sided act whose sides are swapped (rule 4)."""
-    if act_a is None or act_b is None:
-        return False
-    sides_a = _sides(a, act_a)
-    sides_b = _sides(b, act_b)
-    return any(sides_b.get(party, side) != side for party, side in sides_a.items())
-
-
-def _act(words: tuple[str, ...]) -> int | None:
-    for n, word in enumerate(words):
-        if word.startswith(_ONE_SIDED):
-            return n
-    return None
-
-
-def _sides(words: tuple[str, ...], act: int) -> dict[str, bool]:
-    """Party → stands before the act; a word on both sides is no evidence and is left out."""
-    sides: dict[str, bool] = {}
-    both: set[str] = set()
-    for n, word in enumerate(words):
-        if n == act or word.startswith(_ONE_SIDED):
-            continue
-        party, before = word[:_PARTY], n < act
-        if sides.get(party, before) != before:
-            both.add(party)
-        sides[party] = before
-    return {p: s for p, s in sides.items() if p not in both}

@@ -240,6 +240,13 @@ def testmatch_text(text: str, explanations: Sequence[TopicExplanation]) -> str:
             # Entity hits (border crossings, shared projects) that need the other state's own hit.
             weak = list(dict.fromkeys(h.term for h in e.unsupported))
             lines.append(f"    needs a second signal: {_terms(weak)}")
+        # Issue 18: the kind of item, another party's entities, and how each state appears.
+        if e.kind_vetoes:
+            kinds = list(dict.fromkeys(f"{h.group[5:]}: {h.text}" for h in e.kind_vetoes))
+            lines.append(f"    kind: {_terms(kinds)}")
+        if e.owned:
+            lines.append(f"    another party's: {_terms([h.text for h in e.owned])}")
+        lines += [f"    {escape_text(line)}" for line in e.roles]
         blocks.append("\n".join(lines))
     if not blocks:
         return "No topics are configured."

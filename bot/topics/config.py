@@ -17,6 +17,7 @@ from bot.models import TermGroup, Topic
 from bot.topics.folding import normalize
 from bot.topics.gazetteer import EntityModel, entity_checks, term_key
 from bot.topics.matcher import JOINT, LIST, MASK, VETO, parse_term
+from bot.topics.wordlists import KindVetoes, SalienceModel, kind_vetoes, wordlist_checks
 
 _SLUG = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 _RESERVED_GROUPS = frozenset({MASK, VETO, LIST, JOINT})  # these name non-group hits in explanations
@@ -47,6 +48,8 @@ class TopicModel(BaseModel):
     list_min: Annotated[int, Field(ge=2)] = 3
     joint_terms: list[Term] = []
     entities: list[EntityModel] = []
+    kind_vetoes: KindVetoes = {}
+    salience: SalienceModel = SalienceModel()
 
     def to_topic(self) -> Topic:
         """The frozen record the matcher compiles."""
@@ -62,6 +65,8 @@ class TopicModel(BaseModel):
             default=self.default,
             joint_terms=tuple(self.joint_terms),
             entities=tuple(e.to_entity() for e in self.entities),
+            kind_vetoes=kind_vetoes(self.kind_vetoes),
+            salience=self.salience.to_salience(),
         )
 
 
@@ -173,6 +178,7 @@ def topics_from_data(data: Mapping[str, Any], origin: str) -> tuple[Topic, ...]:
             model = None
         found += _cross_checks(raw)
         found += entity_checks(raw, _term_places(raw), entity_id_note)
+        found += wordlist_checks(raw)
         if raw.get("id") in seen_ids:
             found.append(("id", f"duplicate topic id {raw.get('id')!r}"))
         if isinstance(raw.get("id"), str):

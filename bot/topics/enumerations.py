@@ -10,7 +10,7 @@ from bot.topics.folding import Token
 
 # Words that join the names of an enumeration, in the bot's languages; the rest of a gap
 # between two names may hold only commas, "&" and spaces.
-_JOINERS = frozenset({"and", "or", "и", "или", "а", "также", "və", "ve", "ya", "yaxud", "و", "یا"})
+JOINERS = frozenset({"and", "or", "и", "или", "а", "также", "və", "ve", "ya", "yaxud", "و", "یا"})
 _LIST_PUNCT = frozenset(",،、&")
 # A gap holding one of these ends a sentence; "." only with a space after it, so that "U.S" or
 # "3.5" do not. A joint term must stand in the enumeration's own sentence: "Farms in Iran,
@@ -33,7 +33,7 @@ S = TypeVar("S", bound=Span)
 def joins(tokens: Sequence[Token], end: int, start: int) -> bool:
     """True when tokens[end:start] and the gaps around them join two names of a list."""
     words = [t.norm for t in tokens[end:start]]
-    if any(w not in _JOINERS for w in words):
+    if any(w not in JOINERS for w in words):
         return False
     gaps = "".join(t.gap for t in tokens[end : start + 1])
     if any(not c.isspace() and c not in _LIST_PUNCT for c in gaps):
@@ -59,6 +59,8 @@ def enumerations(
 
 def breaks_sentence(gap: str) -> bool:
     """True when a gap between two words ends a sentence."""
+    if gap == " ":
+        return False  # most gaps: a single space
     if any(c in _SENTENCE_END for c in gap):
         return True
     dot = gap.find(".")

@@ -38,6 +38,13 @@ class TopicExplanation:
     roundup: bool  # an enumeration alone named every required group
     # Entity hits that count only with another state's own signal, which the item lacked.
     unsupported: tuple[TermHit, ...] = ()
+    # Issue 18: kind veto terms present, the political terms that lift them, entity hits that
+    # belong to another party named beside them, and one line per salience finding ("iran: in
+    # passing (summary 'Iran' is background ('amid'))").
+    kind_vetoes: tuple[TermHit, ...] = ()
+    political: tuple[TermHit, ...] = ()
+    owned: tuple[TermHit, ...] = ()
+    roles: tuple[str, ...] = ()
 
     def hits_by_group(self) -> dict[str, list[str]]:
         """Group name → distinct configured terms that counted, in first-seen order."""
@@ -61,6 +68,15 @@ class TopicExplanation:
             f"  needs a second signal {h.group}: {h.term} in {h.field}: {h.text!r}"
             for h in self.unsupported
         ]
+        out += [
+            f"  kind veto: {h.group[5:]}: {h.term} in {h.field}: {h.text!r}"
+            for h in self.kind_vetoes
+        ]
+        out += [f"  political: {h.term} in {h.field}: {h.text!r}" for h in self.political]
+        out += [
+            f"  another party's {h.group}: {h.term} in {h.field}: {h.text!r}" for h in self.owned
+        ]
+        out += [f"  role: {line}" for line in self.roles]
         if self.missing:
             out.append(f"  missing: {', '.join(self.missing)}")
         return tuple(out)

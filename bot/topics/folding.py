@@ -18,7 +18,9 @@ accent on "e" or "a", and Azerbaijani text writes it consistently. Turkish or AS
 
 Words are runs of letters and digits; everything else separates them. Hyphens and dashes split
 words ("Iranian-Azerbaijani", "Tehran–Baku") but, like spaces and apostrophes, they are soft: a
-multi-word phrase may span them. Any other punctuation is a hard break that a phrase may not span.
+multi-word phrase may span them. So is a full stop right after a single letter (initials:
+"ج.ا.ا", the Persian abbreviation of the Islamic Republic of Iran). Any other punctuation is a
+hard break that a phrase may not span.
 """
 
 from __future__ import annotations
@@ -146,7 +148,10 @@ def tokenize(text: str, cache: FoldCache | None = None) -> tuple[Token, ...]:
             continue
         gap = text[prev_end:start] if tokens else ""
         if folded.isalnum():
-            tokens.append(Token(folded, start, end, gap, is_soft_gap(gap)))
+            # A full stop right after a single letter joins initials ("ج.ا.ا", "U.S.A"): the
+            # abbreviation is one name that a phrase may span.
+            initial = gap == "." and len(tokens[-1].norm) == 1 if tokens else False
+            tokens.append(Token(folded, start, end, gap, initial or is_soft_gap(gap)))
         else:
             # Rare: compatibility folding produced separators ("½" → "1⁄2"); the pieces share
             # the run's offsets and stay joined to each other.

@@ -4,7 +4,7 @@ Each entity is an institution, person, place or project that stands for a state:
 
     [[topics.entities]]
     id = "socar"                 # unique within the topic: a-z, 0-9, "-" or "_"
-    kind = "institution"         # institution | person | place | project
+    kind = "institution"         # institution | person | place | project | epithet
     state = "azerbaijan"         # a group of the topic, or a list of groups (shared things)
     counts = "alone"             # alone | with-other (default: alone)
     forms = ["SOCAR", "ГНКАР", "ARDNŞ", "سوکار"]   # terms, in any language, `*` stems allowed
@@ -26,7 +26,7 @@ from bot.models import Entity
 from bot.topics.folding import normalize
 from bot.topics.matcher import parse_term
 
-KINDS = ("institution", "person", "place", "project")
+KINDS = ("institution", "person", "place", "project", "epithet")
 _SLUG = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 
 
@@ -49,7 +49,7 @@ class EntityModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     id: Annotated[str, Field(pattern=_SLUG)]
-    kind: Literal["institution", "person", "place", "project"]
+    kind: Literal["institution", "person", "place", "project", "epithet"]
     state: str | Annotated[list[str], Field(min_length=1)]
     counts: Literal["alone", "with-other"] = "alone"
     forms: Annotated[list[Form], Field(min_length=1)]

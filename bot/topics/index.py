@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.models import Entity, TermHit
 from bot.topics.folding import FoldCache, Token, runs
@@ -32,8 +33,10 @@ class Pattern:
         return self.entity is not None and not self.entity.alone
 
 
-@dataclass(frozen=True, slots=True)
-class Found:
+class Found(NamedTuple):
+    """One pattern found in one field. A named tuple, not a dataclass: an item makes a few
+    dozen of these, and a tuple is built several times faster than a frozen dataclass."""
+
     pattern: Pattern
     field: str
     first: int  # token indexes, end exclusive

@@ -27,7 +27,13 @@ Rule order, for every topic, on the title and the summary separately:
 6. roundup — a roundup does not match, unless the counted hits outside every enumeration already
    name every required group (both states are also named outside the list);
 7. veto — any veto term present means no match;
-8. require — every group named in `require` needs at least one counted hit.
+8. require — every group named in `require` needs at least one counted hit;
+9. salience (`bot.topics.salience`, issue 18) — a kind veto (weather, sports, brands and
+   addresses, origin) without a political signal means no match; an entity hit with another
+   party's name beside it is that party's (applied before rule 5); and when the title names
+   another party, a required state named only in background clauses of the item, or neither as
+   the subject nor as an official, is in passing: no match. The owner and in-passing rules
+   apply to a topic that has `salience` word lists; kind vetoes to one that has `kind_vetoes`.
 
 Terms are indexed once by their first word (a dict for whole words, a dict per stem length for
 stems), so matching costs a few lookups per word of text however many terms are configured; what
@@ -42,11 +48,26 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.errors import ConfigError
-from bot.models import Entity, TermHit, Topic, TopicMatch
+from bot.models import Entity, Salience, TermHit, Topic, TopicMatch
 from bot.topics.enumerations import enumerations, sentence
 from bot.topics.explanation import Enumeration, TopicExplanation
 from bot.topics.folding import FoldCache, Token, tokenize
 from bot.topics.index import Found, Index, Pattern, Word
+from bot.topics.salience import (
+    AFTER,
+    ASIDE,
+    BACKGROUND,
+    HOME,
+    KIND,
+    OFFICIALS,
+    POLITICAL,
+    TALK,
+    THIRD,
+    in_passing,
+    kind_veto,
+    owned,
+    third_parties,
+)
 
 __all__ = [
     "FIELDS",
@@ -143,7 +164,7 @@ class Matcher:
             # Cheap pre-check: a topic whose required groups are not all hit cannot match.
             if not mine or not set(topic.require) <= {f.pattern.role for f in mine}:
                 continue
-            verdict = _evaluate(topic, doc, mine)
+            verdict = _evaluate(topic, doc, mine, full=False)
             if verdict.matched:
                 out.append(TopicMatch(topic.id, verdict.hits))
         return tuple(out)
@@ -181,16 +202,32 @@ def _by_topic(found: Iterable[Found]) -> dict[int, list[Found]]:
 
 
 def _unmasked(found: Sequence[Found]) -> tuple[list[Found], list[Found]]:
-    """(masks, every other hit that does not overlap a mask)."""
+    """(masks, every other hit that does not overlap a mask). An entity hit that contains a
+    mask and is longer than it names more than the mask does ("governor of East Azerbaijan"
+    is Iran's official, though "East Azerbaijan" alone is masked), so it stays."""
     masks = [f for f in found if f.pattern.role == MASK]
+    if not masks:
+        return masks, list(found)
     masked_at = {(f.field, i) for f in masks for i in range(f.first, f.last)}
     live = [
         f
         for f in found
         if f.pattern.role != MASK
-        and not any((f.field, i) in masked_at for i in range(f.first, f.last))
+        and (
+            not any((f.field, i) in masked_at for i in range(f.first, f.last))
+            or (f.pattern.entity is not None and _contains_masks(f, masks))
+        )
     ]
     return masks, live
+
+
+def _contains_masks(f: Found, masks: Sequence[Found]) -> bool:
+    """True when every mask f overlaps lies inside f, and f is longer than each."""
+    touching = [m for m in masks if m.field == f.field and m.first < f.last and f.first < m.last]
+    return all(
+        f.first <= m.first and m.last <= f.last and f.last - f.first > m.last - m.first
+        for m in touching
+    )
 
 
 def _widest(groups: list[Found]) -> list[Found]:
@@ -213,16 +250,16 @@ def _widest(groups: list[Found]) -> list[Found]:
 
 
 def _discount(
-    topic: Topic, doc: _Doc, live: Sequence[Found], groups: Sequence[Found]
+    topic: Topic, doc: _Doc, by_role: dict[str, list[Found]], groups: Sequence[Found]
 ) -> tuple[list[Enumeration], list[Found], bool]:
     """Rule 4: the enumerations, the group hits inside them, and whether one is a roundup."""
     found: list[Enumeration] = []
     discounted: list[Found] = []
     roundup = False
     for field in FIELDS:
-        names = [f for f in live if f.pattern.role == LIST and f.field == field]
+        names = [f for f in by_role.get(LIST, ()) if f.field == field]
         tokens = doc.tokens[field]
-        joints = [f for f in live if f.pattern.role == JOINT and f.field == field]
+        joints = [f for f in by_role.get(JOINT, ()) if f.field == field]
         for first, last, run in enumerations(names, tokens, topic.list_min):
             start, end = sentence(tokens, first, last)
             joint = tuple(dict.fromkeys(j.text for j in joints if start <= j.first < end))
@@ -248,8 +285,24 @@ def _one_state_list(run: Sequence[Found], inside: Sequence[Found]) -> bool:
 
 
 def _second_signal(topic: Topic, counted: list[Found]) -> tuple[list[Found], list[Found]]:
-    """Rule 5: (hits that count, weak entity hits without another group's own hit)."""
+    """Rule 5: (hits that count, weak entity hits without another group's own hit). Weak hits
+    of one state each support each other ("Parsabad and Imishli officials": a town on each
+    side); a thing of both states (a crossing, a shared project) supports nothing."""
     own = {g.pattern.role for g in counted if not g.pattern.weak}
+    own |= {
+        g.pattern.role
+        for g in counted
+        if g.pattern.weak
+        and g.pattern.entity is not None
+        and len(g.pattern.entity.groups) == 1
+        and any(
+            o.pattern.weak
+            and o.pattern.entity is not None
+            and len(o.pattern.entity.groups) == 1
+            and o.pattern.role != g.pattern.role
+            for o in counted
+        )
+    }
     required = set(topic.require)
     kept: list[Found] = []
     unsupported: list[Found] = []
@@ -261,28 +314,76 @@ def _second_signal(topic: Topic, counted: list[Found]) -> tuple[list[Found], lis
     return kept, unsupported
 
 
-def _evaluate(topic: Topic, doc: _Doc, found: Sequence[Found]) -> TopicExplanation:
+def _evaluate(
+    topic: Topic, doc: _Doc, found: Sequence[Found], *, full: bool = True
+) -> TopicExplanation:
+    """The rules in order. `full=False` (for `match`, which reads only the verdict and the
+    counted hits) stops at the first rule that rejects the item and leaves the evidence out."""
     masks, live = _unmasked(found)
-    groups = _widest([f for f in live if f.pattern.role not in (VETO, LIST, JOINT)])
-    vetoes = [f for f in live if f.pattern.role == VETO]
-    enums, discounted, roundup = _discount(topic, doc, live, groups)
+    names = {g.name for g in topic.groups}
+    # Every hit by its role, in one pass: the rules below each read a few roles.
+    by_role: dict[str, list[Found]] = {}
+    kinds: list[Found] = []
+    for f in live:
+        role = f.pattern.role
+        by_role.setdefault(role, []).append(f)
+        if role.startswith(KIND):
+            kinds.append(f)
+    vetoes = by_role.get(VETO, [])
+    if not full and (vetoes or (kinds and kind_veto(kinds, by_role).reason)):
+        return _rejected(topic)
+    groups = _widest([f for f in live if f.pattern.role in names])
+    # Rule 9 is the topic's choice: without `salience` word lists it does not apply.
+    salient = topic.salience != Salience()
+    third = third_parties(by_role, groups, LIST) if salient else []
+    theirs = owned(groups, third, doc.tokens)  # rule 9: "Uzbekistan's State Customs Committee"
+    if theirs:
+        groups = [g for g in groups if g not in theirs]
+    enums, discounted, roundup = _discount(topic, doc, by_role, groups)
     counted, unsupported = _second_signal(topic, [g for g in groups if g not in discounted])
     present = {g.pattern.role for g in counted}
     missing = tuple(r for r in topic.require if r not in present)
     if roundup and not missing:
         roundup = False  # both states are named outside the list too: rule 6
+    if not full and (roundup or missing):
+        return _rejected(topic)
+    kind = kind_veto(kinds, by_role)
+    roles = kind.lines
     if roundup:
         reason = "roundup: one enumeration names every required group"
     elif vetoes:
         reason = f"veto: {vetoes[0].pattern.term}"
+    elif kind.reason:
+        reason = kind.reason
     elif missing:
         reason = f"missing: {', '.join(missing)}"
+    elif salient:
+        passing = in_passing(topic, doc.tokens, by_role, counted, third)
+        roles += passing.lines
+        reason = passing.reason or "every required group matched"
     else:
         reason = "every required group matched"
+    if not full:
+        matched = reason == "every required group matched"
+        if not matched:
+            return _rejected(topic)
+        return TopicExplanation(
+            topic.id,
+            topic.name,
+            True,
+            reason,
+            _dedupe(g.hit() for g in counted),
+            (),
+            (),
+            (),
+            (),
+            (),
+            False,
+        )
     return TopicExplanation(
         topic_id=topic.id,
         topic_name=topic.name,
-        matched=not (roundup or vetoes or missing),
+        matched=reason == "every required group matched",
         reason=reason,
         hits=_dedupe(g.hit() for g in counted),
         missing=missing,
@@ -292,7 +393,16 @@ def _evaluate(topic: Topic, doc: _Doc, found: Sequence[Found]) -> TopicExplanati
         enumerations=tuple(enums),
         roundup=roundup,
         unsupported=_dedupe(f.hit() for f in unsupported),
+        kind_vetoes=_dedupe(f.hit() for f in kind.kind_vetoes),
+        political=_dedupe(f.hit() for f in kind.political),
+        owned=_dedupe(f.hit() for f in theirs),
+        roles=roles,
     )
+
+
+def _rejected(topic: Topic) -> TopicExplanation:
+    """What `match` needs of a rejected item: the verdict alone."""
+    return TopicExplanation(topic.id, topic.name, False, "rejected", (), (), (), (), (), (), False)
 
 
 def _patterns(n: int, topic: Topic) -> tuple[list[Pattern], list[str]]:
@@ -301,6 +411,12 @@ def _patterns(n: int, topic: Topic) -> tuple[list[Pattern], list[str]]:
     roles: list[tuple[str, tuple[str, ...]]] = [(g.name, g.terms) for g in topic.groups]
     roles += [(MASK, topic.masks), (VETO, topic.vetoes), (LIST, topic.list_terms)]
     roles.append((JOINT, topic.joint_terms))
+    roles += [(KIND + k.kind, k.terms) for k in topic.kind_vetoes]
+    sal = topic.salience
+    roles += [(POLITICAL, sal.political), (OFFICIALS, sal.officials)]
+    roles += [(THIRD, sal.third_parties), (HOME, sal.home_places)]
+    roles += [(BACKGROUND, sal.background), (AFTER, sal.background_after), (ASIDE, sal.aside)]
+    roles.append((TALK, sal.talk))
     for role, terms in roles:
         for term in terms:
             try:

@@ -104,3 +104,28 @@ def test_story_window_comes_from_the_environment(tmp_path: Path) -> None:
     assert short.stdout.splitlines()[1] == '{"id": 2, "story": 2}'
     env["BOT_STORY_WINDOW"] = "soon"
     assert run_bot("stories", "-", env=env, stdin=stdin).returncode == 2
+
+
+def test_stories_explain_names_what_agreed_and_what_conflicted(tmp_path: Path) -> None:
+    env = bot_env(tmp_path, REPO / "config", f"sqlite:///{tmp_path}/x.db")
+    lines = {
+        json.loads(line)["id"]: line for line in EVENTS.read_text(encoding="utf-8").splitlines()
+    }
+    stdin = "\n".join(lines[i] for i in ("call-1a", "call-1-ru", "call-2a"))
+    done = run_bot("stories", "-", "--explain", env=env, stdin=stdin)
+    assert done.returncode == 0, done.stderr
+    first, russian, second_call = (json.loads(line) for line in done.stdout.splitlines())
+    assert first == {"id": "call-1a", "story": "call-1a", "why": []}
+    # The Russian report joins the English one through the signature: people and act agree.
+    assert russian["story"] == "call-1a"
+    (why,) = russian["why"]
+    assert why["joins"] is True
+    assert {"act call", "person az-aliyev", "person ir-pezeshkian"} <= set(why["agreed"])
+    # The next day's call names another day and another subject: a conflict keeps it apart.
+    assert second_call["story"] == "call-2a"
+    verdicts = {w["with"]: w for w in second_call["why"]}
+    assert verdicts["call-1a"]["joins"] is False
+    assert verdicts["call-1a"]["conflicts"]
+    # Without --explain the lines stay as they were.
+    plain = run_bot("stories", "-", env=env, stdin=stdin)
+    assert [set(json.loads(line)) for line in plain.stdout.splitlines()] == [{"id", "story"}] * 3

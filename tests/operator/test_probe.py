@@ -56,11 +56,14 @@ async def test_an_http_error_is_refused_with_its_status(fetcher: Fetcher, feed_s
         await probe_feed(fetcher, feed_server.url("/gone.xml"), now=NOW)
 
 
-async def test_an_html_page_is_refused_as_not_a_feed(fetcher: Fetcher, feed_server: FeedServer):
+async def test_an_html_page_without_a_feed_is_refused_saying_how_to_give_selectors(
+    fetcher: Fetcher, feed_server: FeedServer
+):
     page = b"<!doctype html><html><body>News</body></html>"
     feed_server.put("/news", page, content_type="text/html")
-    with pytest.raises(PermanentFetchError, match="HTML page instead of a feed"):
+    with pytest.raises(ParseError, match="needs CSS selectors") as refused:
         await probe_feed(fetcher, feed_server.url("/news"), now=NOW)
+    assert "config addsource ID URL --item CSS --title CSS --link CSS" in str(refused.value)
 
 
 async def test_a_body_without_feed_markup_is_refused_as_not_a_feed(

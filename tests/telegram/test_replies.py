@@ -138,3 +138,25 @@ def test_testmatch_text_shows_entity_evidence_like_terms() -> None:
     assert "    ir: <code>irgc (institution)</code>" in text.splitlines()
     weak = render_testmatch("x", matcher.explain("Astara crossing reopens", ""))
     assert "needs a second signal: <code>astara-crossing (place)</code>" in weak
+
+
+def test_testmatch_text_shows_the_kind_and_each_states_role() -> None:
+    from bot.models import KindVeto, Salience
+
+    topic = Topic(
+        TOPIC.id,
+        TOPIC.name,
+        TOPIC.groups,
+        TOPIC.require,
+        list_terms=("Israel*",),
+        kind_vetoes=(KindVeto("weather", ("earthquake*",)),),
+        salience=Salience(background=("amid",), political=("aid",)),
+    )
+    matcher = compile_topics([topic])
+    vetoed = render_testmatch("x", matcher.explain("Earthquake near Tehran felt in Baku", ""))
+    assert "kind veto (weather): earthquake*" in vetoed
+    assert "    kind: <code>weather: Earthquake</code>" in vetoed.splitlines()
+    title, summary = "Israel and Baku sign deal", "It comes amid tensions with Tehran."
+    passing = render_testmatch("x", matcher.explain(title, summary))
+    assert "❌ no match" in passing
+    assert "    ir: in passing (summary 'Tehran' is background ('amid'))" in passing.splitlines()

@@ -181,7 +181,8 @@ forms = []
 
 def test_the_shipped_gazetteer_loads_and_covers_both_states_and_every_kind() -> None:
     (topic,) = load_topics(Path(__file__).resolve().parents[2] / "config" / "topics.toml")
-    assert {e.kind for e in topic.entities} == {"institution", "person", "place", "project"}
+    kinds = {e.kind for e in topic.entities}
+    assert kinds == {"institution", "person", "place", "project", "epithet"}
     assert {g for e in topic.entities for g in e.groups} == {"azerbaijan", "iran"}
     assert any(not e.alone for e in topic.entities)
 

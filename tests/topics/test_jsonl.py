@@ -59,3 +59,20 @@ def test_an_escaped_dash_does_not_split_a_sentence(shipped: Matcher) -> None:
     assert out["topics"] == ["azerbaijan-iran"]
     # Read raw, the same title would be a roundup: that is what the cleaning prevents.
     assert not shipped.match(CASES[0][0], "")
+
+
+def test_match_explains_each_topic_when_asked(shipped: Matcher) -> None:
+    record = json.dumps(
+        {
+            "id": 7,
+            "title": "Israel and Azerbaijan sign defence deal",
+            "summary": "The deal, which comes amid tensions with Iran, covers drones.",
+        }
+    )
+    (plain,) = match_lines(shipped, [record])
+    assert "explain" not in plain
+    (out,) = match_lines(shipped, [record], explain=True)
+    assert out["topics"] == plain["topics"] == []
+    lines = out["explain"]["azerbaijan-iran"]
+    assert lines[0] == "azerbaijan-iran: no match (in passing: iran)"
+    assert "  role: iran: in passing (summary 'Iran' is background ('which'))" in lines

@@ -32,6 +32,7 @@ from bot.storage.items import Store
 from bot.storage.labels import LabelStore
 from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
+from bot.storage.pace import PostingPace
 from bot.telegram.admin.context import AdminContext
 from bot.telegram.admin.quality import QualityCommands
 from bot.telegram.admin.sources import SourceCommands
@@ -58,11 +59,24 @@ def make_admin_handlers(
     wake: Callable[[], None] | None = None,
     overlay: OverlayStore | None = None,
     replier: Replier | None = None,
+    pace: PostingPace | None = None,
     labels: LabelStore | None = None,
 ) -> list[BaseHandler[Any, Any, Any]]:
     """The operator command handlers, bound to their dependencies; see the module docstring."""
     ctx = AdminContext(
-        live, store, chat_store, ops, fetcher, tz, clock, next_poll, wake, overlay, replier, labels
+        live,
+        store,
+        chat_store,
+        ops,
+        fetcher,
+        tz,
+        clock,
+        next_poll,
+        wake,
+        overlay,
+        replier,
+        pace,
+        labels,
     )
     return admin_handlers(ctx, frozenset(admin_ids))
 

@@ -21,6 +21,7 @@ from bot.storage.items import Store
 from bot.storage.labels import LabelStore
 from bot.storage.ops import OpsStore
 from bot.storage.overlay import OverlayStore
+from bot.storage.pace import PostingPace
 from bot.telegram.guard import Op
 from bot.telegram.replies import ArgumentError
 from bot.telegram.replying import Replier
@@ -49,6 +50,7 @@ class AdminContext:
     wake: Callable[[], None] | None = None
     overlay: OverlayStore | None = None  # with it, /undo also reverts channel changes
     replier: Replier | None = None  # with it, answers are split, paced and retried
+    pace: PostingPace | None = None  # with it, /sources says how often channels must be polled
     labels: LabelStore | None = None  # with it, edits of the topics are checked against labels
     _compiled: tuple[tuple[Topic, ...], Matcher] | None = field(default=None, repr=False)
 

@@ -16,6 +16,7 @@ from bot.telegram.replies import (
     health_text,
     problems_text,
 )
+from bot.telegram.texts_outlets import keep_up_text
 from bot.text.durations import parse_duration
 from bot.text.formatting import clean, trim
 from bot.text.markup import escape_text
@@ -43,7 +44,12 @@ class SourceCommands:
         effective = ctx.live.current
         states = await ctx.store.states.source_states()
         polls = {s.id: ctx.next_poll(s.id) for s in effective.sources} if ctx.next_poll else {}
-        return health_text(effective.sources, states, polls, tz=ctx.tz)
+        text = health_text(effective.sources, states, polls, tz=ctx.tz)
+        channels = [s for s in effective.sources if s.kind == "telegram" and s.enabled]
+        if channels:
+            times = await ctx.pace.recent([s.id for s in channels]) if ctx.pace else {}
+            text += "\n\n" + keep_up_text(channels, times)
+        return text
 
     async def add_source(self, op: Op) -> str:
         """Probe the URL first; add the source only when it answers with a readable feed."""
@@ -61,11 +67,14 @@ class SourceCommands:
         except ParseError as exc:
             return f"Not added: {escape_text(url)} is not a readable feed: {escape_text(str(exc))}"
         chosen = name or trim(clean(probe.title), 200) or None
+        # The probe may have found another URL to poll: a channel's preview, a page's feed.
+        extra = None if probe.kind == "feed" else {"type": probe.kind}
+        edit = AddSource(source_id, probe.url or url, chosen, extra=extra)
         try:
-            result = await ctx.live.apply(AddSource(source_id, url, chosen), actor=op.actor)
+            result = await ctx.live.apply(edit, actor=op.actor)
         except ConfigError as exc:
             return problems_text("Not added:", exc.problems)
-        return added_text(
+        text = added_text(
             source_id,
             probe.title,
             probe.item_count,
@@ -74,6 +83,9 @@ class SourceCommands:
             result.summary,
             tz=ctx.tz,
         )
+        if (keep_up := probe.keep_up_text()) is not None:
+            text += f"\nTelegram channel: {escape_text(keep_up)}."
+        return text
 
     async def remove_source(self, op: Op) -> str:
         """Remove a source added by an operator, or disable one from the files."""
