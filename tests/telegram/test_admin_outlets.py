@@ -18,6 +18,7 @@ from bot.polling.pipeline import Pipeline
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
+from bot.storage.outbox import Outbox
 from bot.storage.overlay import OverlayStore
 from bot.storage.pace import PostingPace
 from bot.telegram.admin import make_admin_handlers
@@ -42,15 +43,15 @@ async def bot(
     clock = lambda: T0  # noqa: E731
     live = LiveConfig(config_dir=config_dir, overlay=OverlayStore(db_engine), clock=clock)
     await live.load()
-    chats = ChatStore(db_engine)
-    store = Store(db_engine, on_flagged=[chats.enqueue])
+    chats, outbox = ChatStore(db_engine), Outbox(db_engine)
+    store = Store(db_engine, on_flagged=[outbox.enqueue])
     async with make_client(timeout=5.0) as client:
         admin = make_admin_handlers(
             admin_ids=[ADMIN],
             live=live,
             store=store,
             chat_store=chats,
-            ops=OpsStore(db_engine, on_flagged=[chats.enqueue]),
+            ops=OpsStore(db_engine, on_flagged=[outbox.enqueue]),
             fetcher=Fetcher(client),
             tz=BAKU,
             clock=clock,
