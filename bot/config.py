@@ -121,6 +121,14 @@ class Settings(BaseSettings):
     max_alerts_per_chat: int = Field(
         default=20, ge=1, le=1000, validation_alias=AliasChoices("BOT_MAX_ALERTS_PER_CHAT")
     )
+    # Relevance buttons (bot.telegram.feedback): on or off in chats without their own setting
+    # (operators' private chats have them on); labels' own retention (None: kept for ever).
+    feedback_default: bool = Field(
+        default=False, validation_alias=AliasChoices("BOT_FEEDBACK_DEFAULT")
+    )
+    keep_labels_days: int | None = Field(
+        default=None, ge=1, le=36500, validation_alias=AliasChoices("BOT_KEEP_LABELS_DAYS")
+    )
     story_window: Annotated[int, NoDecode] = Field(
         default=48 * 3600, validation_alias=AliasChoices("BOT_STORY_WINDOW")
     )

@@ -321,3 +321,18 @@ def test_http_settings_are_read_by_their_documented_names():
 def test_bad_http_settings_are_refused_by_name(env, problem):
     with pytest.raises(ConfigError, match=problem):
         load_settings(env)
+
+
+def test_feedback_default_and_label_retention_are_read_as_documented() -> None:
+    defaults = load_settings({})
+    assert defaults.feedback_default is False
+    assert defaults.keep_labels_days is None  # labels are kept for ever
+    settings = load_settings({"BOT_FEEDBACK_DEFAULT": "on", "BOT_KEEP_LABELS_DAYS": "365"})
+    assert settings.feedback_default is True
+    assert settings.keep_labels_days == 365
+    assert load_settings({"BOT_FEEDBACK_DEFAULT": "off"}).feedback_default is False
+    with pytest.raises(ConfigError) as info:
+        load_settings({"BOT_FEEDBACK_DEFAULT": "maybe", "BOT_KEEP_LABELS_DAYS": "0"})
+    text = "\n".join(info.value.problems)
+    assert "BOT_FEEDBACK_DEFAULT" in text
+    assert "BOT_KEEP_LABELS_DAYS" in text

@@ -3,7 +3,8 @@
 `build_telegram` makes every Telegram part without talking to Telegram: the PTB application, the
 sender and pacer, the delivery worker (counting its sends in the web metrics when the web wing
 runs), the messenger the pipeline announces to, the operator alerts and the daily review job.
-`start_telegram` adds the command handlers (they need the scheduler), starts PTB (webhook or,
+`start_telegram` adds the relevance buttons' and command handlers (the latter need the
+scheduler), starts the daily removal of old labels when `BOT_KEEP_LABELS_DAYS` asks for it, PTB (webhook or,
 on the leader, long polling), the review job and the leader lease, each stopped by the exit
 stack in reverse.
 
@@ -13,6 +14,7 @@ the clock as an argument.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -24,9 +26,11 @@ from telegram.ext import BaseHandler
 from bot.app.runtime import Runtime
 from bot.config import Settings
 from bot.operator.alerts import AlertPolicy, ConfigAlerts, SourceAlerts
+from bot.operator.label_retention import keep_labels
 from bot.polling.scheduler import SourceScheduler
 from bot.storage.alerts import AlertStore
 from bot.storage.delivery import DeliveryStores
+from bot.storage.labels import LabelStore
 from bot.storage.leases import LeaseStore
 from bot.storage.overlap import FeedOverlap
 from bot.storage.pace import PostingPace
@@ -38,6 +42,8 @@ from bot.telegram.admin import ADMIN_COMMANDS, make_admin_handlers
 from bot.telegram.article_command import make_article_handlers
 from bot.telegram.commands import COMMANDS, SubscriberCommands, make_handlers
 from bot.telegram.delivery import DeliveryWorker, Policy, Sender
+from bot.telegram.feedback import Buttons, FeedbackPolicy
+from bot.telegram.feedback_handlers import make_feedback_handlers
 from bot.telegram.leader import Leadership
 from bot.telegram.messenger import TelegramMessenger, TelegramSender
 from bot.telegram.operators import AdminNotifier
@@ -69,6 +75,8 @@ class TelegramParts:
     config_alerts: ConfigAlerts
     leadership: Leadership
     clock: Clock
+    labels: LabelStore  # the desk's relevance labels (bot.telegram.feedback)
+    feedback: FeedbackPolicy
 
     def webhook_route(self, settings: Settings) -> TelegramWebhook | None:
         """Telegram's webhook path on our HTTP server (webhook mode), or None."""
@@ -101,7 +109,10 @@ def build_telegram(
     sender: Sender = TelegramSender(application.bot, link_previews=settings.link_previews)
     # One pacer for announcements and command answers: they share each chat's budget.
     pacer = Pacer()
-    worker = _worker(settings, rt, sender, pacer, topic_names, metrics, clock)
+    labels = LabelStore(rt.db)
+    feedback = FeedbackPolicy.of(settings.admin_ids, settings.feedback_default)
+    buttons = Buttons(feedback, labels.marks)
+    worker = _worker(settings, rt, sender, pacer, topic_names, metrics, clock, buttons)
     # No memory to rebuild: each run is judged from the database (see bot.operator.alerts).
     notify = AdminNotifier(application.bot, settings.admin_ids)
     alerts = SourceAlerts(
@@ -162,6 +173,8 @@ def build_telegram(
             on_lose=follow,
         ),
         clock=clock,
+        labels=labels,
+        feedback=feedback,
     )
 
 
@@ -173,6 +186,7 @@ def _worker(
     topic_names: dict[str, str],
     metrics: Metrics | None,
     clock: Clock,
+    buttons: Buttons,
 ) -> DeliveryWorker:
     """The outbox's delivery worker, counting its sends in the web metrics when they exist."""
     return DeliveryWorker(
@@ -185,6 +199,7 @@ def _worker(
         pacer=pacer,
         holder=rt.holder,
         policy=Policy(recheck=_recheck(rt), claim_ttl=settings.claim_ttl),
+        buttons=buttons,
     )
 
 
@@ -213,6 +228,7 @@ async def start_telegram(
     def default_topics() -> list[str]:
         return [t.id for t in rt.live.current.topics if t.default]
 
+    _start_feedback(stack, settings, parts)
     # Operators' handlers come first: they answer operators and let everyone else fall through.
     application.add_handlers(_command_handlers(settings, parts, rt, scheduler, default_topics))
     hour, minute = settings.digest_time
@@ -246,6 +262,26 @@ async def start_telegram(
     stack.push_async_callback(parts.leadership.stop)
 
 
+def _start_feedback(stack: AsyncExitStack, settings: Settings, parts: TelegramParts) -> None:
+    """The relevance buttons' presses and /feedback; the daily removal of old labels if asked."""
+    kept = settings.keep_flagged_days
+    parts.application.add_handlers(
+        make_feedback_handlers(
+            labels=parts.labels,
+            policy=parts.feedback,
+            admin_ids=settings.admin_ids,
+            clock=parts.clock,
+            max_age=timedelta(days=kept) if kept else None,
+        )
+    )
+    if settings.keep_labels_days is not None:
+        pruning = asyncio.create_task(
+            keep_labels(parts.labels, settings.keep_labels_days, parts.clock),
+            name="label-retention",
+        )
+        stack.callback(pruning.cancel)
+
+
 def _command_handlers(
     settings: Settings,
     parts: TelegramParts,
@@ -270,6 +306,7 @@ def _command_handlers(
             replier=parts.replier,
             pace=PostingPace(rt.db),
             overlap=FeedOverlap(rt.db),
+            labels=parts.labels,
         ),
         *make_article_handlers(admin_ids=settings.admin_ids, live=rt.live),
         *make_handlers(

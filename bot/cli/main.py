@@ -1,6 +1,6 @@
-"""Command line: `python -m bot run | fetch --once | match FILE | latest | check-config | config …
-| probe URL | stories FILE | digest | extract FILE_OR_URL | summarize FILE | search QUERY… |
-alerts list`.
+"""Command line: `python -m bot run | fetch --once | match [--explain|--score] FILE | latest
+| check-config | config … | labels … | probe URL | stories FILE | digest | extract FILE_OR_URL
+| summarize FILE | search QUERY… | alerts list`.
 
 `main` parses the arguments (`bot.cli.parser`), sets up logging (the only place that does),
 loads the config once and hands it to the subcommand's handler. Exit codes: `bot.cli.exits`.
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 
-from bot.cli import review, running, search, summary
+from bot.cli import labels, review, running, search, summary
 from bot.cli.exits import EXIT_CONFIG
 from bot.cli.guard import guarded
 from bot.cli.parser import build_parser
@@ -90,6 +90,7 @@ _COMMANDS: dict[str, Handler] = {
     "latest": review.cmd_latest,
     "check-config": running.cmd_check_config,
     "config": config_cli.run,
+    "labels": labels.cmd_labels,
     "probe": probe_cli.run,
     "stories": review.cmd_stories,
     "digest": review.cmd_digest,

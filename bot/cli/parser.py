@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bot.cli import labels
 from bot.operator import cli as config_cli
 from bot.operator import probe_cli
 from bot.review.digest import FORMATS
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     _latest(sub)
     sub.add_parser("check-config", help="validate the environment, sources.toml and topics.toml")
     config_cli.register(sub)
+    labels.register(sub)
     probe_cli.register(sub)
     _review(sub)
     _summary(sub)
@@ -47,6 +49,10 @@ def _running(sub: Any) -> None:
     match.add_argument(
         "--explain", action="store_true", help="add each topic's evidence (the /testmatch lines)"
     )
+    match.add_argument(
+        "--score", action="store_true", help="FILE is labelled: precision, recall, F1, mistakes"
+    )
+    match.add_argument("--json", action="store_true", help="with --score: one JSON object")
 
 
 def _latest(sub: Any) -> None:

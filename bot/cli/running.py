@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.app import main as app
+from bot.cli import labels
 from bot.cli.exits import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
 from bot.cli.files import run_file
 from bot.config import Config
@@ -80,7 +81,11 @@ def format_reports(reports: Sequence[SourceReport]) -> str:
 
 
 def cmd_match(config: Config, args: argparse.Namespace) -> int:
-    """`match [--explain] FILE`: the topic filter over JSON Lines; 1 when some lines were bad."""
+    """`match [--explain] FILE`: the topic filter over JSON Lines; 1 when some lines were bad.
+    With `--score` the file is labelled and today's configuration is scored on it
+    (`bot.cli.labels`)."""
+    if args.score:
+        return labels.cmd_score(config, args.file, as_json=args.json)
     matcher = compile_topics(config.topics)
     return run_file(args.file, lambda lines: match_lines(matcher, lines, explain=args.explain))
 

@@ -37,18 +37,22 @@ from bot.operator.edits import (
     SetInterval,
 )
 from bot.operator.export import SOURCES_FILE, TOPICS_FILE, export_config, plain, render_all
+from bot.operator.labels import edit_impact, impact_lines
 from bot.operator.live import LiveConfig
 from bot.operator.newsource import duplicate_of, new_source_problems
 from bot.operator.probe_cli import add_selector_options, probe_url, selectors_from, source_extra
 from bot.storage.engine import open_engine
 from bot.storage.existing import require_existing
 from bot.storage.overlap import FeedOverlap
+from bot.storage.labels import LabelStore
 from bot.storage.overlay import OverlayStore
 from bot.text.durations import parse_duration
 from bot.topics.matcher import compile_topics
 
 EXIT_OK, EXIT_REFUSED = 0, 2
 Handler = Callable[[LiveConfig, Config, argparse.Namespace], Awaitable[None]]
+# An edit also gets the labels: each edit of the topics prints its effect on them.
+EditHandler = Callable[[LiveConfig, Config, argparse.Namespace, LabelStore], Awaitable[None]]
 
 
 def register(subparsers: Any) -> None:
@@ -164,7 +168,9 @@ async def _run(config: Config, args: argparse.Namespace) -> None:
         )
         await live.load()
         if args.config_command == "addsource":
-            await _addsource(live, config, args, FeedOverlap(engine))
+            await _addsource(live, config, args, LabelStore(engine), FeedOverlap(engine))
+        elif args.config_command in _EDITS:
+            await _EDITS[args.config_command](live, config, args, LabelStore(engine))
         else:
             await _ACTIONS[args.config_command](live, config, args)
 
@@ -201,7 +207,11 @@ async def _export(live: LiveConfig, config: Config, args: argparse.Namespace) ->
 
 
 async def _addsource(
-    live: LiveConfig, config: Config, args: argparse.Namespace, overlap: FeedOverlap
+    live: LiveConfig,
+    config: Config,
+    args: argparse.Namespace,
+    labels: LabelStore,
+    overlap: FeedOverlap,
 ) -> None:
     name = " ".join(args.name) or None
     wrong = new_source_problems(args.id, args.url)
@@ -227,10 +237,13 @@ async def _addsource(
     await _edit(
         live,
         AddSource(args.id, probe.url or args.url, chosen, extra=source_extra(probe, selectors)),
+        labels,
     )
 
 
-async def _simple(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
+async def _simple(
+    live: LiveConfig, config: Config, args: argparse.Namespace, labels: LabelStore
+) -> None:
     command = args.config_command
     term = " ".join(getattr(args, "term", []))
     edit: Edit
@@ -254,13 +267,19 @@ async def _simple(live: LiveConfig, config: Config, args: argparse.Namespace) ->
         edit = (AddMask if command == "addmask" else RemoveMask)(args.topic, term)
     else:
         edit = (AddVeto if command == "addveto" else RemoveVeto)(args.topic, term)
-    await _edit(live, edit)
+    await _edit(live, edit, labels)
 
 
-async def _edit(live: LiveConfig, edit: Edit) -> None:
+async def _edit(live: LiveConfig, edit: Edit, labels: LabelStore) -> None:
+    before = live.current.topics
     result = await live.apply(edit, actor=actor())
     print(f"#{result.audit_id} {result.summary}")
     print(f"  {change(result.before, result.after)}")
+    after = live.current.topics
+    if after != before:
+        found = await edit_impact(labels, compile_topics(before), compile_topics(after))
+        for line in impact_lines(found):
+            print(line)
 
 
 async def _terms(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
@@ -332,6 +351,8 @@ _ACTIONS: dict[str, Handler] = {
     "undo": _undo,
     "compact": _compact,
     "reload": _reload,
+}
+_EDITS: dict[str, EditHandler] = {  # addsource, which also checks overlap, is called apart
     **{
         name: _simple
         for name in (

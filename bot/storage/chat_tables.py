@@ -53,6 +53,8 @@ chats = Table(
     Column("updated", UTCDateTime, nullable=False),
     # instant | digest | both: single messages, the daily review, or both (migration 0005)
     Column("mode", String(10), nullable=False, server_default="instant"),
+    # Relevance buttons under its messages (migration 0011); NULL: the default (bot.telegram.feedback)
+    Column("feedback", Boolean),
 )
 
 subscriptions = Table(

@@ -40,6 +40,7 @@ class Outgoing:
     attempts: int
     kind: str = SEND  # SEND: a new message; EDIT: add the item to its story's message
     story_id: int | None = None
+    feedback: bool | None = None  # the chat's stored feedback flag (None: the default)
 
 
 class Outbox:
@@ -143,6 +144,7 @@ class Outbox:
                 outbox.c.kind,
                 outbox.c.story_id,
                 chats.c.thread_id,
+                chats.c.feedback,
                 items,
                 sources.c.name.label("source_name"),
             )
@@ -201,7 +203,14 @@ class Outbox:
             )
             out.append(
                 Outgoing(
-                    r.outbox_id, r.chat_id, r.thread_id, stored, r.attempts, r.kind, r.story_id
+                    r.outbox_id,
+                    r.chat_id,
+                    r.thread_id,
+                    stored,
+                    r.attempts,
+                    r.kind,
+                    r.story_id,
+                    r.feedback,
                 )
             )
         return out

@@ -43,6 +43,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
+from telegram import InlineKeyboardMarkup
+
 from bot.errors import StoreError
 from bot.storage.chat_tables import EDIT
 from bot.storage.delivery import DeliveryStores
@@ -51,6 +53,7 @@ from bot.storage.outbox import Outgoing
 from bot.telegram.delivery_claims import DeliveryClaims
 from bot.telegram.delivery_edits import StoryEditor
 from bot.telegram.delivery_sends import Attempt, RowSender
+from bot.telegram.feedback import Buttons
 from bot.telegram.pacing import Pacer
 from bot.text.formatting import format_plain, format_telegram
 
@@ -60,12 +63,28 @@ log = logging.getLogger(__name__)
 class Sender(Protocol):
     """Sends one message; raises only `DeliveryError` subclasses (`bot.telegram.messenger` translates `telegram.error`)."""
 
-    async def send(self, chat_id: int, text: str, *, html: bool, thread_id: int | None) -> int:
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        html: bool,
+        thread_id: int | None,
+        buttons: InlineKeyboardMarkup | None = None,
+    ) -> int:
         """Send `text` to the chat (and forum thread); the id Telegram gave the message."""
         ...
 
-    async def edit(self, chat_id: int, message_id: int, text: str, *, html: bool) -> None:
-        """Replace the text of a message sent before."""
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        html: bool,
+        buttons: InlineKeyboardMarkup | None = None,
+    ) -> None:
+        """Replace the text of a message sent before (and its buttons: none drops them)."""
         ...
 
 
@@ -106,6 +125,7 @@ class DeliveryWorker:
         read_ahead: int = 100,
         on_delivered: Callable[[float], None] | None = None,
         holder: str | None = None,
+        buttons: Buttons | None = None,
     ) -> None:
         self._outbox = stores.outbox
         self._sender = sender
@@ -130,6 +150,7 @@ class DeliveryWorker:
             edit_gap=self._policy.edit_gap,
             render=lambda out: self._format(out, html=True),
             backoff=self._backoff,
+            buttons=buttons,
         )
         self._sends = RowSender(
             stores,
@@ -144,6 +165,7 @@ class DeliveryWorker:
             unavailable_after=self._policy.unavailable_after,
             unavailable_span=self._policy.unavailable_span,
             unavailable_retry=self._policy.unavailable_retry,
+            buttons=buttons,
         )
         self._wakeup = asyncio.Event()  # the dispatcher: look at the outbox
         self._work = asyncio.Event()  # the senders: a chat became ready

@@ -18,11 +18,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from telegram import InlineKeyboardMarkup
+
 from bot.errors import DeliveryError, RetryLaterError, TransientDeliveryError
 from bot.models import StoredItem
 from bot.review.also import with_also
 from bot.storage.delivery import DeliveryStores
 from bot.storage.outbox import Outgoing
+from bot.telegram.feedback import Buttons
 from bot.telegram.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -31,8 +34,16 @@ log = logging.getLogger(__name__)
 class MessageEditor(Protocol):
     """Edits a message; raises only `DeliveryError` subclasses (`delivery.Sender` is one)."""
 
-    async def edit(self, chat_id: int, message_id: int, text: str, *, html: bool) -> None:
-        """Replace the text of a message sent before."""
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        html: bool,
+        buttons: InlineKeyboardMarkup | None = None,
+    ) -> None:
+        """Replace the text of a message sent before (and its buttons: none drops them)."""
         ...
 
 
@@ -55,6 +66,7 @@ class StoryEditor:
         edit_gap: float,
         render: Callable[[Outgoing], str],
         backoff: Callable[[int], float],
+        buttons: Buttons | None = None,
     ) -> None:
         self._edits, self._sends = stores.edits, stores.sends
         self._sender = sender
@@ -65,6 +77,7 @@ class StoryEditor:
         self._render = render  # the message's HTML form
         self._backoff = backoff  # seconds to wait after so many transient failures
         self._errors: dict[int, int] = {}  # by outbox id: transient failures so far
+        self._buttons = buttons  # kept on the edited message where the chat has feedback on
 
     def clear(self) -> None:
         """Forget the failure counts (the worker stopped)."""
@@ -89,9 +102,16 @@ class StoryEditor:
             await asyncio.sleep(wait)
         text = with_also(self._render(_posted(out, target.first)), target.first, target.later)
         pending = list(target.pending) or [out.outbox_id]
+        buttons = (
+            await self._buttons.for_edit(chat_id, out.feedback, target.first.id)
+            if self._buttons
+            else None
+        )
         try:
             try:
-                await self._sender.edit(chat_id, target.message_id, text, html=True)
+                await self._sender.edit(
+                    chat_id, target.message_id, text, html=True, buttons=buttons
+                )
             finally:
                 self._pacer.release(self._monotonic())
         except RetryLaterError as exc:

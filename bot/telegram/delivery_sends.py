@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from telegram import InlineKeyboardMarkup
+
 from bot import errors
 from bot.storage.delivery import DeliveryStores
 from bot.storage.outbox import Outgoing
+from bot.telegram.feedback import Buttons
 from bot.telegram.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -30,7 +33,15 @@ log = logging.getLogger(__name__)
 class MessageSender(Protocol):
     """Sends one message; raises only `DeliveryError` subclasses (`delivery.Sender` is one)."""
 
-    async def send(self, chat_id: int, text: str, *, html: bool, thread_id: int | None) -> int:
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        html: bool,
+        thread_id: int | None,
+        buttons: InlineKeyboardMarkup | None = None,
+    ) -> int:
         """Send `text` to the chat (and forum thread); the id Telegram gave the message."""
         ...
 
@@ -62,6 +73,7 @@ class RowSender:
         unavailable_after: int,
         unavailable_span: float,
         unavailable_retry: float,
+        buttons: Buttons | None = None,
     ) -> None:
         self._stores = stores
         self._sender = sender
@@ -75,14 +87,22 @@ class RowSender:
         self._unavailable_after = unavailable_after
         self._unavailable_span = unavailable_span
         self._unavailable_retry = unavailable_retry
+        self._buttons = buttons  # relevance buttons, where the chat has feedback on
 
     async def send(self, out: Outgoing, attempt: Attempt) -> tuple[bool, bool, float]:
         """One send: (settled, the chat has more rows, seconds to wait before the next try)."""
         chat_id = out.chat_id
+        buttons = (
+            self._buttons.for_send(chat_id, out.feedback, out.item.id) if self._buttons else None
+        )
         try:
             try:
                 message_id = await self._sender.send(
-                    chat_id, attempt.text, html=attempt.html, thread_id=out.thread_id
+                    chat_id,
+                    attempt.text,
+                    html=attempt.html,
+                    thread_id=out.thread_id,
+                    buttons=buttons,
                 )
             finally:
                 self._pacer.release(self._monotonic())

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Protocol
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -105,10 +105,18 @@ class TelegramSender:
         self._bot = bot
         self._previews = LinkPreviewOptions(is_disabled=not link_previews)
 
-    async def send(self, chat_id: int, text: str, *, html: bool, thread_id: int | None) -> int:
-        """Send `text` (Telegram HTML if `html`, else plain); the new message's id."""
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        html: bool,
+        thread_id: int | None,
+        buttons: InlineKeyboardMarkup | None = None,
+    ) -> int:
+        """Send `text` (Telegram HTML if `html`, else plain) with `buttons`; the new message's id."""
         try:
-            return await self._send(chat_id, text, html=html, thread_id=thread_id)
+            return await self._send(chat_id, text, html=html, thread_id=thread_id, buttons=buttons)
         except MessageRejectedError as exc:
             cause = exc.__cause__
             gone = isinstance(cause, BadRequest) and any(
@@ -118,10 +126,21 @@ class TelegramSender:
                 raise
             # The forum topic was deleted or closed: the main chat is better than nothing.
             log.warning("chat %d: thread %d is gone; sending to the main chat", chat_id, thread_id)
-            return await self._send(chat_id, text, html=html, thread_id=None)
+            return await self._send(chat_id, text, html=html, thread_id=None, buttons=buttons)
 
-    async def edit(self, chat_id: int, message_id: int, text: str, *, html: bool) -> None:
-        """Replace the text of a message we sent (a story's message gaining outlets)."""
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        html: bool,
+        buttons: InlineKeyboardMarkup | None = None,
+    ) -> None:
+        """Replace the text of a message we sent (a story's message gaining outlets).
+
+        Telegram drops the keyboard of a message edited without one: pass its `buttons` again.
+        """
         with telegram_errors(chat_id):
             await self._bot.edit_message_text(
                 text,
@@ -129,11 +148,26 @@ class TelegramSender:
                 message_id=message_id,
                 parse_mode=ParseMode.HTML if html else None,
                 link_preview_options=self._previews,
+                reply_markup=buttons,
             )
 
-    async def _send(self, chat_id: int, text: str, *, html: bool, thread_id: int | None) -> int:
+    async def _send(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        html: bool,
+        thread_id: int | None,
+        buttons: InlineKeyboardMarkup | None,
+    ) -> int:
         return await send_text(
-            self._bot, chat_id, text, html=html, thread_id=thread_id, previews=self._previews
+            self._bot,
+            chat_id,
+            text,
+            html=html,
+            thread_id=thread_id,
+            previews=self._previews,
+            buttons=buttons,
         )
 
 
@@ -145,8 +179,10 @@ async def send_text(
     html: bool,
     thread_id: int | None,
     previews: LinkPreviewOptions | None,
+    buttons: InlineKeyboardMarkup | None = None,
 ) -> int:
-    """Send one message (Telegram HTML or plain text); its message id. Errors are ours."""
+    """Send one message (Telegram HTML or plain text, with an inline keyboard if given); its
+    message id. Errors are ours."""
     with telegram_errors(chat_id):
         message = await bot.send_message(
             chat_id,
@@ -155,6 +191,7 @@ async def send_text(
             parse_mode=ParseMode.HTML if html else None,
             message_thread_id=thread_id,
             link_preview_options=previews,
+            reply_markup=buttons,
         )
     return message.message_id
 

@@ -49,6 +49,8 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("undo", "/undo — revert the last change"),
     ("reload", "/reload — re-read the config files"),
     ("rematch", "/rematch TOPIC [HOURS] [announce]"),
+    ("quality", "/quality [DURATION] — the desk's verdicts on what was pushed (default 7d)"),
+    ("feedback", "/feedback [CHAT_ID] on|off — relevance buttons in a chat"),
 )
 ADMIN_USAGE: Mapping[str, str] = dict(ADMIN_COMMANDS)  # command → its usage line
 AUDIT_DEFAULT, AUDIT_MAX = 10, 50

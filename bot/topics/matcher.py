@@ -169,6 +169,11 @@ class Matcher:
                 out.append(TopicMatch(topic.id, verdict.hits))
         return tuple(out)
 
+    def may_match(self, title: str, summary: str) -> bool:
+        """Whether `match` could flag the item, from its raw words alone: False means it cannot
+        (no false negatives); True may still end in no match."""
+        return self._may_match(self._index.possible((title, summary), self._fold))
+
     def _may_match(self, possible: set[tuple[int, str]]) -> bool:
         """Whether some topic passes `match`'s pre-check on a superset of the hits."""
         for n, topic in enumerate(self._topics):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -47,11 +47,15 @@ LATENCY_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600, float("inf"))
 class Sender(Protocol):
     """The shape of `bot.telegram.delivery.Sender` (a sibling wing, so not imported)."""
 
-    async def send(self, chat_id: int, text: str, *, html: bool, thread_id: int | None) -> int:
-        """Send one message; the id Telegram gave it."""
+    async def send(
+        self, chat_id: int, text: str, *, html: bool, thread_id: int | None, buttons: Any = None
+    ) -> int:
+        """Send one message (with its inline keyboard, if any); the id Telegram gave it."""
         ...
 
-    async def edit(self, chat_id: int, message_id: int, text: str, *, html: bool) -> None: ...
+    async def edit(
+        self, chat_id: int, message_id: int, text: str, *, html: bool, buttons: Any = None
+    ) -> None: ...
 
 
 class Metrics:
@@ -194,10 +198,14 @@ class CountingSender:
         self._inner = inner
         self._metrics = metrics
 
-    async def send(self, chat_id: int, text: str, *, html: bool, thread_id: int | None) -> int:
+    async def send(
+        self, chat_id: int, text: str, *, html: bool, thread_id: int | None, buttons: Any = None
+    ) -> int:
         """Send through the wrapped sender; its result or its error, unchanged."""
         try:
-            message_id = await self._inner.send(chat_id, text, html=html, thread_id=thread_id)
+            message_id = await self._inner.send(
+                chat_id, text, html=html, thread_id=thread_id, buttons=buttons
+            )
         except DeliveryError as exc:
             self._metrics.sends.labels(_outcome(exc)).inc()
             if isinstance(exc, RetryLaterError):
@@ -206,10 +214,12 @@ class CountingSender:
         self._metrics.sends.labels("sent").inc()
         return message_id
 
-    async def edit(self, chat_id: int, message_id: int, text: str, *, html: bool) -> None:
+    async def edit(
+        self, chat_id: int, message_id: int, text: str, *, html: bool, buttons: Any = None
+    ) -> None:
         """Edit through the wrapped sender (a story's "Also: …"); counted like a send."""
         try:
-            await self._inner.edit(chat_id, message_id, text, html=html)
+            await self._inner.edit(chat_id, message_id, text, html=html, buttons=buttons)
         except DeliveryError as exc:
             self._metrics.sends.labels(_outcome(exc)).inc()
             if isinstance(exc, RetryLaterError):

@@ -38,6 +38,7 @@ NAMED_FAILING = 3  # failing sources named in the summary line
 PAGE_SIZE = 200  # sources per page of the table
 
 LatestStories = Callable[[int], Awaitable[list[Story]]]
+QualityLines = Callable[[], Awaitable[Sequence[str]]]  # the desk's verdicts, without names
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +130,10 @@ class StatusPage:
         next_poll: Callable[[str], datetime | None],
         tz: tzinfo,
         clock: Callable[[], datetime],
+        quality: QualityLines | None = None,
     ) -> None:
         self._status = status
+        self._quality = quality
         self._latest = latest
         self._topics = topics
         self._sources = sources
@@ -166,6 +169,7 @@ class StatusPage:
             stories=[self._story(s, names) for s in stories],
             outbox=outbox.depth,
             topics=[{"id": t.id, "name": t.name} for t in topics],
+            quality=list(await self._quality()) if self._quality is not None else None,
         )
 
     def _story(self, story: Story, names: dict[str, str]) -> StoryRow:

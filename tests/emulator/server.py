@@ -16,7 +16,8 @@ What it does like Telegram:
 - one getUpdates at a time: a newer request terminates a pending one with 409 Conflict, as
   Telegram does (`tests.emulator.polls`); a request whose client has gone away is not pending;
 - fault injection per chat or globally, user simulation (commands, migration, callback queries)
-  and webhook delivery when setWebhook was given a URL.
+  and webhook delivery when setWebhook was given a URL;
+- inline keyboards: editMessageReplyMarkup and users pressing buttons (`tests.emulator.buttons`).
 
 Tests observe it through `sent_messages()`, `requests_log`, `stats`, `conflicts` and the waiting
 helpers, which block on a condition (or an asyncio event for the `_async` variants), never on
@@ -39,6 +40,7 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
+from tests.emulator.buttons import ButtonSimulation
 from tests.emulator.faults import (
     ApiError,
     Fault,
@@ -107,7 +109,7 @@ class _NotFound(tornado.web.RequestHandler):
         self.finish({"ok": False, "error_code": 404, "description": "Not Found"})
 
 
-class TelegramEmulator(Observation, UserSimulation, BotApiMethods):
+class TelegramEmulator(Observation, UserSimulation, ButtonSimulation, BotApiMethods):
     """The fake Bot API server; a context manager; see the module docstring."""
 
     def __init__(

@@ -48,6 +48,7 @@ TABLES = {
     "websub_subscriptions",
     "retired_keys",
     "story_items",
+    "labels",
     "digests_sent",
     "leases",
     "review_outbox",

@@ -12,6 +12,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 import bot.storage.chat_tables
+import bot.storage.label_tables
 import bot.storage.overlay_tables
 import bot.storage.retention_tables
 import bot.storage.review_tables

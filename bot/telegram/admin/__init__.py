@@ -29,11 +29,13 @@ from bot.feeds.fetch import Fetcher
 from bot.operator.live import LiveConfig
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
+from bot.storage.labels import LabelStore
 from bot.storage.ops import OpsStore
 from bot.storage.overlap import FeedOverlap
 from bot.storage.overlay import OverlayStore
 from bot.storage.pace import PostingPace
 from bot.telegram.admin.context import AdminContext
+from bot.telegram.admin.quality import QualityCommands
 from bot.telegram.admin.sources import SourceCommands
 from bot.telegram.admin.terms import TermCommands
 from bot.telegram.admin.upkeep import UpkeepCommands
@@ -60,11 +62,12 @@ def make_admin_handlers(
     replier: Replier | None = None,
     pace: PostingPace | None = None,
     overlap: FeedOverlap | None = None,
+    labels: LabelStore | None = None,
 ) -> list[BaseHandler[Any, Any, Any]]:
     """The operator command handlers, bound to their dependencies; see the module docstring."""
     ctx = AdminContext(
         live, store, chat_store, ops, fetcher, tz, clock, next_poll, wake, overlay, replier, pace,
-        overlap=overlap,
+        overlap=overlap, labels=labels,
     )  # fmt: skip
     return admin_handlers(ctx, frozenset(admin_ids))
 
@@ -73,7 +76,12 @@ def admin_handlers(ctx: AdminContext, admins: frozenset[int]) -> list[BaseHandle
     """PTB handlers for every operator command of every theme, each behind the guard."""
     sources = SourceCommands(ctx)
     commands: dict[str, OpHandler] = {}
-    for theme in (sources.commands(), TermCommands(ctx).commands(), UpkeepCommands(ctx).commands()):
+    for theme in (
+        sources.commands(),
+        TermCommands(ctx).commands(),
+        UpkeepCommands(ctx).commands(),
+        QualityCommands(ctx).commands(),
+    ):
         commands.update(theme)
     new_messages = filters.UpdateType.MESSAGE  # not edits, not channel posts
     operator_here = new_messages & filters.ChatType.PRIVATE & filters.User(user_id=admins)

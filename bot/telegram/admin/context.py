@@ -14,9 +14,11 @@ from datetime import datetime, tzinfo
 from bot.feeds.fetch import Fetcher
 from bot.models import Topic
 from bot.operator.edits import Edit
+from bot.operator.labels import edit_impact, impact_lines
 from bot.operator.live import LiveConfig
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
+from bot.storage.labels import LabelStore
 from bot.storage.ops import OpsStore
 from bot.storage.overlap import FeedOverlap
 from bot.storage.overlay import OverlayStore
@@ -51,6 +53,7 @@ class AdminContext:
     replier: Replier | None = None  # with it, answers are split, paced and retried
     pace: PostingPace | None = None  # with it, /sources says how often channels must be polled
     overlap: FeedOverlap | None = None  # with it, /addsource refuses a feed already polled
+    labels: LabelStore | None = None  # with it, edits of the topics are checked against labels
     _compiled: tuple[tuple[Topic, ...], Matcher] | None = field(default=None, repr=False)
 
     def matcher(self) -> Matcher:
@@ -69,9 +72,15 @@ class AdminContext:
         raise ArgumentError(f"there is no topic {topic_id!r} (topics: {known})")
 
     async def edit(self, op: Op, change: Edit) -> str:
-        """Apply one audited edit for the operator and say how to revert it."""
+        """Apply one audited edit for the operator and say how to revert it; for an edit of the
+        topics, also what it does to the items the desk labelled."""
+        before = self.matcher() if self.labels is not None else None
         result = await self.live.apply(change, actor=op.actor)
-        return f"Done: {escape_text(result.summary)}. /undo reverts it."
+        done = f"Done: {escape_text(result.summary)}. /undo reverts it."
+        if self.labels is None or before is None or before.topics == self.live.current.topics:
+            return done
+        found = await edit_impact(self.labels, before, self.matcher())
+        return "\n".join([done, *(escape_text(line) for line in impact_lines(found))])
 
 
 def exactly(op: Op, n: int, what: str) -> list[str]:
