@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config, load_settings, load_sources
+from bot.config import load_config, load_settings
 from bot.errors import ConfigError
+from bot.feeds.sources import load_sources
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import sources_from_data
 from bot.errors import ConfigError
+from bot.feeds.sources import sources_from_data
 from bot.models import Selectors
 
 BASE = {"id": "x", "name": "X", "url": "https://x.example/"}
@@ -66,6 +66,6 @@ def test_a_bad_type_or_selector_is_refused_naming_the_field(extra: dict[str, obj
     with pytest.raises(ConfigError) as refused:
         sources_from_data({"sources": [{**BASE, **extra}]}, "sources.toml")
     assert any(
-        p.startswith("sources.toml: sources[0] (id=x): ") and problem in p
+        p.startswith("sources.toml: source 'x': ") and problem in p
         for p in refused.value.problems
     ), refused.value.problems

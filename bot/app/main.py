@@ -161,16 +161,7 @@ async def run_bot(config: Config, *, stop: asyncio.Event, stdout: TextIO = sys.s
         )
         if settings.telegram_bot_token:
             telegram = build_telegram(settings, rt, topic_names, metrics=metrics, clock=utc_now)
-        messenger: Messenger = (
-            telegram.messenger
-            if telegram is not None
-            else ConsoleMessenger(
-                stdout,
-                tz=settings.timezone,
-                topic_names=topic_names,
-                joined=StoryJoins(rt.db).first_reports,
-            )
-        )
+        messenger = telegram.messenger if telegram is not None else _console(config, rt, stdout)
         pipeline = build_pipeline(config, rt, messenger)
         scheduler = SourceScheduler(
             pipeline,
@@ -242,6 +233,17 @@ async def _start_polling(
     stack.callback(prune.cancel)
 
 
+def _console(config: Config, rt: Runtime, stdout: TextIO) -> Messenger:
+    """Flagged items on the console; it says when a report joins a story, which it looks up in
+    the database."""
+    return ConsoleMessenger(
+        stdout,
+        tz=config.settings.timezone,
+        topic_names={t.id: t.name for t in rt.live.current.topics},
+        joined=StoryJoins(rt.db).first_reports,
+    )
+
+
 async def _log_config_error(error: ConfigError) -> None:
     log.error("config files have errors; the last good config keeps running:\n%s", error)
 
@@ -262,11 +264,5 @@ async def fetch_once(
                 raise ConfigError(
                     [f"unknown source {source_id!r}; see `python -m bot config show`"]
                 )
-            # The console says when a report joins a story, which it looks up in the database.
-            messenger = ConsoleMessenger(
-                stdout,
-                tz=config.settings.timezone,
-                topic_names={t.id: t.name for t in config.topics},
-                joined=StoryJoins(rt.db).first_reports,
-            )
+            messenger = _console(config, rt, stdout)
             return await build_pipeline(config, rt, messenger).run_all(sources)

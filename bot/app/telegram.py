@@ -123,24 +123,7 @@ def build_telegram(
             failures=settings.alert_failures, silence=timedelta(seconds=settings.alert_silence)
         ),
     )
-    # The daily review goes through its outbox, delivered on the leader with the worker's pacer.
-    reviews = ReviewSender(
-        ReviewOutbox(rt.db),
-        CountingSender(sender, metrics) if metrics is not None else sender,
-        pacer,
-        holder=rt.holder or "local",
-        clock=clock,
-        policy=ReviewPolicy(recheck=_recheck(rt)),
-    )
-    review = ReviewJob(
-        rt.chats,
-        rt.stories,
-        ReviewOutbox(rt.db),
-        topic_names=lambda: {t.id: t.name for t in rt.live.current.topics},
-        tz=settings.timezone,
-        clock=clock,
-        wake=reviews.wake,
-    )
+    review, reviews = _daily_review(settings, rt, sender, pacer, metrics, clock)
 
     # The leader long-polls Telegram (without a webhook) and delivers.
     async def lead() -> None:
@@ -176,6 +159,36 @@ def build_telegram(
         labels=labels,
         feedback=feedback,
     )
+
+
+def _daily_review(
+    settings: Settings,
+    rt: Runtime,
+    sender: Sender,
+    pacer: Pacer,
+    metrics: Metrics | None,
+    clock: Clock,
+) -> tuple[ReviewJob, ReviewSender]:
+    """The daily review's job (renders and queues) and its sender: the review goes through its
+    outbox, delivered on the leader with the worker's pacer."""
+    reviews = ReviewSender(
+        ReviewOutbox(rt.db),
+        CountingSender(sender, metrics) if metrics is not None else sender,
+        pacer,
+        holder=rt.holder or "local",
+        clock=clock,
+        policy=ReviewPolicy(recheck=_recheck(rt)),
+    )
+    review = ReviewJob(
+        rt.chats,
+        rt.stories,
+        ReviewOutbox(rt.db),
+        topic_names=lambda: {t.id: t.name for t in rt.live.current.topics},
+        tz=settings.timezone,
+        clock=clock,
+        wake=reviews.wake,
+    )
+    return review, reviews
 
 
 def _worker(

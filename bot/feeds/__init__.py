@@ -6,9 +6,10 @@ Conditional GETs with size and time limits (`fetch`) over httpx on plain asyncio
 Outlets without a feed, each parsed into the same keyed feed (`kinds.read_source` picks by the
 source's type): Telegram channel previews (`channel`), listing pages read with CSS selectors
 (`listing`), news sitemaps (`sitemap`), JSON Feed (`jsonfeed`); pages parsed within bounds
-(`htmldoc`), page dates (`dates`), and what a URL serves (`detect`).
+(`htmldoc`), page dates (`dates`), and what a URL serves (`detect`). A source's entry in
+`sources.toml`, validated into a `Source` (`sources`).
 
-May import: `bot.models`, `bot.errors` and the libraries httpx, httpcore, feedparser, lxml and
+May import: `bot.models`, `bot.errors`, `bot.text` and the libraries httpx, httpcore, feedparser, lxml and
 cssselect. Never the database, Telegram, or the topic filter (`bot.topics`): an import-linter
 contract keeps feeds, topics and storage independent.
 

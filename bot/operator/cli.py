@@ -43,8 +43,8 @@ from bot.operator.newsource import duplicate_of, new_source_problems
 from bot.operator.probe_cli import add_selector_options, probe_url, selectors_from, source_extra
 from bot.storage.engine import open_engine
 from bot.storage.existing import require_existing
-from bot.storage.overlap import FeedOverlap
 from bot.storage.labels import LabelStore
+from bot.storage.overlap import FeedOverlap
 from bot.storage.overlay import OverlayStore
 from bot.text.durations import parse_duration
 from bot.topics.matcher import compile_topics

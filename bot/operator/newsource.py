@@ -1,7 +1,7 @@
 """Checks on a source before an operator adds it (`/addsource`, `config addsource`).
 
 - `new_source_problems`: the id and the URL judged by the files' own rules
-  (`bot.config.sources_from_data`) before anything is fetched, every problem at once in plain
+  (`bot.feeds.sources.sources_from_data`) before anything is fetched, every problem at once in plain
   words ("id 'bad_ID!': must be a slug …", "URL 'notaurl': must be an http:// or https:// URL").
 - `duplicate_of`: whether most of the probed feed's item links are already stored under one other
   source: then it is that feed again under another address (`…/feed.xml?x=1` beside
@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.config import sources_from_data
 from bot.errors import ConfigError
+from bot.feeds.sources import sources_from_data
 
 MOST = 0.5  # more than this share of the feed's links stored under one source: a duplicate
 MIN_LINKS = 2  # a feed with fewer distinct links says too little to judge

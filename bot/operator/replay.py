@@ -8,8 +8,8 @@ files themselves pass (`sources_from_data`, `topics_from_data`) and lists every 
 
 from __future__ import annotations
 
-from bot.config import sources_from_data
 from bot.errors import ConfigError
+from bot.feeds.sources import sources_from_data
 from bot.models import Source, Topic
 from bot.operator.compaction import unordered
 from bot.operator.edits import ConfigData, Edit, apply_edit, from_json

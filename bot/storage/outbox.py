@@ -173,15 +173,7 @@ class Outbox:
                     )
                 )
             ).all()
-            noted = (
-                await conn.execute(
-                    select(alert_hits).where(
-                        alert_hits.c.item_id.in_(sorted({r.id for r in rows})),
-                        alert_hits.c.chat_id.in_(sorted({r.chat_id for r in rows})),
-                    )
-                )
-            ).all()
-        alerted = {(n.item_id, n.chat_id): tuple(n.queries.splitlines()) for n in noted}
+            alerted = await _alerts_noted(conn, rows)
         by_item: dict[int, list[Row[Any]]] = {}
         for m in matches:
             by_item.setdefault(m.item_id, []).append(m)
@@ -214,3 +206,18 @@ class Outbox:
                 )
             )
         return out
+
+
+async def _alerts_noted(
+    conn: AsyncConnection, rows: Sequence[Row[Any]]
+) -> dict[tuple[int, int], tuple[str, ...]]:
+    """Which personal alerts matched each (item, chat) of `rows`: its message says so."""
+    noted = (
+        await conn.execute(
+            select(alert_hits).where(
+                alert_hits.c.item_id.in_(sorted({r.id for r in rows})),
+                alert_hits.c.chat_id.in_(sorted({r.chat_id for r in rows})),
+            )
+        )
+    ).all()
+    return {(n.item_id, n.chat_id): tuple(n.queries.splitlines()) for n in noted}

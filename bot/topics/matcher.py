@@ -45,14 +45,25 @@ fail that and cost one regex pass and a dict lookup per word (`explain` always t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from bot.errors import ConfigError
-from bot.models import Entity, Salience, TermHit, Topic, TopicMatch
-from bot.topics.enumerations import enumerations, sentence
+from bot.models import Entity, Salience, Topic, TopicMatch
 from bot.topics.explanation import Enumeration, TopicExplanation
-from bot.topics.folding import FoldCache, Token, tokenize
+from bot.topics.folding import FoldCache, tokenize
 from bot.topics.index import Found, Index, Pattern, Word
+from bot.topics.rules import (
+    FIELDS,
+    JOINT,
+    LIST,
+    MASK,
+    VETO,
+    Doc,
+    dedupe,
+    discount,
+    second_signal,
+    unmasked,
+    widest,
+)
 from bot.topics.salience import (
     AFTER,
     ASIDE,
@@ -85,8 +96,7 @@ __all__ = [
 ]
 
 MIN_STEM = 3  # a shorter stem would match half the dictionary
-FIELDS = ("title", "summary")
-MASK, VETO, LIST, JOINT = "masks", "vetoes", "list_terms", "joint_terms"  # non-group roles
+MATCHED = "every required group matched"  # the one reason that is a match
 
 
 def parse_term(term: str) -> tuple[Word, ...]:
@@ -114,16 +124,6 @@ def entity_label(entity: Entity) -> str:
     return f"{entity.id} ({entity.kind})"
 
 
-@dataclass(frozen=True, slots=True)
-class _Doc:
-    texts: dict[str, str]  # field → original text
-    tokens: dict[str, tuple[Token, ...]]  # field → its words
-
-
-def _dedupe(hits: Iterable[TermHit]) -> tuple[TermHit, ...]:
-    return tuple(dict.fromkeys(hits))
-
-
 class Matcher:
     """Compiled topics: call `match` per item, or `explain` to see every rule's evidence."""
 
@@ -137,8 +137,8 @@ class Matcher:
         """The topics this matcher was compiled from, in order."""
         return self._topics
 
-    def _scan(self, title: str, summary: str) -> tuple[_Doc, list[Found]]:
-        doc = _Doc({"title": title, "summary": summary}, {})
+    def _scan(self, title: str, summary: str) -> tuple[Doc, list[Found]]:
+        doc = Doc({"title": title, "summary": summary}, {})
         found: list[Found] = []
         for field in FIELDS:
             text = doc.texts[field]
@@ -201,125 +201,12 @@ def _by_topic(found: Iterable[Found]) -> dict[int, list[Found]]:
     return out
 
 
-def _unmasked(found: Sequence[Found]) -> tuple[list[Found], list[Found]]:
-    """(masks, every other hit that does not overlap a mask). An entity hit that contains a
-    mask and is longer than it names more than the mask does ("governor of East Azerbaijan"
-    is Iran's official, though "East Azerbaijan" alone is masked), so it stays."""
-    masks = [f for f in found if f.pattern.role == MASK]
-    if not masks:
-        return masks, list(found)
-    masked_at = {(f.field, i) for f in masks for i in range(f.first, f.last)}
-    live = [
-        f
-        for f in found
-        if f.pattern.role != MASK
-        and (
-            not any((f.field, i) in masked_at for i in range(f.first, f.last))
-            or (f.pattern.entity is not None and _contains_masks(f, masks))
-        )
-    ]
-    return masks, live
-
-
-def _contains_masks(f: Found, masks: Sequence[Found]) -> bool:
-    """True when every mask f overlaps lies inside f, and f is longer than each."""
-    touching = [m for m in masks if m.field == f.field and m.first < f.last and f.first < m.last]
-    return all(
-        f.first <= m.first and m.last <= f.last and f.last - f.first > m.last - m.first
-        for m in touching
-    )
-
-
-def _widest(groups: list[Found]) -> list[Found]:
-    """Rule 3's last step: group hits that no longer entity hit of another group contains."""
-    if len({g.pattern.role for g in groups}) < 2:
-        return groups
-    return [
-        f
-        for f in groups
-        if not any(
-            g.pattern.entity is not None
-            and g.pattern.role != f.pattern.role
-            and g.field == f.field
-            and g.first <= f.first
-            and f.last <= g.last
-            and g.last - g.first > f.last - f.first
-            for g in groups
-        )
-    ]
-
-
-def _discount(
-    topic: Topic, doc: _Doc, by_role: dict[str, list[Found]], groups: Sequence[Found]
-) -> tuple[list[Enumeration], list[Found], bool]:
-    """Rule 4: the enumerations, the group hits inside them, and whether one is a roundup."""
-    found: list[Enumeration] = []
-    discounted: list[Found] = []
-    roundup = False
-    for field in FIELDS:
-        names = [f for f in by_role.get(LIST, ()) if f.field == field]
-        tokens = doc.tokens[field]
-        joints = [f for f in by_role.get(JOINT, ()) if f.field == field]
-        for first, last, run in enumerations(names, tokens, topic.list_min):
-            start, end = sentence(tokens, first, last)
-            joint = tuple(dict.fromkeys(j.text for j in joints if start <= j.first < end))
-            text = doc.texts[field][tokens[first].start : tokens[last - 1].end]
-            found.append(Enumeration(field, text, tuple(f.text for f in run), joint))
-            if joint:
-                continue
-            inside = [g for g in groups if g.field == field and first <= g.first and g.last <= last]
-            if _one_state_list(run, inside):
-                continue
-            discounted += inside
-            roundup = roundup or set(topic.require) <= {g.pattern.role for g in inside}
-    return found, discounted, roundup
-
-
-def _one_state_list(run: Sequence[Found], inside: Sequence[Found]) -> bool:
-    """True when more than half the names of a list are one state's ("Tehran, Mashhad and
-    Tabriz"): the list is that state's own places, not an incidental mention among others."""
-    if len({g.pattern.role for g in inside}) != 1:
-        return False
-    named = sum(1 for f in run if any(g.first < f.last and f.first < g.last for g in inside))
-    return 2 * named > len(run)
-
-
-def _second_signal(topic: Topic, counted: list[Found]) -> tuple[list[Found], list[Found]]:
-    """Rule 5: (hits that count, weak entity hits without another group's own hit). Weak hits
-    of one state each support each other ("Parsabad and Imishli officials": a town on each
-    side); a thing of both states (a crossing, a shared project) supports nothing."""
-    own = {g.pattern.role for g in counted if not g.pattern.weak}
-    own |= {
-        g.pattern.role
-        for g in counted
-        if g.pattern.weak
-        and g.pattern.entity is not None
-        and len(g.pattern.entity.groups) == 1
-        and any(
-            o.pattern.weak
-            and o.pattern.entity is not None
-            and len(o.pattern.entity.groups) == 1
-            and o.pattern.role != g.pattern.role
-            for o in counted
-        )
-    }
-    required = set(topic.require)
-    kept: list[Found] = []
-    unsupported: list[Found] = []
-    for g in counted:
-        if not g.pattern.weak or (own & required) - {g.pattern.role}:
-            kept.append(g)
-        else:
-            unsupported.append(g)
-    return kept, unsupported
-
-
 def _evaluate(
-    topic: Topic, doc: _Doc, found: Sequence[Found], *, full: bool = True
+    topic: Topic, doc: Doc, found: Sequence[Found], *, full: bool = True
 ) -> TopicExplanation:
     """The rules in order. `full=False` (for `match`, which reads only the verdict and the
     counted hits) stops at the first rule that rejects the item and leaves the evidence out."""
-    masks, live = _unmasked(found)
+    masks, live = unmasked(found)
     names = {g.name for g in topic.groups}
     # Every hit by its role, in one pass: the rules below each read a few roles.
     by_role: dict[str, list[Found]] = {}
@@ -332,15 +219,15 @@ def _evaluate(
     vetoes = by_role.get(VETO, [])
     if not full and (vetoes or (kinds and kind_veto(kinds, by_role).reason)):
         return _rejected(topic)
-    groups = _widest([f for f in live if f.pattern.role in names])
+    groups = widest([f for f in live if f.pattern.role in names])
     # Rule 9 is the topic's choice: without `salience` word lists it does not apply.
     salient = topic.salience != Salience()
     third = third_parties(by_role, groups, LIST) if salient else []
     theirs = owned(groups, third, doc.tokens)  # rule 9: "Uzbekistan's State Customs Committee"
     if theirs:
         groups = [g for g in groups if g not in theirs]
-    enums, discounted, roundup = _discount(topic, doc, by_role, groups)
-    counted, unsupported = _second_signal(topic, [g for g in groups if g not in discounted])
+    enums, discounted, roundup = discount(topic, doc, by_role, groups)
+    counted, unsupported = second_signal(topic, [g for g in groups if g not in discounted])
     present = {g.pattern.role for g in counted}
     missing = tuple(r for r in topic.require if r not in present)
     if roundup and not missing:
@@ -360,44 +247,37 @@ def _evaluate(
     elif salient:
         passing = in_passing(topic, doc.tokens, by_role, counted, third)
         roles += passing.lines
-        reason = passing.reason or "every required group matched"
+        reason = passing.reason or MATCHED
     else:
-        reason = "every required group matched"
+        reason = MATCHED
     if not full:
-        matched = reason == "every required group matched"
-        if not matched:
-            return _rejected(topic)
-        return TopicExplanation(
-            topic.id,
-            topic.name,
-            True,
-            reason,
-            _dedupe(g.hit() for g in counted),
-            (),
-            (),
-            (),
-            (),
-            (),
-            False,
-        )
+        return _verdict(topic, reason, counted)
     return TopicExplanation(
         topic_id=topic.id,
         topic_name=topic.name,
-        matched=reason == "every required group matched",
+        matched=reason == MATCHED,
         reason=reason,
-        hits=_dedupe(g.hit() for g in counted),
+        hits=dedupe(g.hit() for g in counted),
         missing=missing,
-        masked=_dedupe(f.hit() for f in masks),
-        vetoes=_dedupe(f.hit() for f in vetoes),
-        discounted=_dedupe(f.hit() for f in discounted),
+        masked=dedupe(f.hit() for f in masks),
+        vetoes=dedupe(f.hit() for f in vetoes),
+        discounted=dedupe(f.hit() for f in discounted),
         enumerations=tuple(enums),
         roundup=roundup,
-        unsupported=_dedupe(f.hit() for f in unsupported),
-        kind_vetoes=_dedupe(f.hit() for f in kind.kind_vetoes),
-        political=_dedupe(f.hit() for f in kind.political),
-        owned=_dedupe(f.hit() for f in theirs),
+        unsupported=dedupe(f.hit() for f in unsupported),
+        kind_vetoes=dedupe(f.hit() for f in kind.kind_vetoes),
+        political=dedupe(f.hit() for f in kind.political),
+        owned=dedupe(f.hit() for f in theirs),
         roles=roles,
     )
+
+
+def _verdict(topic: Topic, reason: str, counted: Sequence[Found]) -> TopicExplanation:
+    """What `match` needs: the verdict and, for a match, the counted hits."""
+    if reason != MATCHED:
+        return _rejected(topic)
+    hits = dedupe(g.hit() for g in counted)
+    return TopicExplanation(topic.id, topic.name, True, reason, hits, (), (), (), (), (), False)
 
 
 def _rejected(topic: Topic) -> TopicExplanation:

@@ -22,16 +22,16 @@ import httpx
 from bot.models import Source, Story, Topic
 from bot.polling.scheduler import ReportHook, SourceScheduler
 from bot.storage.access import DbAccess
-from bot.storage.search import SearchStore
 from bot.storage.labels import LabelStore
+from bot.storage.search import SearchStore
 from bot.storage.status import StatusStore
 from bot.storage.stories import StoryStore
 from bot.storage.websub import WebSubStore
 from bot.web.handlers import Routes, TelegramWebhook
 from bot.web.health import Health
 from bot.web.metrics import Metrics
-from bot.web.search import SearchPage
 from bot.web.quality import QualityFigures
+from bot.web.search import SearchPage
 from bot.web.server import WebServer
 from bot.web.status import StatusPage
 from bot.web.websub import WebSub

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import sources_from_data
 from bot.errors import ConfigError
+from bot.feeds.sources import sources_from_data
 from bot.operator.edits import SetArticle, apply_edit, describe, from_json, to_json
 from tests.operator.test_cli import Bot, alpha_and_terms, make_bot
 from tests.operator.test_edits import data, source
