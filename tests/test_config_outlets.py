@@ -59,7 +59,7 @@ def test_each_type_is_read_with_html_selectors():
             {"type": "sitemap", "selectors": {"item": "li", "title": "a", "link": "a"}},
             "only html sources have selectors (this one is sitemap)",
         ),
-        ({"type": "atom"}, "type: Input should be"),
+        ({"type": "atom"}, "type: must be one of 'feed', 'telegram', 'html' or 'sitemap'"),
     ],
 )
 def test_a_bad_type_or_selector_is_refused_naming_the_field(extra: dict[str, object], problem: str):
