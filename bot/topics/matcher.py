@@ -217,7 +217,7 @@ def _evaluate(
         if role.startswith(KIND):
             kinds.append(f)
     vetoes = by_role.get(VETO, [])
-    if not full and (vetoes or (kinds and kind_veto(kinds, by_role).reason)):
+    if not full and vetoes:
         return _rejected(topic)
     groups = widest([f for f in live if f.pattern.role in names])
     # Rule 9 is the topic's choice: without `salience` word lists it does not apply.
@@ -226,6 +226,10 @@ def _evaluate(
     theirs = owned(groups, third, doc.tokens)  # rule 9: "Uzbekistan's State Customs Committee"
     if theirs:
         groups = [g for g in groups if g not in theirs]
+    # Rule 9's kind veto; officials of both states acting lift it as a political word does.
+    kind = kind_veto(kinds, by_role, groups)
+    if not full and kind.reason:
+        return _rejected(topic)
     enums, discounted, roundup = discount(topic, doc, by_role, groups)
     counted, unsupported = second_signal(topic, [g for g in groups if g not in discounted])
     present = {g.pattern.role for g in counted}
@@ -234,7 +238,6 @@ def _evaluate(
         roundup = False  # both states are named outside the list too: rule 6
     if not full and (roundup or missing):
         return _rejected(topic)
-    kind = kind_veto(kinds, by_role)
     roles = kind.lines
     if roundup:
         reason = "roundup: one enumeration names every required group"

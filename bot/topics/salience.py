@@ -62,11 +62,30 @@ class Verdict:
     political: tuple[Found, ...] = ()
 
 
-def kind_veto(kinds: Sequence[Found], by_role: Mapping[str, Sequence[Found]]) -> Verdict:
-    """Rule 1: a kind term vetoes the item unless a political or officials term stands in it."""
+def kind_veto(
+    kinds: Sequence[Found],
+    by_role: Mapping[str, Sequence[Found]],
+    groups: Sequence[Found] = (),
+) -> Verdict:
+    """Rule 1: a kind term vetoes the item unless a political or officials term stands in it,
+    or officials of two states act in it (a person or institution entity of each of two groups),
+    or two states stand in the title and the kind term only below it ("Aliyev, Pezeshkian
+    discuss transit … the weather was mild")."""
     if not kinds:
         return Verdict(None, ())
     political = [*by_role.get(POLITICAL, ()), *by_role.get(OFFICIALS, ())]
+    officials = [
+        g
+        for g in groups
+        if g.pattern.entity is not None and g.pattern.entity.kind in ("person", "institution")
+    ]
+    if len({g.pattern.role for g in officials}) >= 2:
+        political += officials
+    # The title says what the item is about: both states in it, and the kind only further
+    # down, make the weather or the match a detail of a story about the two.
+    in_title = [g for g in groups if g.field == "title"]
+    if len({g.pattern.role for g in in_title}) >= 2 and all(k.field != "title" for k in kinds):
+        political += in_title
     first = kinds[0]
     kind = first.pattern.role.removeprefix(KIND)
     if political:

@@ -29,7 +29,7 @@ def test_fetch_article_defaults_to_short_and_takes_the_three_modes() -> None:
 
 def test_an_unknown_fetch_article_mode_is_a_config_error() -> None:
     entry = {"id": "a", "name": "A", "url": "https://a.example/f", "fetch_article": "sometimes"}
-    with pytest.raises(ConfigError, match=r"sources\[0\] \(id=a\): fetch_article"):
+    with pytest.raises(ConfigError, match=r"source 'a': fetch_article: must be one of"):
         sources_from_data({"sources": [entry]}, "x")
 
 
