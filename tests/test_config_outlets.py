@@ -66,6 +66,5 @@ def test_a_bad_type_or_selector_is_refused_naming_the_field(extra: dict[str, obj
     with pytest.raises(ConfigError) as refused:
         sources_from_data({"sources": [{**BASE, **extra}]}, "sources.toml")
     assert any(
-        p.startswith("sources.toml: source 'x': ") and problem in p
-        for p in refused.value.problems
+        p.startswith("sources.toml: source 'x': ") and problem in p for p in refused.value.problems
     ), refused.value.problems
