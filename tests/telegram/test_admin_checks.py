@@ -22,6 +22,7 @@ from bot.operator.newsource import duplicate_of, new_source_problems
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
 from bot.storage.ops import OpsStore
+from bot.storage.outbox import Outbox
 from bot.storage.overlap import FeedOverlap
 from bot.storage.overlay import OverlayStore
 from bot.telegram.admin import make_admin_handlers
@@ -47,7 +48,7 @@ async def bot(
     live = LiveConfig(config_dir=config_dir, overlay=OverlayStore(db_engine), clock=clock)
     await live.load()
     chats = ChatStore(db_engine)
-    store = Store(db_engine, on_flagged=[chats.enqueue])
+    store = Store(db_engine, on_flagged=[Outbox(db_engine).enqueue])
     await store.sync_sources(live.current.sources, now=T0)
     stored = [
         MatchedItem(Item("apa", f"k{n}", link, f"Item {n}", "", T0 - timedelta(hours=n)), ())

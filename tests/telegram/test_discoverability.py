@@ -19,10 +19,11 @@ from bot.review.stories import Grouper, Rules
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
+from bot.storage.outbox import Outbox
 from bot.storage.review_outbox import ReviewOutbox
 from bot.storage.stories import StoryStore
 from bot.telegram.app import build_application, start, stop
-from bot.telegram.commands import COMMANDS, make_handlers
+from bot.telegram.commands import COMMANDS, SubscriberCommands, make_handlers
 from bot.telegram.operator_menu import operator_menu, set_operator_menus
 from bot.telegram.replies import ADMIN_COMMANDS
 from bot.telegram.review_commands import REVIEW_COMMANDS, make_review_handlers
@@ -43,14 +44,16 @@ OPERATOR_WORDS = ("/addsource", "/pause", "/undo", "/audit")
 async def bot(telegram_api: TelegramEmulator, db_engine: AsyncEngine) -> AsyncIterator[Harness]:
     telegram_api.configure(rate_limits=None)
     db = DbAccess(db_engine)
-    chats = ChatStore(db)
+    chats, outbox = ChatStore(db), Outbox(db)
     stories = StoryStore(db, Grouper(Rules(window=WINDOW)), window=WINDOW)
-    store = Store(db, on_matched=[stories.assign], on_flagged=[chats.enqueue])
+    store = Store(db, on_matched=[stories.assign], on_flagged=[outbox.enqueue])
     await store.sync_sources(SOURCES)
     clock = lambda: datetime.now(UTC)  # noqa: E731
     handlers = make_handlers(
-        chat_store=chats, store=store, topics=lambda: TOPICS, sources=lambda: (), tz=BAKU,
-        clock=clock, operators=[OPERATOR],
+        SubscriberCommands(
+            chat_store=chats, outbox=outbox, store=store, topics=lambda: TOPICS,
+            sources=lambda: (), tz=BAKU, clock=clock, operators=[OPERATOR],
+        )
     )  # fmt: skip
     app = build_application(telegram_api.token, base_url=telegram_api.api_url, handlers=handlers)
     review = ReviewJob(
