@@ -23,6 +23,7 @@ from bot.review.stories import Grouper, Rules
 from bot.storage.access import DbAccess
 from bot.storage.chats import ChatStore
 from bot.storage.items import Store
+from bot.storage.outbox import Outbox
 from bot.storage.review_outbox import ReviewOutbox
 from bot.storage.review_tables import review_outbox
 from bot.storage.stories import StoryStore
@@ -66,7 +67,7 @@ async def rig(telegram_api: TelegramEmulator, db_engine: AsyncEngine) -> AsyncIt
     db = DbAccess(db_engine)
     chats = ChatStore(db)
     stories = StoryStore(db, Grouper(Rules(window=WINDOW)), window=WINDOW)
-    store = Store(db, on_matched=[stories.assign], on_flagged=[chats.enqueue])
+    store = Store(db, on_matched=[stories.assign], on_flagged=[Outbox(db).enqueue])
     await store.sync_sources(SOURCES)
     now = datetime.now(UTC)
     for source, key, text in (("apa", "a1", CALL["apa"]), ("irna", "i1", CALL["irna"])):

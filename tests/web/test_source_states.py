@@ -39,11 +39,13 @@ async def rig(db_engine: AsyncEngine, feed_server: FeedServer) -> AsyncIterator[
     rig = await start_rig(db_engine, [ok, down, paused])
     try:
         await rig.pipeline.run_all([ok])  # polled once: "ok", not "new"
-        await rig.store.save_failure(
+        await rig.store.states.save_failure(
             "down", error="HTTP 503", now=NOW, next_poll=NOW + timedelta(minutes=10)
         )
-        await rig.store.save_failure(  # an old failure of the paused source: not "failing" now
-            "held", error="HTTP 404", now=NOW, next_poll=NOW + timedelta(minutes=10)
+        await (
+            rig.store.states.save_failure(  # an old failure of the paused source: not "failing" now
+                "held", error="HTTP 404", now=NOW, next_poll=NOW + timedelta(minutes=10)
+            )
         )
         yield rig
     finally:

@@ -55,7 +55,7 @@ async def test_the_status_page_shows_the_desks_verdicts_without_people(rig: WebR
         wrong_id, relevant=False, user_id=EDITOR, user_name="@desk_editor", chat_id=CHAT, now=NOW
     )
     page = (await rig.http.get("/")).text
-    assert "<h2>Desk feedback</h2>" in page
+    assert "<h2>Relevance feedback</h2>" in page
     assert "<li>Last 7 days: 1 label(s) on 1 item(s).</li>" in page
     assert "<li>Pushed: 2 item(s); marked not relevant: 1 (50%).</li>" in page
     assert "<li>  APA: 1/2 (50%)</li>" in page
