@@ -12,6 +12,7 @@ import asyncio
 import getpass
 import os
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,8 +42,8 @@ from bot.operator.labels import edit_impact, impact_lines
 from bot.operator.live import LiveConfig
 from bot.operator.newsource import duplicate_of, new_source_problems
 from bot.operator.probe_cli import add_selector_options, probe_url, selectors_from, source_extra
-from bot.storage.engine import open_engine
-from bot.storage.existing import require_existing
+from bot.storage.engine import open_engine, safe_url
+from bot.storage.existing import database_exists, require_existing
 from bot.storage.labels import LabelStore
 from bot.storage.overlap import FeedOverlap
 from bot.storage.overlay import OverlayStore
@@ -154,15 +155,31 @@ def _now() -> datetime:
 
 
 # Actions that show stored state: they never create the database (a typo in DATABASE_URL is
-# refused). `terms` and `testmatch` may run before the bot ever did (trying terms out), so they
-# still open (and create) it.
+# refused). `terms` and `testmatch` may run before the bot ever did (trying terms out): with no
+# database they use the files alone, said on stderr, and create nothing.
 READ_ONLY = frozenset({"show", "export", "audit", "reload"})
+FILES_ALONE = frozenset({"terms", "testmatch"})
 
 
 async def _run(config: Config, args: argparse.Namespace) -> None:
+    url = config.settings.database_url
+    if args.config_command == "testmatch" and not " ".join(args.text).strip():
+        # As /testmatch without text: say how, do not "match" nothing (nor open a database).
+        raise ConfigError(["no text to test; usage: python -m bot config testmatch TEXT…"])
     if args.config_command in READ_ONLY:
-        require_existing(config.settings.database_url)
-    async with open_engine(config.settings.database_url) as engine:
+        require_existing(url)
+    with tempfile.TemporaryDirectory(prefix="bot-config-") as scratch:
+        if args.config_command in FILES_ALONE and not database_exists(url):
+            print(
+                f"note: no database at {safe_url(url)}: the files alone, without operator edits",
+                file=sys.stderr,
+            )
+            url = f"sqlite:///{scratch}/edits.db"  # an empty overlay, gone on exit
+        await _with_engine(url, config, args)
+
+
+async def _with_engine(url: str, config: Config, args: argparse.Namespace) -> None:
+    async with open_engine(url) as engine:
         live = LiveConfig(
             config_dir=config.settings.config_dir, overlay=OverlayStore(engine), clock=_now
         )
@@ -295,9 +312,7 @@ async def _terms(live: LiveConfig, config: Config, args: argparse.Namespace) -> 
 
 
 async def _testmatch(live: LiveConfig, config: Config, args: argparse.Namespace) -> None:
-    text = " ".join(args.text)
-    if not text.strip():  # as /testmatch without text: say how, do not "match" nothing
-        raise ConfigError(["no text to test; usage: python -m bot config testmatch TEXT…"])
+    text = " ".join(args.text)  # not blank: `_run` refused that
     for explanation in compile_topics(live.current.topics).explain(text, ""):
         print("\n".join(explanation.lines()))
 

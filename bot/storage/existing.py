@@ -36,3 +36,12 @@ def require_existing(url: str) -> None:
             f"no database at {safe_url(url)}: {path} {what}; check DATABASE_URL "
             "(`run` and `fetch --once` create it)"
         )
+
+
+def database_exists(url: str) -> bool:
+    """False only when `url` is a SQLite file that is not there (other databases: assumed)."""
+    try:
+        require_existing(url)
+    except StoreError:
+        return False
+    return True

@@ -56,17 +56,26 @@ _PLAIN = {
     "extra_forbidden": "unknown field",
     "dict_type": "must be a table",
     "list_type": "must be a list",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "literal_error": "is not one of the allowed values",
+}
+# Patterns in plain words; a pattern not listed gets the generic wording.
+_PATTERNS = {
+    r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$": "lower-case letters and digits, joined by '-' or '_'",
+    r"^[a-z0-9][a-z0-9_-]{0,63}$": "lower-case letters, digits, '-' or '_' (at most 64)",
 }
 
 
 def location(err: Mapping[str, Any]) -> str:
     """Where a pydantic error is, as dotted field names ("entry" for the whole entry)."""
     # Pydantic adds the type it tried ("str", "function-after[…]") to a location: not a field.
-    parts = [str(p) for p in err["loc"] if not _is_type_tag(p)]
+    parts = [str(p) for p in err["loc"] if not is_type_tag(p)]
     return ".".join(parts) or "entry"
 
 
-def _is_type_tag(part: Any) -> bool:
+def is_type_tag(part: Any) -> bool:
+    """True for the type pydantic tried (\"str\", \"function-after[…]\"), which it puts in a location."""
     return isinstance(part, str) and (
         part in {"str", "int", "bool", "float", "none", "list", "dict"} or "[" in part
     )
@@ -76,12 +85,19 @@ def plain_message(err: Mapping[str, Any]) -> str:
     """A pydantic error in plain words."""
     kind = str(err["type"])
     ctx = err.get("ctx") or {}
-    if kind in _PLAIN:
-        return _PLAIN[kind]
     if kind == "literal_error" and "expected" in ctx:
         return f"must be one of {ctx['expected']}"
-    if kind == "string_too_short" and ctx.get("min_length") == 1:
+    if kind in _PLAIN:
+        return _PLAIN[kind]
+    if kind in {"string_too_short", "too_short"} and ctx.get("min_length") == 1:
         return "must not be empty"
+    if kind == "greater_than_equal" and "ge" in ctx:
+        return f"must be at least {ctx['ge']}"
+    if kind == "less_than_equal" and "le" in ctx:
+        return f"must be at most {ctx['le']}"
+    if kind == "string_pattern_mismatch":
+        allowed = _PATTERNS.get(str(ctx.get("pattern")))
+        return f"must be {allowed}" if allowed else "has characters that are not allowed here"
     if kind == "string_too_long" and "max_length" in ctx:
         return f"is too long (at most {ctx['max_length']} characters)"
     return str(err["msg"]).removeprefix("Value error, ")

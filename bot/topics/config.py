@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from bot.errors import ConfigError
 from bot.models import TermGroup, Topic
+from bot.text.problems import is_type_tag, plain_message
 from bot.topics.folding import normalize
 from bot.topics.gazetteer import EntityModel, entity_checks, term_key
 from bot.topics.matcher import JOINT, LIST, MASK, VETO, parse_term
@@ -70,28 +71,48 @@ class TopicModel(BaseModel):
         )
 
 
-def _where(loc: tuple[int | str, ...], raw: Mapping[str, Any]) -> str:
-    out = ""
-    for n, part in enumerate(loc):
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-        if n == 1 and loc[0] == "entities" and isinstance(part, int):
-            out += entity_id_note(raw, part)
-    return out or "(entry)"
+def _where(loc: tuple[int | str, ...], raw: Mapping[str, Any], message: str) -> str:
+    """A pydantic location in plain words: "entity 'socar', kind", "vetoes, item 2"."""
+    key, path = None, list(loc)
+    if "[key]" in path:  # the name of a table entry is wrong, not its value
+        *path, key, _tag = path[: path.index("[key]") + 1]
+    parts = [p for p in path if not is_type_tag(p)]
+    words: list[str] = []
+    if len(parts) > 1 and parts[0] == "entities" and isinstance(parts[1], int):
+        words.append(entity_name(raw, parts[1]))
+        parts = parts[2:]
+    field = ".".join(str(p) for p in parts if not isinstance(p, int))
+    if field:
+        words.append(field)
+    if key is not None:
+        words.append(f"key {key!r}")
+    index = next((p for p in reversed(parts) if isinstance(p, int)), None)
+    if index is not None and not message.startswith("'"):  # a quoted term names itself
+        words.append(f"item {index + 1}")
+    return ", ".join(words) or "entry"
 
 
-def entity_id_note(raw: Mapping[str, Any], index: int) -> str:
-    """ " (id=socar)" for entities[index] of a raw topic entry, to find it in a long file."""
+def topic_name(raw: Mapping[str, Any], index: int) -> str:
+    """How a problem names a [[topics]] entry: by its id, else by its place (counted from 1)."""
+    topic_id = raw.get("id")
+    if isinstance(topic_id, str) and topic_id.strip():
+        return f"topic {topic_id.strip()!r}"
+    return f"topic #{index + 1} (no id)"
+
+
+def entity_name(raw: Mapping[str, Any], index: int) -> str:
+    """How a problem names entities[index] of a raw topic: "entity 'socar'"; "entity #2 'socar'"
+    when another entry has that id too, "entity #3" when it has none."""
     entities = raw.get("entities")
-    if isinstance(entities, list) and 0 <= index < len(entities):
-        entry = entities[index]
-        if isinstance(entry, Mapping) and isinstance(entry.get("id"), str):
-            return f" (id={entry['id']})"
-    return ""
-
-
-def _message(error: Mapping[str, Any]) -> str:
-    msg = str(error["msg"])
-    return msg.removeprefix("Value error, ")
+    entities = entities if isinstance(entities, list) else []
+    entry = entities[index] if 0 <= index < len(entities) else None
+    entity_id = entry.get("id") if isinstance(entry, Mapping) else None
+    if not isinstance(entity_id, str) or not entity_id.strip():
+        return f"entity #{index + 1}"
+    ids = [e.get("id") for e in entities if isinstance(e, Mapping)]
+    if ids.count(entity_id) > 1:
+        return f"entity #{index + 1} {entity_id!r}"
+    return f"entity {entity_id!r}"
 
 
 def _duplicates(values: list[Any]) -> list[str]:
@@ -164,25 +185,28 @@ def topics_from_data(data: Mapping[str, Any], origin: str) -> tuple[Topic, ...]:
         problems.append(f"{origin}: topics: at least one [[topics]] entry is required")
         raise ConfigError(problems)
     topics: list[Topic] = []
-    seen_ids: set[str] = set()
+    seen_ids: dict[str, int] = {}
     for i, raw in enumerate(entries):
         if not isinstance(raw, Mapping):
-            problems.append(f"{origin}: topics[{i}]: must be a table")
+            problems.append(f"{origin}: topic #{i + 1}: must be a table")
             continue
-        head = f"{origin}: topics[{i}] (id={raw.get('id', '?')})"
+        head = f"{origin}: {topic_name(raw, i)}"
         found: list[tuple[str, str]] = []
         try:
             model = TopicModel.model_validate(raw)
         except ValidationError as exc:
-            found += [(_where(e["loc"], raw), _message(e)) for e in exc.errors()]
+            for err in exc.errors():
+                message = plain_message(err)
+                found.append((_where(err["loc"], raw, message), message))
             model = None
         found += _cross_checks(raw)
-        found += entity_checks(raw, _term_places(raw), entity_id_note)
+        found += entity_checks(raw, _term_places(raw), entity_name)
         found += wordlist_checks(raw)
-        if raw.get("id") in seen_ids:
-            found.append(("id", f"duplicate topic id {raw.get('id')!r}"))
-        if isinstance(raw.get("id"), str):
-            seen_ids.add(raw["id"])
+        topic_id = raw.get("id")
+        if isinstance(topic_id, str):
+            first = seen_ids.setdefault(topic_id, i)
+            if first != i:
+                found.append(("id", f"used twice (topic #{first + 1} and #{i + 1})"))
         problems += [f"{head}: {field}: {msg}" for field, msg in found]
         if model is not None and not found:
             topics.append(model.to_topic())

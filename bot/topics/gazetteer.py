@@ -63,9 +63,11 @@ class EntityModel(BaseModel):
 def entity_checks(
     raw: Mapping[str, Any],
     term_places: Mapping[str, str],
-    note: Callable[[Mapping[str, Any], int], str],
+    entity_name: Callable[[Mapping[str, Any], int], str],
 ) -> list[tuple[str, str]]:
-    """Checks across entries, on the raw topic: states are groups, ids and forms are unique."""
+    """Checks across entries, on the raw topic: states are groups, ids and forms are unique.
+
+    `entity_name(raw, i)` says how a problem names entities[i] ("entity 'socar'")."""
     entities = raw.get("entities")
     if not isinstance(entities, list):
         return []
@@ -77,26 +79,26 @@ def entity_checks(
     for i, entry in enumerate(entities):
         if not isinstance(entry, Mapping):
             continue
-        where = f"entities[{i}]{note(raw, i)}"
+        where = entity_name(raw, i)  # unique per entry: forms are told apart by it
         entity_id = entry.get("id")
         if isinstance(entity_id, str):
             if entity_id in ids:
-                problems.append((f"{where}.id", f"duplicate entity id {entity_id!r}"))
+                problems.append((f"{where}, id", f"duplicate entity id {entity_id!r}"))
             ids.add(entity_id)
         state = entry.get("state")
         states = [state] if isinstance(state, str) else state if isinstance(state, list) else []
         for name in states:
             if isinstance(name, str) and name not in group_names:
-                problems.append((f"{where}.state", f"names no group {name!r}"))
+                problems.append((f"{where}, state", f"names no group {name!r}"))
         mine: set[str] = set()
-        for j, form in enumerate(entry.get("forms") or ()):
+        for form in entry.get("forms") or ():
             if not isinstance(form, str) or not form.strip():
                 continue
             key = term_key(form)
             other = forms.setdefault(key, where)
             if other != where:
-                problems.append((f"{where}.forms[{j}]", f"{form!r} is also in {other}"))
+                problems.append((f"{where}, forms", f"{form!r} is also in {other}"))
             elif key in mine:
-                problems.append((f"{where}.forms[{j}]", f"duplicate form {form!r}"))
+                problems.append((f"{where}, forms", f"duplicate form {form!r}"))
             mine.add(key)
     return problems

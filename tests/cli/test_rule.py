@@ -140,6 +140,28 @@ def test_a_read_only_command_refuses_a_database_that_does_not_exist(
     assert not missing.parent.exists()  # nothing created
 
 
+@pytest.mark.parametrize(
+    ("cmd", "shown"),
+    [
+        (["config", "terms", "azerbaijan-iran"], "azerbaijan-iran: "),
+        (["config", "testmatch", "Baku and Tehran sign a deal"], "azerbaijan-iran"),
+    ],
+    ids=["terms", "testmatch"],
+)
+def test_trying_terms_needs_no_database_and_creates_none(
+    env: pytest.MonkeyPatch, tmp_path: Path, capsys, cmd: list[str], shown: str
+):
+    missing = tmp_path / "typo" / "bot.db"
+    env.setenv("DATABASE_URL", f"sqlite:///{missing}")
+    assert main(cmd) == 0
+    out, err = capsys.readouterr()
+    assert shown in out  # the files' terms, as with a database holding no edits
+    assert err.strip() == (
+        f"note: no database at sqlite:///{missing}: the files alone, without operator edits"
+    )
+    assert not missing.parent.exists()  # nothing created
+
+
 def test_an_unknown_topic_names_the_topics_file_actually_read(
     env: pytest.MonkeyPatch, tmp_path: Path, capsys
 ):

@@ -106,22 +106,22 @@ g = ["Iran"]
 """
     path = write(tmp_path, text)
     problems = problems_of(tmp_path, text)
-    head = f"{path}: topics[0] (id=Bad Id): "
+    head = f"{path}: topic 'Bad Id': "
     expected = [
-        head + "id: String should match pattern",
-        head + "list_min: Input should be greater than or equal to 2",
-        head + "colour: Extra inputs are not permitted",
-        head + "vetoes[0]: 'x*y': '*' may only end a word",
-        head + "vetoes[1]: empty term",
-        head + "joint_terms[2]: 's*': a stem needs at least 3 letters",
+        head + "id: must be lower-case letters and digits, joined by '-' or '_'",
+        head + "list_min: must be at least 2",
+        head + "colour: unknown field",
+        head + "vetoes: 'x*y': '*' may only end a word",
+        head + "vetoes, item 2: empty term",
+        head + "joint_terms: 's*': a stem needs at least 3 letters",
         head + "joint_terms: duplicate term 'SIGNED'",
-        head + "groups.azerbaijan[2]: 'Az*': a stem needs at least 3 letters",
-        head + "groups.iran: List should have at least 1 item",
+        head + "groups.azerbaijan: 'Az*': a stem needs at least 3 letters",
+        head + "groups.iran: must not be empty",
         head + "require: names no group 'nowhere'",
         head + "require: 'azerbaijan' is listed twice",
         head + "groups.azerbaijan: duplicate term 'azerbaijan*'",
-        f"{path}: topics[1] (id=dup): groups.h: 'IRAN' is also in groups.g",
-        f"{path}: topics[2] (id=dup): id: duplicate topic id 'dup'",
+        f"{path}: topic 'dup': groups.h: 'IRAN' is also in groups.g",
+        f"{path}: topic 'dup': id: used twice (topic #2 and #3)",
     ]
     for want in expected:
         assert any(p.startswith(want) for p in problems), (want, problems)
@@ -142,16 +142,16 @@ ENTRY = {"id": "a", "name": "a", "require": ["g"], "groups": {"g": ["ok"]}}
     [
         ({}, "topics: at least one [[topics]] entry is required"),
         ({"topics": []}, "topics: at least one [[topics]] entry is required"),
-        ({"topics": ["x"]}, "topics[0]: must be a table"),
+        ({"topics": ["x"]}, "topic #1: must be a table"),
         ({"topics": [{"id": "a"}], "extra": 1}, "unknown top-level key(s): extra"),
         ({"topics": [ENTRY | {"groups": {"g": ["ok"], "masks": ["x"]}}]},
          "groups.masks: this name is reserved"),
         ({"topics": [ENTRY | {"groups": {"g": ["ok"], "joint_terms": ["x"]}}]},
          "groups.joint_terms: this name is reserved"),
         ({"topics": [ENTRY | {"joint_terms": "signed"}]},
-         "joint_terms: Input should be a valid list"),
-        ({"topics": [ENTRY | {"require": "g"}]}, "require: Input should be a valid list"),
-        ({"topics": [ENTRY, ENTRY]}, "id: duplicate topic id 'a'"),
+         "joint_terms: must be a list"),
+        ({"topics": [ENTRY | {"require": "g"}]}, "require: must be a list"),
+        ({"topics": [ENTRY, ENTRY]}, "id: used twice (topic #1 and #2)"),
     ],
 )  # fmt: skip
 def test_topics_from_data_validates_edits_with_the_same_rules(

@@ -163,17 +163,17 @@ state = "iran"
 forms = []
 """,
     )
-    head = f"{tmp_path / 'topics.toml'}: topics[0] (id=az-ir): "
+    head = f"{tmp_path / 'topics.toml'}: topic 'az-ir': "
     expected = [
-        "entities[0] (id=socar).kind: Input should be",
-        "entities[0] (id=socar).forms[1]: 'Baku' is also in groups.azerbaijan",
-        "entities[1] (id=socar).id: duplicate entity id 'socar'",
-        "entities[1] (id=socar).state: names no group 'turkey'",
-        "entities[1] (id=socar).counts: Input should be 'alone' or 'with-other'",
-        "entities[1] (id=socar).forms[0]: 'socar' is also in entities[0] (id=socar)",
-        "entities[1] (id=socar).forms[1]: 'Ir*': a stem needs at least 3 letters",
-        "entities[2] (id=Bad Id).id: String should match pattern",
-        "entities[2] (id=Bad Id).forms: List should have at least 1 item",
+        "entity #1 'socar', kind: must be one of",
+        "entity #1 'socar', forms: 'Baku' is also in groups.azerbaijan",
+        "entity #2 'socar', id: duplicate entity id 'socar'",
+        "entity #2 'socar', state: names no group 'turkey'",
+        "entity #2 'socar', counts: must be one of 'alone' or 'with-other'",
+        "entity #2 'socar', forms: 'socar' is also in entity #1 'socar'",
+        "entity #2 'socar', forms: 'Ir*': a stem needs at least 3 letters",
+        "entity 'Bad Id', id: must be lower-case letters and digits",
+        "entity 'Bad Id', forms: must not be empty",
     ]
     for text in expected:
         assert any(p.startswith(head + text) for p in problems), (text, problems)

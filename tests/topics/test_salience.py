@@ -227,15 +227,15 @@ az = ["etiraz*"]
     [
         (
             "[topics.kind_vetoes.weather]\nde = ['Erdbeben']\n",
-            "kind_vetoes.weather.de.[key]: Input should be 'en', 'ru', 'az' or 'fa'",
+            "kind_vetoes.weather, key 'de': must be one of 'en', 'ru', 'az' or 'fa'",
         ),
         (
             "[topics.kind_vetoes.Weather]\nen = ['storm']\n",
-            "kind_vetoes.Weather.[key]: String should match pattern",
+            "kind_vetoes, key 'Weather': must be lower-case letters and digits",
         ),
         (
             "[topics.kind_vetoes.weather]\nen = ['st*']\n",
-            "kind_vetoes.weather.en[0]: 'st*': a stem needs at least 3 letters before '*'",
+            "kind_vetoes.weather.en: 'st*': a stem needs at least 3 letters before '*'",
         ),
         (
             "[topics.salience.political]\nen = ['ban', 'Ban']\n",
@@ -247,11 +247,11 @@ az = ["etiraz*"]
         ),
         (
             "[topics.salience.politics]\nen = ['ban']\n",
-            "salience.politics: Extra inputs are not permitted",
+            "salience.politics: unknown field",
         ),
         (
             "[topics.salience.aside]\nen = 'also'\n",
-            "salience.aside.en: Input should be a valid list",
+            "salience.aside.en: must be a list",
         ),
     ],
 )
