@@ -50,6 +50,7 @@ from bot.storage.engine import async_url, make_engine, migrate  # noqa: E402
 from bot.storage.items import Store  # noqa: E402
 from bot.storage.search import SearchStore  # noqa: E402
 from bot.storage.search_index import backfill  # noqa: E402
+from bot.storage.search_words import fill_from_index  # noqa: E402
 
 TARGET_P95_MS = 50.0
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -105,8 +106,10 @@ class Generator:
             for lang, w in self.words.items()
         }
 
-    def text(self, lang: str, n: int) -> str:
-        return " ".join(self.rng.choices(self.words[lang], cum_weights=self.weights[lang], k=n))
+    def text(self, lang: str, n: int, rng: random.Random | None = None) -> str:
+        """n words of `lang`, Zipf-distributed (drawn with `rng`, else the generator's own)."""
+        words, weights = self.words[lang], self.weights[lang]
+        return " ".join((rng or self.rng).choices(words, cum_weights=weights, k=n))
 
     def item(self, n: int, source: str, lang: str) -> MatchedItem:
         title = self.text(lang, self.rng.randint(8, 12))
@@ -167,6 +170,8 @@ async def index(engine: AsyncEngine) -> tuple[int, float]:
     started = time.perf_counter()
     async with engine.begin() as conn:
         done = await conn.run_sync(backfill, folder(), 5000)
+        if engine.dialect.name == "sqlite":  # what migrations 0010 and 0013 do in turn
+            await conn.run_sync(fill_from_index)
     return done, time.perf_counter() - started
 
 
@@ -194,7 +199,9 @@ def queries(gen: Generator, per_kind: int) -> dict[str, list[str]]:
         a, b, c = rng.sample(band, 3)
         out["two words"].append(f"{a} {b}")
         out["three words"].append(f"{a} {b} {c}")
-        pair = gen.text(lang, 2)  # two words that some title or summary will hold side by side
+        # Two words that some title or summary will hold side by side; drawn with the queries'
+        # own generator, so that a run on a database filled before (--reuse) asks the same.
+        pair = gen.text(lang, 2, rng)
         out["phrase"].append(f'"{pair}"')
         out["exclusion"].append(f"{a} {b} -{c}")
     return out

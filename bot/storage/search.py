@@ -21,6 +21,7 @@ from bot.storage.access import DbAccess
 from bot.storage.rows import stored_items
 from bot.storage.search_compile import fts_match, tsquery
 from bot.storage.search_tables import ID_MASK, key_bound
+from bot.storage.search_words import MAX_FORMS, expand
 from bot.storage.story_tables import story_items
 from bot.storage.tables import item_topics, items, sources
 
@@ -40,8 +41,9 @@ class SearchHit:
 class SearchStore:
     """Runs parsed queries against the full-text index, through an injected engine."""
 
-    def __init__(self, db: AsyncEngine | DbAccess) -> None:
+    def __init__(self, db: AsyncEngine | DbAccess, *, max_forms: int = MAX_FORMS) -> None:
         self._db = DbAccess.of(db)
+        self._max_forms = max_forms  # SQLite: a prefix standing for more stays a prefix query
 
     async def search(
         self, query: SearchQuery, *, limit: int = 10, offset: int = 0, sort: Sort = "newest"
@@ -49,13 +51,15 @@ class SearchStore:
         """A page of the items the query finds, in `sort` order."""
         if limit <= 0:
             return []
-        sql, params = self._ids_sql(query, sort)
-        params |= {"n": limit, "off": max(0, offset)}
         async with self._db.read("searching the archive") as conn:
             if self._db.dialect == "postgresql":
                 # A prepared statement's generic plan cannot see how rare the words are and walks
                 # the sort_key index past every row; a plan per query uses the GIN index.
                 await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            else:
+                query = await expand(conn, query, self._max_forms)
+            sql, params = self._ids_sql(query, sort)
+            params |= {"n": limit, "off": max(0, offset)}
             ids = list((await conn.execute(text(sql), params)).scalars().all())
             return await _hits(conn, ids)
 
@@ -63,8 +67,10 @@ class SearchStore:
         """(found, of): how many of the newest `sample` stored items the query finds."""
         postgres = self._db.dialect == "postgresql"
         table, key = ("search_docs", "sort_key") if postgres else ("search_fts", "rowid")
-        match, q = self._match(query)
         async with self._db.read("measuring a query") as conn:
+            if not postgres:
+                query = await expand(conn, query, self._max_forms)
+            match, q = self._match(query)
             of = int(
                 await conn.scalar(
                     text(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT :n) AS s"),  # noqa: S608

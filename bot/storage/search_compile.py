@@ -12,6 +12,8 @@ arrive folded and stemmed, so both sides compare like for like:
 
 from __future__ import annotations
 
+import itertools
+
 from bot.models import SearchPhrase, SearchQuery, SearchWord
 
 
@@ -51,7 +53,13 @@ def _fts_word(word: SearchWord, *, alone: bool) -> str:
 
 def _fts_phrase(phrase: SearchPhrase) -> str:
     alone = len(phrase.words) == 1
-    return " + ".join(_fts_word(w, alone=alone) for w in phrase.words)
+    if alone or any(w.prefix for w in phrase.words):
+        return " + ".join(_fts_word(w, alone=alone) for w in phrase.words)
+    # Whole words with several forms (prefixes spelled out by `search_words.expand`): FTS5 has
+    # no alternatives inside a phrase, so every spelling is a phrase of its own.
+    spellings = itertools.product(*(w.forms for w in phrase.words))
+    joined = [" + ".join(_fts_string(f) for f in spelling) for spelling in spellings]
+    return joined[0] if len(joined) == 1 else "(" + " OR ".join(joined) + ")"
 
 
 def _fts_clause(phrases: tuple[SearchPhrase, ...]) -> str:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.models import MatchedItem
 from bot.storage.search_compile import lang_token, source_token
 from bot.storage.search_tables import sort_key
+from bot.storage.search_words import add_words
 
 Fold = Callable[[str], str]
 ARTICLE_CHARS = 50_000  # of an article page's text are indexed; the rest adds little
@@ -109,6 +110,7 @@ class SearchIndex:
 
     def __init__(self, dialect: str, fold: Fold) -> None:
         self._insert = _INSERT_POSTGRES if dialect == "postgresql" else _INSERT_SQLITE
+        self._vocabulary = dialect == "sqlite"  # see bot.storage.search_words
         self._fold = fold
 
     def rows(self, new: Sequence[tuple[int, MatchedItem]]) -> list[dict[str, Any]]:
@@ -139,7 +141,10 @@ class SearchIndex:
         """Index the new items inside the store's transaction (a backlog too)."""
         del now, announce
         if new:
-            await conn.execute(self._insert, self.rows(new))
+            rows = self.rows(new)
+            await conn.execute(self._insert, rows)
+            if self._vocabulary:
+                await add_words(conn, rows)
 
 
 def backfill(conn: Connection, fold: Fold, batch: int = 2000) -> int:

@@ -6,7 +6,8 @@ The index is backend-specific and so is not declared here (autogenerate and the 
 it through `outside_metadata`):
 - SQLite: `search_fts`, an FTS5 table (title, body, meta; the `ascii` tokenizer, which keeps every
   non-ASCII letter, over words the bot has already folded), its rowid the item's `sort_key`; a
-  trigger on `items` deletes an item's row in the same statement that deletes the item.
+  trigger on `items` deletes an item's row in the same statement that deletes the item; and
+  `search_words`, its vocabulary (`bot.storage.search_words`, migration 0013).
 - PostgreSQL: `search_docs` (item_id → items ON DELETE CASCADE, sort_key, doc tsvector built
   with the 'simple' configuration) with a GIN index on doc and a b-tree on sort_key.
 
@@ -56,7 +57,9 @@ alert_hits = Table(
 
 def outside_metadata(name: str | None) -> bool:
     """True for the search index's tables (FTS5 and its shadow tables, search_docs)."""
-    return bool(name) and (str(name).startswith("search_fts") or name == "search_docs")
+    return bool(name) and (
+        str(name).startswith("search_fts") or name in ("search_docs", "search_words")
+    )
 
 
 def schema_object(name: str | None, type_: str, parents: object) -> bool:

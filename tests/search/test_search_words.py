@@ -1,0 +1,85 @@
+"""The SQLite index's vocabulary: prefixes spelled out as the stored words they stand for find
+exactly what FTS5's own prefix query finds, the vocabulary follows the index, and the limits keep
+a prefix that stands for too much a prefix query."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.models import SearchPhrase, SearchQuery, SearchWord
+from bot.review.query import parse_query
+from bot.storage.items import Store
+from bot.storage.search import SearchStore
+from bot.storage.search_compile import fts_match
+from bot.storage.search_index import backfill
+from bot.storage.search_words import MAX_PHRASES, fill_from_index, spelled
+from bot.topics.folding import normalize
+from tests.search.archive import NOW, ROWS, fill, search_store
+
+QUERIES = [
+    "bridge", "bridges", "граница", "мост", "иранский", "körpü", "Bakı", "sərhəd", "ایران", "پل",
+    "astara bridge", '"border river"', '"пограничную реку"', '"обломки дронов"', "drone OR дрон",
+    "граница -\"обломки дронов\"", "bridge -corridor", "обломки", "nothing-like-this",
+]  # fmt: skip
+
+
+@pytest.fixture
+async def sqlite_engine(db_engine: AsyncEngine) -> AsyncEngine:
+    if db_engine.dialect.name != "sqlite":
+        pytest.skip("the vocabulary is SQLite's (PostgreSQL's GIN index finds prefixes itself)")
+    return db_engine
+
+
+async def found(store: SearchStore, query: str) -> list[str]:
+    hits = await store.search(parse_query(query, now=NOW), limit=50)
+    return [h.stored.item.key for h in hits]
+
+
+async def test_spelled_prefixes_find_what_fts5_prefixes_find(sqlite_engine: AsyncEngine):
+    await fill(search_store(sqlite_engine))
+    spelled_out, as_prefixes = SearchStore(sqlite_engine), SearchStore(sqlite_engine, max_forms=0)
+    for query in QUERIES:
+        expected = await found(as_prefixes, query)
+        assert await found(spelled_out, query) == expected, query
+    assert await found(spelled_out, "граница") == ["ru2", "ru3"]  # not vacuous
+    assert await found(spelled_out, '"пограничную реку"') == ["ru1"]
+
+
+async def test_the_vocabulary_holds_every_indexed_word_and_no_other(sqlite_engine: AsyncEngine):
+    await fill(search_store(sqlite_engine), ROWS[:3])
+    async with sqlite_engine.connect() as conn:
+        words = set((await conn.execute(text("SELECT word FROM search_words"))).scalars())
+    expected = {w for r in ROWS[:3] for w in (normalize(r[3]) + " " + normalize(r[4])).split()}
+    assert words == expected
+    assert "мост" not in words  # a word of an item not stored
+
+
+async def test_the_migration_fills_the_vocabulary_from_the_index(sqlite_engine: AsyncEngine):
+    # Items stored and indexed before migration 0013: the index has them, the vocabulary not.
+    await fill(Store(sqlite_engine))
+    async with sqlite_engine.begin() as conn:
+        await conn.run_sync(backfill, normalize)
+    assert await found(SearchStore(sqlite_engine), "körpü") == ["az1"]  # an empty vocabulary
+    async with sqlite_engine.begin() as conn:
+        added = await conn.run_sync(fill_from_index)
+    assert added > 50
+    assert await found(SearchStore(sqlite_engine), "körpü") == ["az1"]
+    assert await found(SearchStore(sqlite_engine), '"пограничную реку"') == ["ru1"]
+
+
+def prefix(stem: str) -> SearchWord:
+    return SearchWord((stem,), prefix=True)
+
+
+def test_a_phrase_is_spelled_out_only_within_the_limit():
+    phrase = SearchPhrase((prefix("bord"), SearchWord(("river",))))
+    out = spelled(phrase, {"bord": ("border", "borders")})
+    assert out == SearchPhrase((SearchWord(("border", "borders")), SearchWord(("river",))))
+    query = SearchQuery(clauses=((out,),))
+    assert fts_match(query) == '({title body} : (("border" + "river" OR "borders" + "river")))'
+    many = tuple(f"w{n}" for n in range(MAX_PHRASES + 1))
+    assert spelled(phrase, {"bord": many}) == phrase  # too many phrases: FTS5's prefix
+    assert spelled(phrase, {"bord": None}) == phrase  # too many words, or none stored
+    assert spelled(SearchPhrase((prefix("bord"),)), {"bord": many}).words[0].forms == many
