@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.models import SearchQuery, StoredItem
 from bot.storage.access import DbAccess
 from bot.storage.rows import stored_items
-from bot.storage.search_compile import fts_match, tsquery
+from bot.storage.search_compile import fts_match, pair_keys, tsquery
 from bot.storage.search_tables import ID_MASK, key_bound
 from bot.storage.search_words import MAX_FORMS, expand
 from bot.storage.story_tables import story_items
@@ -28,6 +28,7 @@ from bot.storage.tables import item_topics, items, sources
 Sort = Literal["newest", "relevance"]
 SORTS: tuple[Sort, ...] = ("newest", "relevance")
 _NO_END = (1 << 62) - 1
+WINDOW = 2000  # newest documents PostgreSQL checks one by one before it asks its index
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +42,12 @@ class SearchHit:
 class SearchStore:
     """Runs parsed queries against the full-text index, through an injected engine."""
 
-    def __init__(self, db: AsyncEngine | DbAccess, *, max_forms: int = MAX_FORMS) -> None:
+    def __init__(
+        self, db: AsyncEngine | DbAccess, *, max_forms: int = MAX_FORMS, window: int = WINDOW
+    ) -> None:
         self._db = DbAccess.of(db)
         self._max_forms = max_forms  # SQLite: a prefix standing for more stays a prefix query
+        self._window = window  # PostgreSQL: see _newest_postgres
 
     async def search(
         self, query: SearchQuery, *, limit: int = 10, offset: int = 0, sort: Sort = "newest"
@@ -58,10 +62,61 @@ class SearchStore:
                 await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             else:
                 query = await expand(conn, query, self._max_forms)
-            sql, params = self._ids_sql(query, sort)
-            params |= {"n": limit, "off": max(0, offset)}
-            ids = list((await conn.execute(text(sql), params)).scalars().all())
+            if self._db.dialect == "postgresql" and sort == "newest":
+                ids = await self._newest_postgres(conn, query, limit, max(0, offset))
+            else:
+                sql, params = self._ids_sql(query, sort)
+                params |= {"n": limit, "off": max(0, offset)}
+                ids = list((await conn.execute(text(sql), params)).scalars().all())
             return await _hits(conn, ids)
+
+    async def _newest_postgres(
+        self, conn: AsyncConnection, query: SearchQuery, limit: int, offset: int
+    ) -> list[int]:
+        """A page of the newest matches on PostgreSQL, in two tries.
+
+        Its planner cannot tell how many documents a phrase (or a set of common words) matches,
+        and each wrong guess costs hundreds of milliseconds: walking the newest documents when
+        matches are rare, or reading every match from the GIN index when they are common. So:
+        1. the newest documents, `window` (WINDOW) more than the page reaches, are checked one
+           by one (a few ms): a common query fills its page there;
+        2. else the index is asked, for a phrase by its word-pair keys only (exact entries, which
+           the index finds fast), and the few documents they name are checked in full.
+        """
+        params = {
+            "q": tsquery(query),
+            "lo": key_bound(query.since) if query.since else 0,
+            "hi": key_bound(query.until) if query.until else _NO_END,
+            "n": limit,
+            "off": offset,
+            "window": self._window + limit + offset,
+        }
+        flagged = " AND item_id IN (SELECT item_id FROM item_topics)" if query.flagged else ""
+        first = (
+            "SELECT item_id FROM (SELECT item_id, doc, sort_key FROM search_docs "  # noqa: S608
+            "WHERE sort_key >= :lo AND sort_key < :hi ORDER BY sort_key DESC LIMIT :window) AS s "
+            f"WHERE doc @@ CAST(:q AS tsquery){flagged} "
+            "ORDER BY sort_key DESC LIMIT :n OFFSET :off"
+        )
+        ids = list((await conn.execute(text(first), params)).scalars().all())
+        if len(ids) == limit:
+            return ids
+        # Rare among the newest: the index's candidates, read whole, then ordered (the CTE keeps
+        # the planner from walking the newest again, now that matches are known to be rare).
+        index_match, check = "doc @@ CAST(:q AS tsquery)", ""
+        keys = pair_keys(query)
+        if keys is not None:
+            # ts_match_vq is @@ as a function: the planner does not take it to the index.
+            index_match = "doc @@ CAST(:keys AS tsquery)"
+            check = " AND ts_match_vq(doc, CAST(:q AS tsquery))"
+            params["keys"] = keys
+        sql = (
+            "WITH found AS MATERIALIZED (SELECT item_id, sort_key, doc FROM search_docs "  # noqa: S608
+            f"WHERE {index_match} AND sort_key >= :lo AND sort_key < :hi) "
+            f"SELECT item_id FROM found WHERE true{check}{flagged} "
+            "ORDER BY sort_key DESC LIMIT :n OFFSET :off"
+        )
+        return list((await conn.execute(text(sql), params)).scalars().all())
 
     async def share(self, query: SearchQuery, *, sample: int = 1000) -> tuple[int, int]:
         """(found, of): how many of the newest `sample` stored items the query finds."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 
 from bot.models import SearchPhrase, SearchQuery, SearchWord
+from bot.storage.search_pairs import phrase_pairs
 
 
 def source_token(source_id: str) -> str:
@@ -93,14 +94,41 @@ def _ts_word(word: SearchWord, *, alone: bool) -> str:
     return f"( {inner} )" if len(forms) > 1 else inner
 
 
-def _ts_phrase(phrase: SearchPhrase) -> str:
+def _ts_phrase(phrase: SearchPhrase, *, pairs: bool = True) -> str:
     alone = len(phrase.words) == 1
-    return "( " + " <-> ".join(_ts_word(w, alone=alone) for w in phrase.words) + " )"
+    words = "( " + " <-> ".join(_ts_word(w, alone=alone) for w in phrase.words) + " )"
+    keyed = phrase_pairs(phrase) if pairs and not alone else None
+    if not keyed:
+        return words
+    # The pair keys let the GIN index find where the words stand together (search_pairs).
+    keys = [" | ".join(_ts_lexeme(k) for k in options) for options in keyed]
+    return "( " + words + " & " + " & ".join(f"( {k} )" for k in keys) + " )"
 
 
-def tsquery(query: SearchQuery) -> str:
-    """The tsquery text of the query (cast with `::tsquery`, never parsed by a dictionary)."""
-    parts = ["( " + " | ".join(_ts_phrase(p) for p in clause) + " )" for clause in query.clauses]
+def tsquery(query: SearchQuery, *, keys: bool = True) -> str:
+    """The tsquery text of the query (cast with `::tsquery`, never parsed by a dictionary);
+    `keys=False` leaves the phrases' word-pair keys out (the same matches, found slower)."""
+    parts = [
+        "( " + " | ".join(_ts_phrase(p, pairs=keys) for p in clause) + " )"
+        for clause in query.clauses
+    ]
     parts += ["( " + " | ".join(_ts_lexeme(t) + ":D" for t in g) + " )" for g in _meta(query)]
-    parts += ["!" + _ts_phrase(p) for p in query.exclude]
+    parts += ["!" + _ts_phrase(p, pairs=False) for p in query.exclude]  # keys cannot rule out
     return " & ".join(parts)
+
+
+def pair_keys(query: SearchQuery) -> str | None:
+    """A tsquery of the word-pair keys every match of the query holds (`search_pairs`); None
+    when no clause can be narrowed (each has a phrase of one word, or one without keys)."""
+    parts = []
+    for clause in query.clauses:
+        options = []
+        for phrase in clause:
+            keyed = phrase_pairs(phrase) if len(phrase.words) > 1 else None
+            if not keyed:
+                break
+            groups = [" | ".join(_ts_lexeme(k) for k in keys) for keys in keyed]
+            options.append(" & ".join(f"( {g} )" for g in groups))
+        else:
+            parts.append("( " + " | ".join(f"( {o} )" for o in options) + " )")
+    return " & ".join(parts) or None

@@ -50,11 +50,19 @@ POSTGRES_SCHEMA = (
 _INSERT_SQLITE = text(
     "INSERT INTO search_fts (rowid, title, body, meta) VALUES (:key, :title, :body, :meta)"
 )
-_INSERT_POSTGRES = text(
-    "INSERT INTO search_docs (item_id, sort_key, doc) VALUES (:id, :key, "
+_DOC = (
     "setweight(to_tsvector('simple', :title), 'A') || "
     "setweight(to_tsvector('simple', :body), 'B') || "
-    "setweight(to_tsvector('simple', :meta), 'D')) "
+    "setweight(to_tsvector('simple', :meta), 'D')"
+)
+# With the word-pair keys of bot.storage.search_pairs (migration 0014); without them before it.
+_INSERT_POSTGRES = text(  # built from constants only
+    "INSERT INTO search_docs (item_id, sort_key, doc) "  # noqa: S608
+    f"SELECT :id, :key, d || search_pairs(d) FROM (SELECT {_DOC} AS d) AS made "
+    "ON CONFLICT (item_id) DO NOTHING"
+)
+_INSERT_POSTGRES_0010 = text(
+    f"INSERT INTO search_docs (item_id, sort_key, doc) VALUES (:id, :key, {_DOC}) "  # noqa: S608
     "ON CONFLICT (item_id) DO NOTHING"
 )
 
@@ -147,9 +155,13 @@ class SearchIndex:
                 await add_words(conn, rows)
 
 
-def backfill(conn: Connection, fold: Fold, batch: int = 2000) -> int:
-    """Index every stored item (the migration's job for items stored before the index); how many."""
-    insert = _INSERT_POSTGRES if conn.dialect.name == "postgresql" else _INSERT_SQLITE
+def backfill(conn: Connection, fold: Fold, batch: int = 2000, *, pairs: bool = True) -> int:
+    """Index every stored item (the migration's job for items stored before the index); how many.
+
+    `pairs=False` is for migration 0010, which runs before PostgreSQL has `search_pairs`."""
+    insert = _INSERT_SQLITE
+    if conn.dialect.name == "postgresql":
+        insert = _INSERT_POSTGRES if pairs else _INSERT_POSTGRES_0010
     after, done = 0, 0
     while True:
         rows = conn.execute(

@@ -59,7 +59,7 @@ def upgrade() -> None:
     schema = POSTGRES_SCHEMA if bind.dialect.name == "postgresql" else SQLITE_SCHEMA
     for statement in schema:
         op.execute(statement)
-    backfill(bind, normalize)
+    backfill(bind, normalize, pairs=False)  # migration 0014 adds them
 
 
 def downgrade() -> None:
