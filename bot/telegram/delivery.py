@@ -40,9 +40,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any, Protocol
-
-from telegram import InlineKeyboardMarkup
+from typing import Any
 
 from bot.errors import StoreError
 from bot.storage.chat_tables import EDIT
@@ -56,37 +54,10 @@ from bot.telegram.delivery_queue import ChatQueue
 from bot.telegram.delivery_sends import Attempt, RowSender
 from bot.telegram.feedback import Buttons
 from bot.telegram.pacing import Pacer
+from bot.telegram.sending import Sender
 from bot.text.formatting import format_plain, format_telegram
 
 log = logging.getLogger(__name__)
-
-
-class Sender(Protocol):
-    """Sends one message; raises only `DeliveryError` subclasses (`bot.telegram.messenger` translates `telegram.error`)."""
-
-    async def send(
-        self,
-        chat_id: int,
-        text: str,
-        *,
-        html: bool,
-        thread_id: int | None,
-        buttons: InlineKeyboardMarkup | None = None,
-    ) -> int:
-        """Send `text` to the chat (and forum thread); the id Telegram gave the message."""
-        ...
-
-    async def edit(
-        self,
-        chat_id: int,
-        message_id: int,
-        text: str,
-        *,
-        html: bool,
-        buttons: InlineKeyboardMarkup | None = None,
-    ) -> None:
-        """Replace the text of a message sent before (and its buttons: none drops them)."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
