@@ -65,19 +65,21 @@ class FlaggedHook(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """What one `save_fetch` stored, for its `SavedHook`s."""
+
+    new: Sequence[tuple[int, MatchedItem]]  # every new item (flagged or not) with its id
+    now: datetime
+    announce: bool  # False: a first sight's backlog, not announced
+
+
 class SavedHook(Protocol):
     """Runs inside `save_fetch`'s transaction, after the other hooks, with every new item
     (flagged or not) and its id: the search index, alerts (which skip a backlog, `announce`
     False)."""
 
-    async def __call__(
-        self,
-        conn: AsyncConnection,
-        new: Sequence[tuple[int, MatchedItem]],
-        now: datetime,
-        *,
-        announce: bool,
-    ) -> None: ...
+    async def __call__(self, conn: AsyncConnection, saved: Saved) -> None: ...
 
 
 _WANTED: BindParameter[str] = bindparam("keys", expanding=True)
@@ -239,8 +241,9 @@ class Store:
             flagged: tuple[StoredItem, ...] = ()
             if (announce or self._on_matched) and any(m.matches for _, m in new):
                 flagged = await self._flagged(conn, source_id, new, now, announce=announce)
+            saved = Saved(new, now, announce)
             for saved_hook in self._on_saved:
-                await saved_hook(conn, new, now, announce=announce)
+                await saved_hook(conn, saved)
         return SaveResult(new_items=len(new), flagged=flagged)
 
     async def _flagged(
