@@ -120,37 +120,25 @@ class FetchHooks:
         self._on_saved = tuple(on_saved)
 
     async def run(
-        self,
-        conn: AsyncConnection,
-        source_id: str,
-        new: Sequence[tuple[int, MatchedItem]],
-        now: datetime,
-        *,
-        announce: bool,
+        self, conn: AsyncConnection, source_id: str, saved: Saved
     ) -> tuple[StoredItem, ...]:
         """Run every hook on the fetch's new items; the flagged ones announced (else none)."""
         flagged: tuple[StoredItem, ...] = ()
-        if (announce or self._on_matched) and any(m.matches for _, m in new):
-            flagged = await self._flagged(conn, source_id, new, now, announce=announce)
-        saved = Saved(new, now, announce)
+        if (saved.announce or self._on_matched) and any(m.matches for _, m in saved.new):
+            flagged = await self._flagged(conn, source_id, saved)
         for saved_hook in self._on_saved:
             await saved_hook(conn, saved)
         return flagged
 
     async def _flagged(
-        self,
-        conn: AsyncConnection,
-        source_id: str,
-        new: Sequence[tuple[int, MatchedItem]],
-        now: datetime,
-        *,
-        announce: bool,
+        self, conn: AsyncConnection, source_id: str, saved: Saved
     ) -> tuple[StoredItem, ...]:
         """The new matched items to announce, after the hooks have run on them.
 
         `on_matched` hooks (stories) see every new matched item, also a first sight's backlog;
         `on_flagged` hooks (the outbox) only those that are announced.
         """
+        new, now = saved.new, saved.now
         name = await conn.scalar(select(sources_t.c.name).where(sources_t.c.id == source_id))
         flagged = tuple(
             StoredItem(
@@ -167,7 +155,7 @@ class FetchHooks:
         )
         for hook in self._on_matched:
             await hook(conn, flagged, now)
-        if not announce:
+        if not saved.announce:
             return ()
         for hook in self._on_flagged:
             await hook(conn, flagged, now)
@@ -308,7 +296,7 @@ class Store:
                 **UNCLAIMED,
             }
             await conn.execute(self._upsert_fetched, state)
-            flagged = await self._hooks.run(conn, source_id, new, now, announce=announce)
+            flagged = await self._hooks.run(conn, source_id, Saved(new, now, announce))
         return SaveResult(new_items=len(new), flagged=flagged)
 
     async def latest(self, n: int, *, topics: Sequence[str] | None = None) -> list[StoredItem]:
