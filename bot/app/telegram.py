@@ -41,7 +41,7 @@ from bot.telegram import webhook as telegram_webhook
 from bot.telegram.admin import ADMIN_COMMANDS, make_admin_handlers
 from bot.telegram.article_command import make_article_handlers
 from bot.telegram.commands import COMMANDS, SubscriberCommands, make_handlers
-from bot.telegram.delivery import DeliveryWorker, Policy, Sender
+from bot.telegram.delivery import DeliveryWorker, Policy
 from bot.telegram.feedback import Buttons, FeedbackPolicy
 from bot.telegram.feedback_handlers import make_feedback_handlers
 from bot.telegram.leader import Leadership
@@ -53,6 +53,7 @@ from bot.telegram.review_commands import REVIEW_COMMANDS, make_review_handlers
 from bot.telegram.review_job import ReviewJob
 from bot.telegram.review_sender import ReviewPolicy, ReviewSender
 from bot.telegram.search_commands import SEARCH_COMMANDS, make_search_handlers
+from bot.telegram.sending import Sender
 from bot.telegram.unknown_command import make_unknown_command_handler
 from bot.web.handlers import TelegramWebhook
 from bot.web.metrics import CountingSender, Metrics

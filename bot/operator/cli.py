@@ -20,23 +20,9 @@ from typing import Any
 
 from bot.config import Config
 from bot.errors import ConfigError, FetchError, ParseError, StoreError
+from bot.operator import edits
 from bot.operator.compaction import KEEP_RECENT
 from bot.operator.difference import change
-from bot.operator.edits import (
-    AddMask,
-    AddSource,
-    AddTerm,
-    AddVeto,
-    Edit,
-    PauseSource,
-    RemoveMask,
-    RemoveSource,
-    RemoveTerm,
-    RemoveVeto,
-    ResumeSource,
-    SetArticle,
-    SetInterval,
-)
 from bot.operator.export import SOURCES_FILE, TOPICS_FILE, export_config, plain, render_all
 from bot.operator.labels import edit_impact, impact_lines
 from bot.operator.live import LiveConfig
@@ -235,7 +221,9 @@ async def _addsource(
     if wrong:  # every problem of the id and the URL at once, before fetching anything
         raise ConfigError(wrong)
     selectors = selectors_from(args)
-    await live.check(AddSource(args.id, args.url, name))  # duplicates: refused before fetching
+    await live.check(
+        edits.AddSource(args.id, args.url, name)
+    )  # duplicates: refused before fetching
     probe = await probe_url(config, args.url, selectors)
     print(f"probed: {probe.describe()} [type {probe.kind}: {probe.url}]")
     if (keep_up := probe.keep_up_text()) is not None:
@@ -253,7 +241,9 @@ async def _addsource(
     chosen = name or probe.title or None
     await _edit(
         live,
-        AddSource(args.id, probe.url or args.url, chosen, extra=source_extra(probe, selectors)),
+        edits.AddSource(
+            args.id, probe.url or args.url, chosen, extra=source_extra(probe, selectors)
+        ),
         labels,
     )
 
@@ -263,31 +253,31 @@ async def _simple(
 ) -> None:
     command = args.config_command
     term = " ".join(getattr(args, "term", []))
-    edit: Edit
+    edit: edits.Edit
     if command == "removesource":
-        edit = RemoveSource(args.id)
+        edit = edits.RemoveSource(args.id)
     elif command == "pause":
-        edit = PauseSource(args.id)
+        edit = edits.PauseSource(args.id)
     elif command == "resume":
-        edit = ResumeSource(args.id)
+        edit = edits.ResumeSource(args.id)
     elif command == "interval":
         try:
-            edit = SetInterval(args.id, parse_duration(args.duration))
+            edit = edits.SetInterval(args.id, parse_duration(args.duration))
         except ValueError as exc:
             raise ConfigError([str(exc)]) from exc
     elif command == "article":
-        edit = SetArticle(args.id, args.mode)
+        edit = edits.SetArticle(args.id, args.mode)
     elif command in ("addterm", "removeterm"):
-        cls = AddTerm if command == "addterm" else RemoveTerm
+        cls = edits.AddTerm if command == "addterm" else edits.RemoveTerm
         edit = cls(args.topic, args.group, term)
     elif command in ("addmask", "removemask"):
-        edit = (AddMask if command == "addmask" else RemoveMask)(args.topic, term)
+        edit = (edits.AddMask if command == "addmask" else edits.RemoveMask)(args.topic, term)
     else:
-        edit = (AddVeto if command == "addveto" else RemoveVeto)(args.topic, term)
+        edit = (edits.AddVeto if command == "addveto" else edits.RemoveVeto)(args.topic, term)
     await _edit(live, edit, labels)
 
 
-async def _edit(live: LiveConfig, edit: Edit, labels: LabelStore) -> None:
+async def _edit(live: LiveConfig, edit: edits.Edit, labels: LabelStore) -> None:
     before = live.current.topics
     result = await live.apply(edit, actor=actor())
     print(f"#{result.audit_id} {result.summary}")

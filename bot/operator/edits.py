@@ -189,16 +189,9 @@ def from_json(data: Mapping[str, Any]) -> Edit:
 
 def target(edit: Edit) -> str:
     """What the edit changes: "source caliber-az", "azerbaijan-iran/azerbaijan", "…/masks"."""
+    if isinstance(edit, _SourceEdit):
+        return f"source {edit.id}"
     match edit:
-        case (
-            AddSource()
-            | RemoveSource()
-            | PauseSource()
-            | ResumeSource()
-            | SetInterval()
-            | SetArticle()
-        ):
-            return f"source {edit.id}"
         case AddTerm() | RemoveTerm():
             return f"{edit.topic}/{edit.group}"
         case AddMask() | RemoveMask():
@@ -238,30 +231,21 @@ def describe(edit: Edit) -> str:
 
 def snapshot(data: ConfigData, edit: Edit) -> Any:
     """What the edit's target looks like in `data`, for the audit trail (JSON-ready; None: absent)."""
-    match edit:
-        case (
-            AddSource()
-            | RemoveSource()
-            | PauseSource()
-            | ResumeSource()
-            | SetInterval()
-            | SetArticle()
-        ):
-            entry = _find_source(data.sources, edit.id)
-            if entry is None:
-                return None
-            defaults = data.sources.get("defaults", {})
-            return {"enabled": True, **(defaults if isinstance(defaults, Mapping) else {}), **entry}
-        case _:
-            topic = _find_topic(data.topics, edit.topic)
-            if topic is None:
-                return None
-            if isinstance(edit, AddTerm | RemoveTerm):
-                terms = _groups(topic).get(edit.group)
-                return list(terms) if isinstance(terms, list) else None
-            field = "masks" if isinstance(edit, AddMask | RemoveMask) else "vetoes"
-            value = topic.get(field, [])
-            return list(value) if isinstance(value, list) else None
+    if isinstance(edit, _SourceEdit):
+        entry = _find_source(data.sources, edit.id)
+        if entry is None:
+            return None
+        defaults = data.sources.get("defaults", {})
+        return {"enabled": True, **(defaults if isinstance(defaults, Mapping) else {}), **entry}
+    topic = _find_topic(data.topics, edit.topic)
+    if topic is None:
+        return None
+    if isinstance(edit, AddTerm | RemoveTerm):
+        terms = _groups(topic).get(edit.group)
+        return list(terms) if isinstance(terms, list) else None
+    field = "masks" if isinstance(edit, AddMask | RemoveMask) else "vetoes"
+    value = topic.get(field, [])
+    return list(value) if isinstance(value, list) else None
 
 
 def apply_edit(data: ConfigData, edit: Edit, *, strict: bool = True) -> ConfigData:

@@ -14,7 +14,9 @@ The log is also the audit trail; `undo` marks the newest active edit undone (and
 the same database (the CLI) go live too.
 
 Replay and validation themselves live in `bot.operator.replay` (pure); reading and hashing the
-files in `bot.operator.files`. This module holds the state and the order of operations around them.
+files in `bot.operator.files`; reading and writing the stored log, one change per transaction, in
+`bot.operator.editlog` (`EditLog`, which `LiveConfig` builds). This module holds the state and the
+order of operations around them.
 """
 
 from __future__ import annotations
@@ -30,11 +32,11 @@ from typing import Any
 from bot.errors import ConfigError, StoreError
 from bot.models import Source, Topic
 from bot.operator import files
-from bot.operator.compaction import AUTO_COMPACT_AT, KEEP_RECENT, Compaction, plan
-from bot.operator.edits import ConfigData, Edit, action, apply_edit, describe, snapshot, target
-from bot.operator.edits import to_json as edit_to_json
+from bot.operator.compaction import AUTO_COMPACT_AT, KEEP_RECENT, Compaction
+from bot.operator.editlog import AuditEntry, EditLog, EditResult, Replayed
+from bot.operator.edits import ConfigData, Edit, apply_edit
 from bot.operator.files import SOURCES_FILE, TOPICS_FILE
-from bot.operator.replay import comparable, edit_of, replay, validate
+from bot.operator.replay import validate
 from bot.storage.outage import OutageReporter
 from bot.storage.overlay import OverlayStore
 
@@ -65,31 +67,6 @@ class Effective:
     edits: int = 0  # active stored edits replayed over the files
 
 
-@dataclass(frozen=True)
-class EditResult:
-    """An accepted edit (or undo): what changed, the target before and after, its audit row."""
-
-    summary: str
-    before: Any
-    after: Any
-    audit_id: int
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One change in the audit trail."""
-
-    id: int
-    actor: str
-    at: datetime
-    action: str
-    target: str
-    before: Any
-    after: Any
-    undone: bool
-    summary: str = ""
-
-
 class LiveConfig:
     """Files plus stored edits, kept valid and current; listeners hear of every change."""
 
@@ -105,6 +82,7 @@ class LiveConfig:
         self._dir = config_dir
         self._compact_at, self._compact_keep = compact_at, compact_keep
         self._overlay = overlay
+        self._log = EditLog(overlay, clock=clock)
         self._clock = clock
         self._listeners: list[Listener] = []
         self._lock = asyncio.Lock()  # one change at a time in this process
@@ -176,63 +154,22 @@ class LiveConfig:
         """Validate, store and put in force one edit; ConfigError (nothing changes) if refused."""
         async with self._lock:
             base = self._require_base()
-            async with self._overlay.transaction() as tx:
-                rows = await tx.edits()  # the log as it is now, other processes' edits included
-                before, stale = replay(base, rows)
-                after = apply_edit(before, edit)
-                sources, topics = validate(after, "operator edit", "operator edit")
-                summary = describe(edit)
-                snap_before, snap_after = snapshot(before, edit), snapshot(after, edit)
-                change_id = await tx.add(
-                    at=self._clock(),
-                    actor=actor,
-                    action=action(edit),
-                    target=target(edit),
-                    summary=summary,
-                    edit=edit_to_json(edit),
-                    before=snap_before,
-                    after=snap_after,
-                )
-            log.info("config edit #%d by %s: %s", change_id, actor, summary)
-            effective = Effective(sources, topics, self._clock(), stale, len(rows) + 1)
-            self._set(base, self._digest, after, change_id, effective)
+            replayed, result = await self._log.add(base, edit, actor=actor)
+            log.info("config edit #%d by %s: %s", result.audit_id, actor, result.summary)
+            effective = self._put_in_force(base, self._digest, replayed)
         await self._notify(effective)
         await self._compact_if_long(actor)
-        return EditResult(summary, snap_before, snap_after, change_id)
+        return result
 
     async def undo(self, *, actor: str) -> EditResult:
         """Revert the newest edit not yet undone (and log the undo); ConfigError when none is left."""
         async with self._lock:
             base = self._require_base()
-            async with self._overlay.transaction() as tx:
-                rows = await tx.edits()
-                if not rows:
-                    raise ConfigError(["nothing to undo: no operator edit is in force"])
-                last = rows[-1]
-                before, _ = replay(base, rows)
-                after, stale = replay(base, rows[:-1])
-                sources, topics = validate(after, "undo", "undo")
-                edit = edit_of(last)
-                snap_before = snapshot(before, edit) if edit else last.after
-                snap_after = snapshot(after, edit) if edit else last.before
-                summary = f"undo #{last.id} ({last.summary})"
-                await tx.mark_undone(last.id)
-                change_id = await tx.add(
-                    at=self._clock(),
-                    actor=actor,
-                    action="undo",
-                    target=last.target,
-                    summary=summary,
-                    edit=None,
-                    before=snap_before,
-                    after=snap_after,
-                    undoes=last.id,
-                )
-            log.info("config edit #%d by %s: %s", change_id, actor, summary)
-            effective = Effective(sources, topics, self._clock(), stale, len(rows) - 1)
-            self._set(base, self._digest, after, change_id, effective)
+            replayed, result = await self._log.undo(base, actor=actor)
+            log.info("config edit #%d by %s: %s", result.audit_id, actor, result.summary)
+            effective = self._put_in_force(base, self._digest, replayed)
         await self._notify(effective)
-        return EditResult(summary, snap_before, snap_after, change_id)
+        return result
 
     async def compact(self, *, actor: str, keep_recent: int = KEEP_RECENT) -> Compaction:
         """Fold old edits into their net effect (see `bot.operator.compaction`) and log what went.
@@ -241,32 +178,11 @@ class LiveConfig:
         the files as they are: the rules say it cannot, and this makes sure.
         """
         async with self._lock:
-            base = self._require_base()
-            async with self._overlay.transaction() as tx:
-                rows = await tx.all_changes()
-                result = plan(rows, keep_recent=keep_recent)
-                if not result.remove:
-                    return result
-                gone = set(result.remove)
-                active = [r for r in rows if r.edit is not None and not r.undone]
-                kept = [r for r in active if r.id not in gone]
-                # Compared as the bot sees them: raw data may differ in keys that restate a
-                # default (a pause then a resume leaves `enabled = true` behind).
-                if comparable(base, active) != comparable(base, kept):
-                    raise ConfigError(
-                        ["compaction refused: the compacted log would replay differently"]
-                    )
-                await tx.delete(sorted(gone))
-                change_id = await tx.add(
-                    at=self._clock(),
-                    actor=actor,
-                    action="compact",
-                    target="edit log",
-                    summary=result.summary,
-                    edit=None,
-                    before=len(rows),
-                    after=len(rows) - len(gone) + 1,
-                )
+            result, change_id = await self._log.compact(
+                self._require_base(), actor=actor, keep_recent=keep_recent
+            )
+            if change_id is None:
+                return result
             self._version = max(self._version, change_id)
         log.info("config edit #%d by %s: %s", change_id, actor, result.summary)
         return result
@@ -281,26 +197,13 @@ class LiveConfig:
 
     async def record(self, *, actor: str, action: str, target: str, before: Any, after: Any) -> int:
         """Log a change made elsewhere (a channel added) in the audit trail; not undoable here."""
-        async with self._overlay.transaction() as tx:
-            return await tx.add(
-                at=self._clock(),
-                actor=actor,
-                action=action,
-                target=target,
-                summary=f"{action} {target}",
-                edit=None,
-                before=before,
-                after=after,
-            )
+        return await self._log.record(
+            actor=actor, action=action, target=target, before=before, after=after
+        )
 
     async def audit(self, n: int = 10) -> list[AuditEntry]:
         """The newest `n` changes, newest first."""
-        return [
-            AuditEntry(
-                r.id, r.actor, r.at, r.action, r.target, r.before, r.after, r.undone, r.summary
-            )
-            for r in await self._overlay.audit(n)
-        ]
+        return await self._log.audit(n)
 
     async def watch(
         self,
@@ -341,29 +244,20 @@ class LiveConfig:
         return self._base
 
     async def _replay_and_publish(self, base: ConfigData, digest: str | None) -> None:
-        version = (
-            await self._overlay.version()
-        )  # first: an edit landing meanwhile is seen next time
-        rows = await self._overlay.edits()
-        data, stale = replay(base, rows)
-        sources, topics = validate(data, "operator edits", "operator edits")
-        for reason in stale:
+        replayed = await self._log.replayed(base)
+        for reason in replayed.stale:
             log.warning("stored operator edit skipped: %s", reason)
-        effective = Effective(sources, topics, self._clock(), stale, len(rows))
-        self._set(base, digest, data, version, effective)
-        await self._notify(effective)
+        await self._notify(self._put_in_force(base, digest, replayed))
 
-    def _set(
-        self,
-        base: ConfigData,
-        digest: str | None,
-        data: ConfigData,
-        version: int,
-        effective: Effective,
-    ) -> None:
-        self._base, self._digest, self._data = base, digest, data
-        self._version = max(self._version, version)
+    def _put_in_force(self, base: ConfigData, digest: str | None, replayed: Replayed) -> Effective:
+        """Make `replayed` (over the files `base`, of hash `digest`) the config in force."""
+        effective = Effective(
+            replayed.sources, replayed.topics, self._clock(), replayed.stale, replayed.edits
+        )
+        self._base, self._digest, self._data = base, digest, replayed.data
+        self._version = max(self._version, replayed.version)
         self._current = effective
+        return effective
 
     async def _notify(self, effective: Effective) -> None:
         for listener in self._listeners:

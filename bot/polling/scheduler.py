@@ -7,7 +7,8 @@ polled at once, a disabled or removed one stops, a changed interval applies from
 
 Several processes on one database (`claims` given): every process keeps a job per source, and
 APScheduler stays each one's clock, but a job polls only after claiming the source in the database
-(`bot.storage.leases.SourceClaims`), where its state lives, so one process polls it per interval.
+(`bot.storage.leases.SourceClaims`; this process's side is `PollClaims`), where its state lives,
+so one process polls it per interval.
 A process that loses the claim reschedules the job at the source's stored next poll, or at the end
 of the live claim (when the holder might die first): a dead process's sources are taken over.
 """
@@ -61,9 +62,7 @@ class SourceScheduler:
         max_running: int | None = None,
     ) -> None:
         self._pipeline = pipeline
-        self._claims = claims  # None: this process polls every source itself
-        self._holder, self._claim_ttl = holder, claim_ttl
-        self._pull: dict[str, datetime] = {}  # sources to make due in the database before a run
+        self._claims = PollClaims(claims, holder, ttl=claim_ttl, clock=clock)
         # Polls at once. A claim is taken only once a poll may start: a source claimed and then
         # queued behind the fetch limit would outlive its claim, and another process would poll
         # it too.
@@ -166,8 +165,7 @@ class SourceScheduler:
                 await asyncio.wait(pending, timeout=1.0)
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
-        if self._claims is not None:
-            await _release(self._claims, self._holder)
+        await self._claims.release()
 
     def _plan(self, source_id: str, when: datetime) -> None:
         """Poll the source at `when`, ahead of its plan (claimed in the database with the new time)."""
@@ -175,13 +173,13 @@ class SourceScheduler:
             # A job added now would be skipped (max_instances) and then overwritten by the
             # run's own rescheduling: leave the time for that rescheduling to take.
             self._sooner[source_id] = min(when, self._sooner.get(source_id, when))
-            self._pull[source_id] = self._sooner[source_id]
+            self._claims.pull(source_id, self._sooner[source_id])
         else:
             self._schedule(source_id, when, pull=True)
 
     def _schedule(self, source_id: str, when: datetime, *, pull: bool = False) -> None:
         if pull:
-            self._pull[source_id] = when
+            self._claims.pull(source_id, when)
         self._scheduler.add_job(
             self._run,
             trigger=DateTrigger(run_date=when, timezone=UTC),
@@ -240,16 +238,10 @@ class SourceScheduler:
 
     async def _poll(self, source: Source) -> datetime:
         """Claim (with several processes) and poll the source; when to run its job next."""
-        state = None
-        if self._claims is not None:
-            pull = self._pull.pop(source.id, None)
-            if pull is not None:  # asked for sooner: make it due in the database first
-                await self._claims.pull_forward(source.id, pull)
-            now = self._clock()
-            state = await self._claims.claim(source.id, self._holder, now=now, ttl=self._claim_ttl)
-            if state is None:
-                # Another process polls it now, or already did: look again when that is over.
-                return await self._claims.next_look(source.id, now=self._clock())
+        mine, state = await self._claims.take(source.id)
+        if not mine:
+            # Another process polls it now, or already did: look again when that is over.
+            return await self._claims.next_look(source.id)
         report = await self._pipeline.run_source(source, state=state)
         for hook in self._on_report:
             await hook(source, report)
@@ -275,13 +267,54 @@ def first_polls(
     return first
 
 
-async def _release(claims: SourceClaims, holder: str) -> None:
-    """Hand back the sources whose polls were cut short, so another process takes them now
-    rather than when the claims expire; bounded, since they expire anyway."""
-    try:
-        async with asyncio.timeout(RELEASE_TIMEOUT):
-            await claims.release(holder)
-    except (StoreError, TimeoutError) as exc:
-        log.warning(
-            "could not release source claims (they expire by themselves): %s", exc or "timed out"
-        )
+class PollClaims:
+    """This process's side of the sources' claims in the database (see the module docstring);
+    with no `claims` this process polls every source itself and nothing is claimed."""
+
+    def __init__(
+        self,
+        claims: SourceClaims | None,
+        holder: str,
+        *,
+        ttl: float,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._claims = claims
+        self._holder, self._ttl = holder, ttl
+        self._clock = clock
+        self._pull: dict[str, datetime] = {}  # sources to make due in the database before a run
+
+    def pull(self, source_id: str, when: datetime) -> None:
+        """The source was asked for at `when`: make it due in the database before its run."""
+        self._pull[source_id] = when
+
+    async def take(self, source_id: str) -> tuple[bool, SourceState | None]:
+        """Whether this process may poll the source now, and its state as claimed (None when
+        nothing is claimed)."""
+        if self._claims is None:
+            return True, None
+        pull = self._pull.pop(source_id, None)
+        if pull is not None:  # asked for sooner: make it due in the database first
+            await self._claims.pull_forward(source_id, pull)
+        now = self._clock()
+        state = await self._claims.claim(source_id, self._holder, now=now, ttl=self._ttl)
+        return state is not None, state
+
+    async def next_look(self, source_id: str) -> datetime:
+        """When to look again at a source another process holds (needs claims)."""
+        assert self._claims is not None  # noqa: S101 (only after `take` said no)
+        return await self._claims.next_look(source_id, now=self._clock())
+
+    async def release(self) -> None:
+        """Hand back the sources whose polls were cut short, so another process takes them now
+        rather than when the claims expire; bounded, since they expire anyway."""
+        if self._claims is None:
+            return
+        try:
+            async with asyncio.timeout(RELEASE_TIMEOUT):
+                await self._claims.release(self._holder)
+        except (StoreError, TimeoutError) as exc:
+            log.warning(
+                "could not release source claims (they expire by themselves): %s",
+                exc or "timed out",
+            )

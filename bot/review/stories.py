@@ -13,7 +13,8 @@ and each signature id (person, place, act × id, figure, name key) to the report
 newest last; only the newest `fanout` reports under each key are looked at; the `candidates`
 reports sharing most keys, and the `signature_candidates` sharing most signature keys (a report
 in another language shares no words), are compared in full. The cost per report is therefore
-bounded by its own size, whatever the window holds.
+bounded by its own size, whatever the window holds. The window, its index and the weights are
+`bot.review.story_window.StoryWindow`; this module decides.
 
 Deciding, for a candidate (first rule that applies wins; precision first):
 1. further apart than the window (from the candidate, or from the story's first report) → no;
@@ -43,19 +44,16 @@ same sets in the same order every time, so a score does not depend on what was c
 from __future__ import annotations
 
 import functools
-import math
-from collections import Counter, deque
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import chain, islice
-from operator import itemgetter
 
 from bot.review.agreement import Agreement, compare
 from bot.review.evidence import Evidence, gather
 from bot.review.lexicon import Lexicon
 from bot.review.roles import roles_swapped, title_act
 from bot.review.signature import Signature, sign
+from bot.review.story_window import Entry, StoryWindow
 from bot.topics.folding import FoldCache, tokenize
 
 
@@ -87,16 +85,6 @@ def default_lexicon() -> Lexicon:
 
 
 @dataclass(slots=True)
-class _Entry:
-    key: Hashable
-    evidence: Evidence
-    story: Hashable
-    keys: tuple[str, ...]
-    act: int | None  # where the title's one-sided act stands (rule 4)
-    signature: Signature
-
-
-@dataclass(slots=True)
 class _Probe:
     """The new report as one decision compares it: its sets and weighted totals, worked out once."""
 
@@ -114,19 +102,15 @@ class Grouper:
 
     rules: Rules = field(default_factory=Rules)
     lexicon: Lexicon = field(default_factory=default_lexicon)
-    _entries: dict[Hashable, _Entry] = field(default_factory=dict)
-    _arrival: deque[Hashable] = field(default_factory=deque)
-    _index: dict[str, deque[Hashable]] = field(default_factory=dict)
-    _first: dict[Hashable, datetime] = field(default_factory=dict)  # story → first published
-    _newest: datetime | None = None
+    _window: StoryWindow = field(default_factory=StoryWindow)
     _cache: FoldCache = field(default_factory=FoldCache)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._window)
 
     def story_of(self, key: Hashable) -> Hashable | None:
         """The story of a report still in the window."""
-        entry = self._entries.get(key)
+        entry = self._window.get(key)
         return entry.story if entry else None
 
     def add(
@@ -147,25 +131,19 @@ class Grouper:
         stored stories). A key seen before returns its story again. `why` given: a `Reason`
         per candidate compared is appended to it (`python -m bot stories --explain`).
         """
-        known = self._entries.get(key)
+        known = self._window.get(key)
         if known is not None:
             return known.story
         words = (tokenize(title, self._cache), tokenize(summary, self._cache))
         evidence = gather(title, summary, published, url, self._cache, lang, words)
         signature = sign(title, summary, published, self.lexicon, self._cache, words)
-        self._evict(published)
+        self._window.evict(published, 2 * self.rules.window)
         keys = _keys(evidence) + tuple(signature.keys())
         act = title_act(evidence.title_seq)
         if story is None:
             decided = self._decide(evidence, signature, keys, act, why)
             story = key if decided is None else decided
-        self._entries[key] = _Entry(key, evidence, story, keys, act, signature)
-        self._arrival.append(key)
-        for k in keys:
-            self._index.setdefault(k, deque()).append(key)
-        first = self._first.get(story)
-        if first is None or published < first:
-            self._first[story] = published
+        self._window.add(Entry(key, evidence, story, keys, act, signature), published)
         return story
 
     # --- deciding ------------------------------------------------------------------------------
@@ -178,12 +156,18 @@ class Grouper:
         act: int | None,
         why: list[Reason] | None,
     ) -> Hashable | None:
-        candidates = self._candidates(keys)
+        rules = self.rules
+        candidates = self._window.candidates(
+            keys,
+            fanout=rules.fanout,
+            most=rules.candidates,
+            by_signature=rules.signature_candidates,
+        )
         if not candidates:
             return None
         weights: dict[str, float] = {}  # stem → weight, worked out once per decision
         stems = new.stems
-        self._weigh(stems, weights)
+        self._window.weigh(stems, weights)
         get = weights.__getitem__
         # Each total is summed over the same set in the same order as a per-candidate sum would
         # be, so every score is the same float to the last bit.
@@ -207,34 +191,13 @@ class Grouper:
                 best = (score, entry.story)
         return None if best is None else best[1]
 
-    def _candidates(self, keys: tuple[str, ...]) -> list[_Entry]:
-        """The reports sharing most keys, then those sharing most signature keys (which find a
-        report in another language, whose words share nothing), each once."""
-        fanout, index, rules = max(self.rules.fanout, 0), self._index, self.rules
-        newest = (islice(reversed(p), fanout) for k in keys if (p := index.get(k)))
-        counts = Counter(chain.from_iterable(newest))
-        # Stable: equal counts keep their first-counted order (as heapq.nlargest would).
-        top = sorted(counts.items(), key=itemgetter(1), reverse=True)[: rules.candidates]
-        chosen = dict.fromkeys(key for key, _ in top)
-        signed = (
-            islice(reversed(p), fanout)
-            for k in keys
-            if k[:2] in _SIGNATURE_KEYS and (p := index.get(k))
-        )
-        by_signature = Counter(chain.from_iterable(signed))
-        for key, _ in sorted(by_signature.items(), key=itemgetter(1), reverse=True)[
-            : rules.signature_candidates
-        ]:
-            chosen.setdefault(key)
-        return [self._entries[key] for key in chosen]
-
-    def _score(self, probe: _Probe, entry: _Entry, why: list[Reason] | None) -> float | None:
+    def _score(self, probe: _Probe, entry: Entry, why: list[Reason] | None) -> float | None:
         """The similarity if `entry` reports the same event as the probe, else None (rules 1–8)."""
         rules, new, old = self.rules, probe.evidence, entry.evidence
         gap = abs(new.published - old.published)
         if gap > rules.window:
             return _tell(why, entry, None, "further apart than the window")
-        if abs(new.published - self._first.get(entry.story, old.published)) > rules.window:
+        if abs(new.published - self._window.first(entry.story, old.published)) > rules.window:
             return _tell(why, entry, None, "the story began more than the window before")
         if new.link is not None and new.link == old.link:
             return _tell(why, entry, 2.0, "the same link")
@@ -254,7 +217,7 @@ class Grouper:
         if by_signature is not None:
             # Among candidates that pass, the one whose words are closer wins a tie.
             if new.same_language(old):
-                self._weigh(old.stems, probe.weights)
+                self._window.weigh(old.stems, probe.weights)
                 by_signature += 0.1 * _dice(probe.stems, probe.totals[0], old.stems, probe.weights)
             return _tell(why, entry, by_signature, "the signatures agree", agreement)
         words = self._by_words(probe, entry, gap)
@@ -273,7 +236,7 @@ class Grouper:
             return None
         return min(0.95, 0.5 + 0.1 * agreement.strength)
 
-    def _by_words(self, probe: _Probe, entry: _Entry, gap: timedelta) -> float | None:
+    def _by_words(self, probe: _Probe, entry: Entry, gap: timedelta) -> float | None:
         """Rules 3, 5 and 6: the words (the grouping before signatures)."""
         rules, new, old = self.rules, probe.evidence, entry.evidence
         if new.numbers and old.numbers and not new.numbers & old.numbers:
@@ -281,11 +244,11 @@ class Grouper:
         if not new.same_language(old):
             return 1.0 if self._same_day_names(new, old) else None
         weights = probe.weights
-        self._weigh(old.content, weights)
+        self._window.weigh(old.content, weights)
         if _dice(new.content, probe.totals[1], old.content, weights) < rules.content:
             return None
         stems = old.stems
-        self._weigh(stems, weights)
+        self._window.weigh(stems, weights)
         overall = _dice(probe.stems, probe.totals[0], stems, weights)
         if overall < (rules.threshold if gap <= rules.near_gap else rules.strict):
             return None
@@ -308,46 +271,14 @@ class Grouper:
     def _same_day_names(self, new: Evidence, old: Evidence) -> bool:
         if new.published.date() != old.published.date() or not new.numbers & old.numbers:
             return False
-        limit = max(self.rules.rare_min, self.rules.rare_share * len(self._entries))
-        rare = [s for s in new.skeletons & old.skeletons if self._df("k:" + s) <= limit]
+        limit = max(self.rules.rare_min, self.rules.rare_share * len(self._window))
+        rare = [s for s in new.skeletons & old.skeletons if self._window.df("k:" + s) <= limit]
         return len(rare) >= 2
 
     def _rare_name(self, key: str) -> bool:
         """A name key few reports in the window carry (a name, not a word of the beat)."""
-        limit = max(self.rules.rare_min, self.rules.rare_share * len(self._entries))
-        return self._df("m:" + key) <= limit
-
-    def _weigh(self, stems: frozenset[str], memo: dict[str, float]) -> None:
-        """Put the weight of each of `stems` not yet there into `memo`."""
-        # Inverse document frequency over the window: the beat's everyday words weigh little.
-        size, postings = len(self._entries) + 1, self._index.get
-        for s in stems.difference(memo):
-            memo[s] = math.log(1 + size / (len(postings("s:" + s, ())) + 1))
-
-    def _df(self, key: str) -> int:
-        posting = self._index.get(key)
-        return len(posting) if posting else 0
-
-    # --- the window ----------------------------------------------------------------------------
-
-    def _evict(self, published: datetime) -> None:
-        """Forget reports that can no longer join anything (oldest arrivals first)."""
-        if self._newest is None or published > self._newest:
-            self._newest = published
-        horizon = self._newest - 2 * self.rules.window
-        while self._arrival:
-            entry = self._entries[self._arrival[0]]
-            if entry.evidence.published >= horizon:
-                break
-            self._arrival.popleft()
-            del self._entries[entry.key]
-            for k in entry.keys:
-                posting = self._index[k]
-                posting.popleft()  # arrival order everywhere: it is the oldest under each key
-                if not posting:
-                    del self._index[k]
-            if entry.story == entry.key:
-                self._first.pop(entry.key, None)
+        limit = max(self.rules.rare_min, self.rules.rare_share * len(self._window))
+        return self._window.df("m:" + key) <= limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,7 +295,7 @@ class Reason:
 
 def _tell(
     why: list[Reason] | None,
-    entry: _Entry,
+    entry: Entry,
     score: float | None,
     verdict: str,
     agreement: Agreement | None = None,
@@ -374,9 +305,6 @@ def _tell(
         agreed, conflicts = (agreement.agreed, agreement.conflicts) if agreement else ((), ())
         why.append(Reason(entry.key, entry.story, score, verdict, agreed, conflicts))
     return score
-
-
-_SIGNATURE_KEYS = ("a:", "x:", "q:", "m:")
 
 
 def _keys(evidence: Evidence) -> tuple[str, ...]:

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.models import MatchedItem, StoredItem
 from bot.storage.access import DbAccess
 from bot.storage.chat_tables import DROPPED, EDIT, PENDING, SEND, chats, outbox
+from bot.storage.items import Saved
 from bot.storage.search_index import item_language
 from bot.storage.search_tables import alert_hits, alerts
 from bot.storage.story_tables import story_items
@@ -161,16 +162,10 @@ class AlertPush:
             self._version = version
         return self._matcher if version[0] else None
 
-    async def __call__(
-        self,
-        conn: AsyncConnection,
-        new: Sequence[tuple[int, MatchedItem]],
-        now: datetime,
-        *,
-        announce: bool,
-    ) -> None:
+    async def __call__(self, conn: AsyncConnection, saved: Saved) -> None:
         """Queue the new items that match a chat's alert (not a first sight's backlog)."""
-        if not announce or not new:
+        new, now = saved.new, saved.now
+        if not saved.announce or not new:
             return
         matcher = await self._current(conn)
         if matcher is None:

@@ -2,8 +2,9 @@
 
 Every write is one transaction. `save_fetch` inserts only the items not seen before (unique per
 source and key, `INSERT … ON CONFLICT DO NOTHING`), their topic matches and the source's new state,
-then runs the `on_flagged` hooks inside the same transaction, so that a later table (an outbox)
-is filled atomically with the items it refers to. SQLAlchemy rows and errors never leave this
+then runs its hooks inside the same transaction (`FetchHooks`: stories, the outbox, the search
+index, alerts), so that a later table (an outbox) is filled atomically with the items it refers
+to. SQLAlchemy rows and errors never leave this
 module: callers get the records of `bot.models` and `StoreError`.
 
 The reads of the sources' polling state and the saves of polls that add no items (unchanged or
@@ -65,19 +66,21 @@ class FlaggedHook(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """What one `save_fetch` stored, for its `SavedHook`s."""
+
+    new: Sequence[tuple[int, MatchedItem]]  # every new item (flagged or not) with its id
+    now: datetime
+    announce: bool  # False: a first sight's backlog, not announced
+
+
 class SavedHook(Protocol):
     """Runs inside `save_fetch`'s transaction, after the other hooks, with every new item
     (flagged or not) and its id: the search index, alerts (which skip a backlog, `announce`
     False)."""
 
-    async def __call__(
-        self,
-        conn: AsyncConnection,
-        new: Sequence[tuple[int, MatchedItem]],
-        now: datetime,
-        *,
-        announce: bool,
-    ) -> None: ...
+    async def __call__(self, conn: AsyncConnection, saved: Saved) -> None: ...
 
 
 _WANTED: BindParameter[str] = bindparam("keys", expanding=True)
@@ -98,6 +101,67 @@ _REFRESH_RETIRED = (
 )
 
 
+class FetchHooks:
+    """The hooks `Store.save_fetch` runs inside its transaction, in order: `on_matched` (stories)
+    with every new matched item, `on_flagged` (the outbox) with those announced, `on_saved`
+    (search index, alerts) with every new item."""
+
+    def __init__(
+        self,
+        *,
+        on_flagged: Sequence[FlaggedHook],
+        on_matched: Sequence[FlaggedHook],
+        on_saved: Sequence[SavedHook],
+    ) -> None:
+        self._on_flagged = tuple(on_flagged)
+        # Run first, with every new matched item, announced or not (a first sight's backlog
+        # still belongs to stories).
+        self._on_matched = tuple(on_matched)
+        self._on_saved = tuple(on_saved)
+
+    async def run(
+        self, conn: AsyncConnection, source_id: str, saved: Saved
+    ) -> tuple[StoredItem, ...]:
+        """Run every hook on the fetch's new items; the flagged ones announced (else none)."""
+        flagged: tuple[StoredItem, ...] = ()
+        if (saved.announce or self._on_matched) and any(m.matches for _, m in saved.new):
+            flagged = await self._flagged(conn, source_id, saved)
+        for saved_hook in self._on_saved:
+            await saved_hook(conn, saved)
+        return flagged
+
+    async def _flagged(
+        self, conn: AsyncConnection, source_id: str, saved: Saved
+    ) -> tuple[StoredItem, ...]:
+        """The new matched items to announce, after the hooks have run on them.
+
+        `on_matched` hooks (stories) see every new matched item, also a first sight's backlog;
+        `on_flagged` hooks (the outbox) only those that are announced.
+        """
+        new, now = saved.new, saved.now
+        name = await conn.scalar(select(sources_t.c.name).where(sources_t.c.id == source_id))
+        flagged = tuple(
+            StoredItem(
+                id=item_id,
+                item=m.item,
+                source_name=name or source_id,
+                first_seen=now.astimezone(UTC),
+                matches=m.matches,
+                review_summary=m.review_summary,
+            )
+            # Oldest first, so that announcements read in the order things happened.
+            for item_id, m in sorted(new, key=lambda pair: (pair[1].item.published, pair[0]))
+            if m.matches
+        )
+        for hook in self._on_matched:
+            await hook(conn, flagged, now)
+        if not saved.announce:
+            return ()
+        for hook in self._on_flagged:
+            await hook(conn, flagged, now)
+        return flagged
+
+
 class Store:
     """Sources, items and their matches, through the shared `DbAccess` (writers of every store
     queue on its one SQLite lock; a bare engine gets an access of its own)."""
@@ -112,11 +176,7 @@ class Store:
         batch_size: int = 500,
     ) -> None:
         self._db = DbAccess.of(db)
-        self._on_flagged = tuple(on_flagged)
-        # Run first, with every new matched item, announced or not (a first sight's backlog
-        # still belongs to stories).
-        self._on_matched = tuple(on_matched)
-        self._on_saved = tuple(on_saved)
+        self._hooks = FetchHooks(on_flagged=on_flagged, on_matched=on_matched, on_saved=on_saved)
         self._batch_size = batch_size
         # The sources' polling state: its reads, and the saves of polls that store no items.
         self.states = SourceStates(self._db)
@@ -236,48 +296,8 @@ class Store:
                 **UNCLAIMED,
             }
             await conn.execute(self._upsert_fetched, state)
-            flagged: tuple[StoredItem, ...] = ()
-            if (announce or self._on_matched) and any(m.matches for _, m in new):
-                flagged = await self._flagged(conn, source_id, new, now, announce=announce)
-            for saved_hook in self._on_saved:
-                await saved_hook(conn, new, now, announce=announce)
+            flagged = await self._hooks.run(conn, source_id, Saved(new, now, announce))
         return SaveResult(new_items=len(new), flagged=flagged)
-
-    async def _flagged(
-        self,
-        conn: AsyncConnection,
-        source_id: str,
-        new: Sequence[tuple[int, MatchedItem]],
-        now: datetime,
-        *,
-        announce: bool,
-    ) -> tuple[StoredItem, ...]:
-        """The new matched items to announce, after the hooks have run on them.
-
-        `on_matched` hooks (stories) see every new matched item, also a first sight's backlog;
-        `on_flagged` hooks (the outbox) only those that are announced.
-        """
-        name = await conn.scalar(select(sources_t.c.name).where(sources_t.c.id == source_id))
-        flagged = tuple(
-            StoredItem(
-                id=item_id,
-                item=m.item,
-                source_name=name or source_id,
-                first_seen=now.astimezone(UTC),
-                matches=m.matches,
-                review_summary=m.review_summary,
-            )
-            # Oldest first, so that announcements read in the order things happened.
-            for item_id, m in sorted(new, key=lambda pair: (pair[1].item.published, pair[0]))
-            if m.matches
-        )
-        for hook in self._on_matched:
-            await hook(conn, flagged, now)
-        if not announce:
-            return ()
-        for hook in self._on_flagged:
-            await hook(conn, flagged, now)
-        return flagged
 
     async def latest(self, n: int, *, topics: Sequence[str] | None = None) -> list[StoredItem]:
         """The newest `n` flagged items (by published, then first seen), of `topics` if given."""

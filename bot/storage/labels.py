@@ -4,9 +4,9 @@
 second press changes the verdict (and its time) instead of adding a label; the item's text is
 copied into the label, so labels outlive item retention. `labelled` reads the labels back grouped
 by item, with each item's votes (majority by `LabelledItem.relevant`); `add` writes labels read
-from a file (`labels import`); `prune` is `BOT_KEEP_LABELS_DAYS`. The chat's flag is
-`chats.feedback` (NULL: the default, decided by `bot.telegram.feedback`). Rows and SQLAlchemy
-errors stay here: callers get the records below and `StoreError`.
+from a file (`labels import`); `prune` is `BOT_KEEP_LABELS_DAYS`. The chat's flag (`flag`,
+`set_flag`) is kept by `bot.storage.feedback_flags.FeedbackFlags`, which the store builds. Rows
+and SQLAlchemy errors stay here: callers get the records below and `StoreError`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.storage.access import DbAccess
-from bot.storage.chat_tables import SEND, SENT, chats, outbox
+from bot.storage.chat_tables import SEND, SENT, outbox
+from bot.storage.feedback_flags import ChatFlag, FeedbackFlags
 from bot.storage.label_tables import labels
 from bot.storage.tables import item_topics, items, sources
 
@@ -30,14 +31,6 @@ __all__ = ["ChatFlag", "LabelStore", "LabelledItem", "Marks", "NewLabel", "Vote"
 def item_ref(source_id: str, key: str) -> str:
     """The label's name for a stored item: stable for as long as its source keeps the key."""
     return f"{source_id}/{key}"
-
-
-@dataclass(frozen=True, slots=True)
-class ChatFlag:
-    """A chat's feedback setting: whether the bot knows the chat, and its stored flag."""
-
-    known: bool
-    flag: bool | None  # None: the default applies
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,26 +115,17 @@ class LabelStore:
 
     def __init__(self, db: AsyncEngine | DbAccess) -> None:
         self._db = DbAccess.of(db)
+        self._flags = FeedbackFlags(self._db)
 
-    # --- the chats' flag -------------------------------------------------------------------------
+    # --- the chats' flag (`FeedbackFlags`) --------------------------------------------------------
 
     async def flag(self, chat_id: int) -> ChatFlag:
         """The chat's stored feedback flag, and whether the chat is known at all."""
-        query = select(chats.c.feedback).where(chats.c.chat_id == chat_id)
-        async with self._db.read(f"reading the feedback flag of chat {chat_id}") as conn:
-            row = (await conn.execute(query)).first()
-        return ChatFlag(False, None) if row is None else ChatFlag(True, row.feedback)
+        return await self._flags.flag(chat_id)
 
     async def set_flag(self, chat_id: int, on: bool | None, *, now: datetime) -> bool:
         """Turn the chat's buttons on or off (None: back to the default); False if unknown."""
-        async with self._db.write(f"setting the feedback flag of chat {chat_id}") as conn:
-            result = await conn.execute(
-                update(chats)
-                .where(chats.c.chat_id == chat_id)
-                .values(feedback=on, updated=now)
-                .returning(chats.c.chat_id)
-            )
-            return result.first() is not None
+        return await self._flags.set_flag(chat_id, on, now=now)
 
     # --- presses ---------------------------------------------------------------------------------
 
@@ -181,26 +165,8 @@ class LabelStore:
                     .order_by(item_topics.c.topic_id)
                 )
             ).all()
-            values = {
-                "item_ref": ref,
-                "who": who,
-                "relevant": relevant,
-                "item_id": item_id,
-                "source_id": row.source_id,
-                "source_name": row.source_name,
-                "title": row.title,
-                "summary": row.summary,
-                "lang": row.language,
-                "url": row.url,
-                "published": row.published,
-                "topics": list(topics),
-                "user_id": user_id,
-                "user_name": user_name,
-                "chat_id": chat_id,
-                "created": now,
-                "updated": now,
-            }
-            await self._upsert(conn, [values])
+            vote = Vote(who, relevant, now, user_id, user_name, chat_id)
+            await self._upsert(conn, [_press_row(row, ref, list(topics), vote)])
             marks = await self._marks(conn, item_id, chat_id)
         return Marks(*marks, changed=before is None or bool(before) != relevant)
 
@@ -374,5 +340,28 @@ def _import_row(label: NewLabel, vote: Vote, now: datetime) -> dict[str, Any]:
         "user_name": vote.user_name,
         "chat_id": vote.chat_id,
         "created": now,
+        "updated": vote.at,
+    }
+
+
+def _press_row(item: Any, ref: str, topics: list[str], vote: Vote) -> dict[str, Any]:
+    """The label row of a press on a stored item (`item`: its row with `source_name`)."""
+    return {
+        "item_ref": ref,
+        "who": vote.who,
+        "relevant": vote.relevant,
+        "item_id": item.id,
+        "source_id": item.source_id,
+        "source_name": item.source_name,
+        "title": item.title,
+        "summary": item.summary,
+        "lang": item.language,
+        "url": item.url,
+        "published": item.published,
+        "topics": topics,
+        "user_id": vote.user_id,
+        "user_name": vote.user_name,
+        "chat_id": vote.chat_id,
+        "created": vote.at,
         "updated": vote.at,
     }

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import MatchedItem
+from bot.storage.items import Saved
 from bot.storage.search_compile import lang_token, source_token
 from bot.storage.search_tables import sort_key
 from bot.storage.search_words import add_words
@@ -138,18 +139,10 @@ class SearchIndex:
             for item_id, m in new
         ]
 
-    async def __call__(
-        self,
-        conn: AsyncConnection,
-        new: Sequence[tuple[int, MatchedItem]],
-        now: datetime,
-        *,
-        announce: bool,
-    ) -> None:
+    async def __call__(self, conn: AsyncConnection, saved: Saved) -> None:
         """Index the new items inside the store's transaction (a backlog too)."""
-        del now, announce
-        if new:
-            rows = self.rows(new)
+        if saved.new:
+            rows = self.rows(saved.new)
             await conn.execute(self._insert, rows)
             if self._vocabulary:
                 await add_words(conn, rows)

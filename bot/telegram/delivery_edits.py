@@ -16,9 +16,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Protocol
-
-from telegram import InlineKeyboardMarkup
 
 from bot.errors import DeliveryError, RetryLaterError, TransientDeliveryError
 from bot.models import StoredItem
@@ -27,24 +24,9 @@ from bot.storage.delivery import DeliveryStores
 from bot.storage.outbox import Outgoing
 from bot.telegram.feedback import Buttons
 from bot.telegram.pacing import Pacer
+from bot.telegram.sending import MessageEditor
 
 log = logging.getLogger(__name__)
-
-
-class MessageEditor(Protocol):
-    """Edits a message; raises only `DeliveryError` subclasses (`delivery.Sender` is one)."""
-
-    async def edit(
-        self,
-        chat_id: int,
-        message_id: int,
-        text: str,
-        *,
-        html: bool,
-        buttons: InlineKeyboardMarkup | None = None,
-    ) -> None:
-        """Replace the text of a message sent before (and its buttons: none drops them)."""
-        ...
 
 
 def _posted(out: Outgoing, first: StoredItem) -> Outgoing:

@@ -17,33 +17,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
-
-from telegram import InlineKeyboardMarkup
 
 from bot import errors
 from bot.storage.delivery import DeliveryStores
 from bot.storage.outbox import Outgoing
 from bot.telegram.feedback import Buttons
 from bot.telegram.pacing import Pacer
+from bot.telegram.sending import MessageSender
 
 log = logging.getLogger(__name__)
-
-
-class MessageSender(Protocol):
-    """Sends one message; raises only `DeliveryError` subclasses (`delivery.Sender` is one)."""
-
-    async def send(
-        self,
-        chat_id: int,
-        text: str,
-        *,
-        html: bool,
-        thread_id: int | None,
-        buttons: InlineKeyboardMarkup | None = None,
-    ) -> int:
-        """Send `text` to the chat (and forum thread); the id Telegram gave the message."""
-        ...
 
 
 @dataclass(slots=True)

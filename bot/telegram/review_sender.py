@@ -34,8 +34,8 @@ from bot.errors import (
 )
 from bot.storage.outage import OutageReporter
 from bot.storage.review_outbox import ReviewMessage, ReviewOutbox
-from bot.telegram.delivery_sends import MessageSender
 from bot.telegram.pacing import Pacer
+from bot.telegram.sending import MessageSender
 from bot.text.markup import visible_text
 
 log = logging.getLogger(__name__)

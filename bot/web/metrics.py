@@ -45,7 +45,7 @@ LATENCY_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600, float("inf"))
 
 
 class Sender(Protocol):
-    """The shape of `bot.telegram.delivery.Sender` (a sibling wing, so not imported)."""
+    """The shape of `bot.telegram.sending.Sender` (a sibling wing, so not imported)."""
 
     async def send(
         self, chat_id: int, text: str, *, html: bool, thread_id: int | None, buttons: Any = None

@@ -19,7 +19,6 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 import tornado.web
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.errors import StoreError
 from bot.models import StoredItem
@@ -29,6 +28,7 @@ from bot.review.searchresults import group_by_story
 from bot.storage.search import SORTS, SearchStore, Sort
 from bot.text.markup import safe_href
 from bot.web import atom
+from bot.web.rendering import environment
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +65,7 @@ class SearchPage:
         self._search = search
         self._tz = tz
         self._clock = clock
-        self._env = Environment(
-            loader=PackageLoader("bot.web", "templates"),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self._env = environment()
 
     async def render(self, q: str, *, page: str = "1", sort: str = "newest") -> Rendered:
         """The results page (200), or the form with the query's problem (400)."""

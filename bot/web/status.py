@@ -24,12 +24,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from bot.models import Source, Story, Topic
 from bot.review.listing import outlet_name, story_title
 from bot.storage.status import SourceHealth, StatusStore
 from bot.text.markup import safe_href
+from bot.web.rendering import environment
 from bot.web.states import ACTIVE, configured, state_of
 
 CONTENT_TYPE = "text/html; charset=utf-8"
@@ -140,12 +139,7 @@ class StatusPage:
         self._next_poll = next_poll
         self._tz = tz
         self._clock = clock
-        self._env = Environment(
-            loader=PackageLoader("bot.web", "templates"),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self._env = environment()
 
     async def render(self, *, page: str = "1") -> str:
         """The page's HTML, with page `page` of the sources table (see `pager`)."""
