@@ -28,7 +28,7 @@ from bot.storage.tables import item_topics, items, sources
 Sort = Literal["newest", "relevance"]
 SORTS: tuple[Sort, ...] = ("newest", "relevance")
 _NO_END = (1 << 62) - 1
-WINDOW = 2000  # newest documents PostgreSQL checks one by one before it asks its index
+WINDOW = 1000  # newest documents PostgreSQL checks one by one before it asks its index
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +111,9 @@ class SearchStore:
             check = " AND ts_match_vq(doc, CAST(:q AS tsquery))"
             params["keys"] = keys
         sql = (
-            "WITH found AS MATERIALIZED (SELECT item_id, sort_key, doc FROM search_docs "  # noqa: S608
-            f"WHERE {index_match} AND sort_key >= :lo AND sort_key < :hi) "
-            f"SELECT item_id FROM found WHERE true{check}{flagged} "
-            "ORDER BY sort_key DESC LIMIT :n OFFSET :off"
+            "WITH found AS MATERIALIZED (SELECT item_id, sort_key FROM search_docs "  # noqa: S608
+            f"WHERE {index_match}{check} AND sort_key >= :lo AND sort_key < :hi{flagged}) "
+            "SELECT item_id FROM found ORDER BY sort_key DESC LIMIT :n OFFSET :off"
         )
         return list((await conn.execute(text(sql), params)).scalars().all())
 
