@@ -16,6 +16,7 @@ finds a prefix's entries in its own sorted tree).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -30,26 +31,28 @@ MAX_FORMS = 256  # words one prefix may be spelled out as (an OR of 256 words: ~
 MAX_PHRASES = 512  # exact phrases a phrase of prefixes may be spelled out as (~45 ms at 1M items)
 
 SCHEMA = "CREATE TABLE search_words (word TEXT PRIMARY KEY) WITHOUT ROWID"
-_INSERT = text("INSERT OR IGNORE INTO search_words (word) VALUES (:w)")
+# One statement per batch: SQLite loops over the JSON array itself (a third of the cost of
+# executemany, which binds every word from Python).
+_INSERT = text("INSERT OR IGNORE INTO search_words (word) SELECT value FROM json_each(:words)")
 _LOOKUP = text(
     "SELECT word FROM search_words WHERE word >= :lo AND word < :hi ORDER BY word LIMIT :n"
 )
 
 
-def words_of(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+def words_of(rows: Iterable[Mapping[str, Any]]) -> list[str]:
     """The distinct words of documents' title and body (already folded, space-separated)."""
     found: set[str] = set()
     for row in rows:
         found.update(row["title"].split())
         found.update(row["body"].split())
-    return [{"w": w} for w in sorted(found)]
+    return sorted(found)
 
 
 async def add_words(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Record the words of documents being indexed, in the caller's transaction."""
     words = words_of(rows)
     if words:
-        await conn.execute(_INSERT, words)
+        await conn.execute(_INSERT, {"words": json.dumps(words, ensure_ascii=False)})
 
 
 def fill_from_index(conn: Connection) -> int:
