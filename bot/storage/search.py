@@ -21,7 +21,8 @@ from bot.storage.access import DbAccess
 from bot.storage.rows import stored_items
 from bot.storage.search_compile import fts_match, pair_keys, tsquery
 from bot.storage.search_tables import ID_MASK, key_bound
-from bot.storage.search_words import MAX_FORMS, expand
+from bot.storage.search_verify import CHUNK, CHUNKS, Loosened, holds, loosen
+from bot.storage.search_words import MAX_FORMS, MAX_PHRASES, expand, lookup, spell
 from bot.storage.story_tables import story_items
 from bot.storage.tables import item_topics, items, sources
 
@@ -43,10 +44,17 @@ class SearchStore:
     """Runs parsed queries against the full-text index, through an injected engine."""
 
     def __init__(
-        self, db: AsyncEngine | DbAccess, *, max_forms: int = MAX_FORMS, window: int = WINDOW
+        self,
+        db: AsyncEngine | DbAccess,
+        *,
+        max_forms: int = MAX_FORMS,
+        max_phrases: int = MAX_PHRASES,
+        window: int = WINDOW,
     ) -> None:
         self._db = DbAccess.of(db)
-        self._max_forms = max_forms  # SQLite: a prefix standing for more stays a prefix query
+        # SQLite: a prefix standing for more words stays a prefix query; a phrase standing for
+        # more exact phrases is checked on its candidates (bot.storage.search_verify).
+        self._max_forms, self._max_phrases = max_forms, max_phrases
         self._window = window  # PostgreSQL: see _newest_postgres
 
     async def search(
@@ -61,7 +69,12 @@ class SearchStore:
                 # the sort_key index past every row; a plan per query uses the GIN index.
                 await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             else:
-                query = await expand(conn, query, self._max_forms)
+                known = await lookup(conn, query, self._max_forms)
+                loose = loosen(query, known, self._max_phrases) if sort == "newest" else None
+                found = await self._verified(conn, loose, limit, offset) if loose else None
+                if found is not None:
+                    return await _hits(conn, found)
+                query = spell(query, known, self._max_phrases)
             if self._db.dialect == "postgresql" and sort == "newest":
                 ids = await self._newest_postgres(conn, query, limit, max(0, offset))
             else:
@@ -69,6 +82,28 @@ class SearchStore:
                 params |= {"n": limit, "off": max(0, offset)}
                 ids = list((await conn.execute(text(sql), params)).scalars().all())
             return await _hits(conn, ids)
+
+    async def _verified(
+        self, conn: AsyncConnection, loose: Loosened, limit: int, offset: int
+    ) -> list[int] | None:
+        """SQLite: a page of the newest candidates that hold the loosened phrases (see
+        `bot.storage.search_verify`); None when CHUNKS chunks did not decide it."""
+        sql, params = self._ids_sql(loose.query, "newest")
+        sql = sql.replace(f"SELECT ({ID_MASK} & rowid) FROM", "SELECT rowid, title, body FROM", 1)
+        sql = sql.replace("rowid < :hi", "rowid < :before", 1)
+        params |= {"before": params["hi"], "n": CHUNK, "off": 0}
+        found: list[int] = []
+        for _ in range(CHUNKS):
+            rows = (await conn.execute(text(sql), params)).all()
+            for key, title, body in rows:
+                if all(holds(p, title) or holds(p, body) for p in loose.phrases):
+                    found.append(key & ID_MASK)
+                    if len(found) == offset + limit:
+                        return found[offset:]
+            if len(rows) < CHUNK:
+                return found[offset:]  # every candidate seen
+            params["before"] = rows[-1][0]
+        return None
 
     async def _newest_postgres(
         self, conn: AsyncConnection, query: SearchQuery, limit: int, offset: int

@@ -72,22 +72,37 @@ def fill_from_index(conn: Connection) -> int:
         conn.execute(text("DROP TABLE temp.search_fts_cols"))
 
 
-async def expand(
-    conn: AsyncConnection, query: SearchQuery, max_forms: int = MAX_FORMS
-) -> SearchQuery:
-    """The query with its prefix words spelled out as the stored words they stand for."""
+Known = Mapping[str, tuple[str, ...] | None]  # stem → the stored words it stands for
+
+
+async def lookup(conn: AsyncConnection, query: SearchQuery, max_forms: int = MAX_FORMS) -> Known:
+    """The stored words each prefix of the query stands for (None: left to FTS5)."""
     known: dict[str, tuple[str, ...] | None] = {}
     phrases = [p for clause in query.clauses for p in clause] + list(query.exclude)
     for word in (w for p in phrases for w in p.words if w.prefix):
         if word.forms[0] not in known:
             known[word.forms[0]] = await _forms(conn, word.forms[0], max_forms)
+    return known
+
+
+def spell(query: SearchQuery, known: Known, max_phrases: int = MAX_PHRASES) -> SearchQuery:
+    """The query with its prefix words spelled out as the stored words they stand for. Pure."""
     if not known:
         return query
     return replace(
         query,
-        clauses=tuple(tuple(spelled(p, known) for p in clause) for clause in query.clauses),
-        exclude=tuple(spelled(p, known) for p in query.exclude),
+        clauses=tuple(
+            tuple(spelled(p, known, max_phrases) for p in clause) for clause in query.clauses
+        ),
+        exclude=tuple(spelled(p, known, max_phrases) for p in query.exclude),
     )
+
+
+async def expand(
+    conn: AsyncConnection, query: SearchQuery, max_forms: int = MAX_FORMS
+) -> SearchQuery:
+    """The query with its prefix words spelled out (`lookup`, then `spell`)."""
+    return spell(query, await lookup(conn, query, max_forms))
 
 
 async def _forms(conn: AsyncConnection, stem: str, max_forms: int) -> tuple[str, ...] | None:
@@ -98,12 +113,21 @@ async def _forms(conn: AsyncConnection, stem: str, max_forms: int) -> tuple[str,
     return words if 0 < len(words) <= max_forms else None
 
 
-def spelled(phrase: SearchPhrase, known: Mapping[str, tuple[str, ...] | None]) -> SearchPhrase:
+def spelled(phrase: SearchPhrase, known: Known, max_phrases: int = MAX_PHRASES) -> SearchPhrase:
     """The phrase with each prefix word as its stored forms (`known`: stem → forms, None where a
-    prefix is left to FTS5), unless that makes more than MAX_PHRASES exact phrases. Pure."""
+    prefix is left to FTS5), unless that makes more than `max_phrases` exact phrases. Pure."""
+    words = spelled_words(phrase, known)
+    if words is None:
+        return phrase
+    if len(words) > 1 and math.prod(len(w.forms) for w in words) > max_phrases:
+        return phrase
+    return SearchPhrase(words)
+
+
+def spelled_words(phrase: SearchPhrase, known: Known) -> tuple[SearchWord, ...] | None:
+    """Each word of the phrase as whole words (a prefix as its stored forms); None when some
+    prefix is left to FTS5. Pure."""
     forms = [known.get(w.forms[0]) if w.prefix else w.forms for w in phrase.words]
     if any(not f for f in forms):
-        return phrase
-    if len(phrase.words) > 1 and math.prod(len(f or ()) for f in forms) > MAX_PHRASES:
-        return phrase
-    return SearchPhrase(tuple(SearchWord(f or ()) for f in forms))
+        return None
+    return tuple(SearchWord(f or ()) for f in forms)

@@ -14,6 +14,7 @@ from bot.storage.items import Store
 from bot.storage.search import SearchStore
 from bot.storage.search_compile import fts_match
 from bot.storage.search_index import backfill
+from bot.storage.search_verify import holds, loosen
 from bot.storage.search_words import MAX_PHRASES, fill_from_index, spelled
 from bot.topics.folding import normalize
 from tests.search.archive import NOW, ROWS, fill, search_store
@@ -83,3 +84,49 @@ def test_a_phrase_is_spelled_out_only_within_the_limit():
     assert spelled(phrase, {"bord": many}) == phrase  # too many phrases: FTS5's prefix
     assert spelled(phrase, {"bord": None}) == phrase  # too many words, or none stored
     assert spelled(SearchPhrase((prefix("bord"),)), {"bord": many}).words[0].forms == many
+
+
+PHRASES = [
+    '"border river"', '"пограничную реку"', '"обломки дронов"', '"drone debris"', '"new bridges"',
+    '"bridges and roads"', '"границе с"', '"sərhəd məsələləri"', '"river border"', '"astara bridge"',
+    '"border river" astara', 'граница -"обломки дронов"', '"обломки дронов" flagged:yes',
+]  # fmt: skip
+
+
+async def test_a_phrase_checked_on_its_candidates_finds_what_fts5_finds(
+    sqlite_engine: AsyncEngine,
+):
+    await fill(search_store(sqlite_engine))
+    checked = SearchStore(sqlite_engine, max_phrases=0)  # every phrase of prefixes: checked
+    as_prefixes = SearchStore(sqlite_engine, max_forms=0)
+    found = 0
+    for query in PHRASES:
+        everything = await found_page(as_prefixes, query, 50, 0)
+        found += len(everything)
+        for limit, offset in ((1, 0), (1, 1), (2, 0), (50, 0)):
+            page = await found_page(checked, query, limit, offset)
+            assert page == everything[offset : offset + limit], (query, limit, offset)
+    assert found >= 6
+
+
+async def found_page(store: SearchStore, query: str, limit: int, offset: int) -> list[str]:
+    hits = await store.search(parse_query(query, now=NOW), limit=limit, offset=offset)
+    return [h.stored.item.key for h in hits]
+
+
+def test_loosen_splits_only_a_lone_phrase_too_large_to_spell():
+    phrase = SearchPhrase((prefix("bord"), SearchWord(("river",))))
+    known = {"bord": ("border", "borders")}
+    loose = loosen(SearchQuery(clauses=((phrase,),)), known, max_phrases=1)
+    assert loose is not None
+    assert loose.query.clauses == (
+        (SearchPhrase((SearchWord(("border", "borders")),)),),
+        (SearchPhrase((SearchWord(("river",)),)),),
+    )
+    assert loose.phrases == (phrase.words,)
+    assert loosen(SearchQuery(clauses=((phrase,),)), known, max_phrases=2) is None  # spelled
+    alone = SearchPhrase((SearchWord(("x",)),))
+    assert loosen(SearchQuery(clauses=((phrase, alone),)), known, max_phrases=1) is None  # OR
+    assert holds(phrase.words, "the borders river")
+    assert not holds(phrase.words, "river borders")
+    assert not holds(phrase.words, "border the river")
