@@ -286,6 +286,7 @@ def _start_feedback(stack: AsyncExitStack, settings: Settings, parts: TelegramPa
             admin_ids=settings.admin_ids,
             clock=parts.clock,
             max_age=timedelta(days=kept) if kept else None,
+            replier=parts.replier,
         )
     )
     if settings.keep_labels_days is not None:

@@ -16,12 +16,13 @@ Anyone else is refused politely and logged; labels never change the configuratio
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
@@ -29,6 +30,7 @@ from bot.errors import StoreError
 from bot.storage.labels import LabelStore
 from bot.telegram.feedback import PATTERN, FeedbackPolicy, keyboard, parse_data
 from bot.telegram.replies import command_rest, split_args
+from bot.telegram.replying import Replier, send_reply
 
 log = logging.getLogger("bot.telegram.feedback")
 admin_log = logging.getLogger("bot.telegram.admin")  # every operator action under one logger
@@ -49,10 +51,12 @@ def make_feedback_handlers(
     admin_ids: Collection[int],
     clock: Callable[[], datetime],
     max_age: timedelta | None,
+    replier: Replier | None = None,
 ) -> list[BaseHandler[Any, Any, Any]]:
-    """The press handler and `/feedback`, bound to their dependencies."""
+    """The press handler and `/feedback`, bound to their dependencies (`/feedback` answers
+    through `replier`, paced like every reply, when there is one)."""
     presses = Presses(labels, policy, clock=clock, max_age=max_age)
-    command = FeedbackCommand(labels, policy, frozenset(admin_ids), clock=clock)
+    command = FeedbackCommand(labels, policy, frozenset(admin_ids), clock=clock, replier=replier)
     return [
         CallbackQueryHandler(presses.on_press, pattern=PATTERN),
         CommandHandler("feedback", command.on_command, filters.UpdateType.MESSAGE),
@@ -141,11 +145,13 @@ class FeedbackCommand:
         admins: frozenset[int],
         *,
         clock: Callable[[], datetime],
+        replier: Replier | None = None,
     ) -> None:
         self._labels = labels
         self._policy = policy
         self._admins = admins
         self._clock = clock
+        self._replier = replier
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Refuse non-operators; otherwise set or show a chat's feedback setting."""
@@ -158,7 +164,7 @@ class FeedbackCommand:
                 user.id if user else None,
                 chat.id,
             )
-            await message.reply_text(REFUSED)
+            await self._reply(message, REFUSED)
             return
         try:
             text = await self._answer(
@@ -167,7 +173,11 @@ class FeedbackCommand:
         except StoreError as exc:
             admin_log.warning("operator %s: /feedback failed: %s", user.id, exc)
             text = "Sorry, I cannot reach my database right now. Nothing was changed; try again."
-        await message.reply_text(text)
+        await self._reply(message, text)
+
+    async def _reply(self, message: Message, text: str) -> None:
+        thread = message.message_thread_id if message.is_topic_message else None
+        await send_reply(message, html.escape(text, quote=False), self._replier, thread_id=thread)
 
     async def _answer(self, user_id: int, here: int, args: list[str]) -> str:
         words = [a.lower() for a in args]

@@ -29,6 +29,7 @@ from bot.telegram.feedback import Buttons, FeedbackPolicy, parse_data
 from bot.telegram.feedback_handlers import OFF, REFUSED, SAVED, TOO_OLD, make_feedback_handlers
 from bot.telegram.messenger import TelegramSender
 from bot.telegram.pacing import Limits, Pacer
+from bot.telegram.replying import Replier
 from tests.emulator.server import SentMessage, TelegramEmulator
 from tests.storage.test_stories import CALL, SOURCES, report
 from tests.telegram.test_delivery import BAKU, FAST, SCALE, TOPICS
@@ -99,6 +100,7 @@ async def desk(db_engine: AsyncEngine, telegram_api: TelegramEmulator) -> AsyncI
             chat_id, kind=kind, title=None, topics=["azerbaijan-iran"], thread_id=None, now=now()
         )
     policy = FeedbackPolicy.of([ADMIN])  # BOT_FEEDBACK_DEFAULT off
+    pacer = Pacer(Limits(scale=SCALE))  # one per process, shared by deliveries and replies
     async with Bot(telegram_api.token, base_url=telegram_api.api_url) as bot:
         worker = DeliveryWorker(
             DeliveryStores.on(db),
@@ -106,12 +108,17 @@ async def desk(db_engine: AsyncEngine, telegram_api: TelegramEmulator) -> AsyncI
             topic_names=TOPICS,
             tz=BAKU,
             clock=now,
-            pacer=Pacer(Limits(scale=SCALE)),
+            pacer=pacer,
             policy=replace(FAST, edit_gap=0.0),
             buttons=Buttons(policy, labels.marks),
         )
         handlers = make_feedback_handlers(
-            labels=labels, policy=policy, admin_ids=[ADMIN], clock=now, max_age=timedelta(days=1)
+            labels=labels,
+            policy=policy,
+            admin_ids=[ADMIN],
+            clock=now,
+            max_age=timedelta(days=1),
+            replier=Replier(bot, pacer),  # as `run` wires it: paced with the deliveries
         )
         app = build_application(
             telegram_api.token, base_url=telegram_api.api_url, handlers=handlers
