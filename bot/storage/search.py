@@ -20,7 +20,7 @@ from bot.models import SearchQuery, StoredItem
 from bot.storage.access import DbAccess
 from bot.storage.rows import stored_items
 from bot.storage.search_compile import fts_match, pair_keys, tsquery
-from bot.storage.search_tables import ID_MASK, key_bound
+from bot.storage.search_tables import ID_BITS, ID_MASK, key_bound
 from bot.storage.search_verify import CHUNK, CHUNKS, Loosened, holds, loosen
 from bot.storage.search_words import MAX_FORMS, MAX_PHRASES, expand, lookup, spell
 from bot.storage.story_tables import story_items
@@ -30,6 +30,7 @@ Sort = Literal["newest", "relevance"]
 SORTS: tuple[Sort, ...] = ("newest", "relevance")
 _NO_END = (1 << 62) - 1
 WINDOW = 1000  # newest documents PostgreSQL checks one by one before it asks its index
+RECENT_DAYS = 14  # of documents PostgreSQL's index is asked for before all of them
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +117,10 @@ class SearchStore:
         1. the newest documents, `window` (WINDOW) more than the page reaches, are checked one
            by one (a few ms): a common query fills its page there;
         2. else the index is asked, for a phrase by its word-pair keys only (exact entries, which
-           the index finds fast), and the few documents they name are checked in full.
+           the index finds fast), and the few documents they name are checked in full: those
+           of the last RECENT_DAYS first, then all.
         """
-        params = {
+        params: dict[str, Any] = {
             "q": tsquery(query),
             "lo": key_bound(query.since) if query.since else 0,
             "hi": key_bound(query.until) if query.until else _NO_END,
@@ -147,10 +149,21 @@ class SearchStore:
             params["keys"] = keys
         sql = (
             "WITH found AS MATERIALIZED (SELECT item_id, sort_key FROM search_docs "  # noqa: S608
-            f"WHERE {index_match}{check} AND sort_key >= :lo AND sort_key < :hi{flagged}) "
+            f"WHERE {index_match}{check} AND sort_key >= :from AND sort_key < :hi{flagged}) "
             "SELECT item_id FROM found ORDER BY sort_key DESC LIMIT :n OFFSET :off"
         )
-        return list((await conn.execute(text(sql), params)).scalars().all())
+        # The index's candidates of the last RECENT_DAYS first (the planner ANDs the GIN bitmap
+        # with the sort_key range, so older candidates are not read), then of every day.
+        newest = await conn.scalar(
+            text("SELECT max(sort_key) FROM search_docs WHERE sort_key < :hi"), params
+        )
+        recent = ((int(newest or 0) >> ID_BITS) - RECENT_DAYS * 1440) << ID_BITS
+        for start in ([recent] if recent > params["lo"] else []) + [params["lo"]]:
+            params["from"] = start
+            ids = list((await conn.execute(text(sql), params)).scalars().all())
+            if len(ids) == limit:
+                break
+        return ids
 
     async def share(self, query: SearchQuery, *, sample: int = 1000) -> tuple[int, int]:
         """(found, of): how many of the newest `sample` stored items the query finds."""

@@ -105,3 +105,12 @@ def test_keys_are_the_first_letters_of_each_word_and_never_a_word():
     assert word_keys(SearchWord(("war", "wars"))) == ["war", "wars"]  # whole words, short too
     assert word_keys(SearchWord(("abc",), prefix=True)) is None  # shorter than its key
     assert phrase_pairs(SearchPhrase((SearchWord(("abc",), prefix=True), whole))) is None
+
+
+async def test_older_matches_follow_the_recent_ones(postgres_engine: AsyncEngine):
+    old = ("apa-en", "old", 24 * 40, "Border river crossing", "An older report.", "en", False)
+    await fill(search_store(postgres_engine), [*ROWS, old])
+    store = SearchStore(postgres_engine, window=0)  # the index: the last days, then all
+    assert await keys_of(store, '"border river"', limit=2) == ["en1", "old"]
+    assert await keys_of(store, '"border river"', limit=1) == ["en1"]
+    assert await keys_of(store, '"border river"', limit=1, offset=1) == ["old"]
