@@ -17,7 +17,7 @@ from datetime import datetime, tzinfo
 from bot.cli import labels, review, running, search, summary
 from bot.cli.exits import EXIT_CONFIG
 from bot.cli.guard import guarded
-from bot.cli.parser import build_parser
+from bot.cli.parser import parse
 from bot.config import Config, load_config
 from bot.errors import ConfigError
 from bot.operator import cli as config_cli
@@ -31,7 +31,7 @@ Handler = Callable[[Config, argparse.Namespace], int]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m bot` and the `media-review-bot` script."""
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
     if args.command == "extract":  # reads a page, not the config files
         _setup_logging("WARNING", None)
         return guarded(lambda: summary.run_extract(args), debug=args.debug)

@@ -7,6 +7,7 @@ The handlers live in a module per group (`running`, `review`, `summary`, and the
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any
 
 from bot.cli import labels
@@ -14,6 +15,22 @@ from bot.operator import cli as config_cli
 from bot.operator import probe_cli
 from bot.review.digest import FORMATS
 from bot.storage.search import SORTS
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line's arguments. In `search`, a word with one leading dash is an exclusion
+    of the query (`search bridge -corridor`), not an option argparse does not know."""
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command == "search" and all(_exclusion(r) for r in rest):
+        args.query = [*args.query, *rest]
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    return args
+
+
+def _exclusion(arg: str) -> bool:
+    return len(arg) > 1 and arg.startswith("-") and not arg.startswith("--")
 
 
 def build_parser() -> argparse.ArgumentParser:

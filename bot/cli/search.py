@@ -24,6 +24,7 @@ from bot.review.searchresults import group_by_story
 from bot.storage.access import DbAccess
 from bot.storage.alerts import AlertStore
 from bot.storage.engine import make_engine, migrate
+from bot.storage.existing import require_existing
 from bot.storage.search import SearchHit, SearchStore, Sort
 from bot.text.formatting import clean, format_console_time
 
@@ -84,6 +85,7 @@ def cmd_search(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _search(config: Config, query: Any, limit: int, sort: Sort) -> list[SearchHit]:
+    require_existing(config.settings.database_url)  # read-only: never create it (a typo)
     engine = make_engine(config.settings.database_url)
     try:
         await migrate(engine)
@@ -110,6 +112,7 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _counts(config: Config) -> list[tuple[int, int]]:
+    require_existing(config.settings.database_url)
     engine = make_engine(config.settings.database_url)
     try:
         await migrate(engine)

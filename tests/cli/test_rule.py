@@ -37,7 +37,7 @@ DATABASE_COMMANDS = [
 ]  # fmt: skip
 READ_ONLY = [
     ["latest"], ["digest"], ["config", "show"], ["config", "audit"], ["config", "export"],
-    ["config", "reload"],
+    ["config", "reload"], ["search", "bridge", "-corridor"], ["alerts", "list"],
 ]  # fmt: skip
 FILE_FAULTS = ["missing file", "folder", "not UTF-8", "empty file"]
 DATABASE_FAULTS = ["unreachable server", "not a database"]

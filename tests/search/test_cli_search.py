@@ -41,6 +41,13 @@ async def test_search_prints_json_lines_and_console_stories(
     nothing = run_bot("search", "zzzz", env=env)
     assert nothing.stdout.strip() == "nothing found"
 
+    # An exclusion as its own word, unquoted by the shell: a query word, not an option.
+    excluded = run_bot("search", "bridge", "-corridor", "--json", env=env)
+    assert excluded.returncode == 0, excluded.stderr
+    assert [json.loads(x)["title"] for x in excluded.stdout.splitlines()] == [
+        "Astara bridge over the border river opens"
+    ]
+
 
 async def test_a_malformed_query_is_one_line_and_exit_2(
     tmp_path: Path, feed_server: FeedServer, database_url: str, db_engine: AsyncEngine
