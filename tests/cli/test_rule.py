@@ -34,6 +34,7 @@ DATABASE_COMMANDS = [
     ["config", "pause", "apa"], ["config", "terms", "azerbaijan-iran"], ["config", "reload"],
     ["config", "compact"], ["config", "testmatch", "Baku and Tehran"],
     ["config", "addterm", "azerbaijan-iran", "azerbaijan", "Ganja city"],
+    ["search", "bridge"], ["alerts", "list"],
 ]  # fmt: skip
 READ_ONLY = [
     ["latest"], ["digest"], ["config", "show"], ["config", "audit"], ["config", "export"],
