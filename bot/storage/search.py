@@ -138,8 +138,8 @@ class SearchStore:
         ids = list((await conn.execute(text(first), params)).scalars().all())
         if len(ids) == limit:
             return ids
-        # Rare among the newest: the index's candidates, read whole, then ordered (the CTE keeps
-        # the planner from walking the newest again, now that matches are known to be rare).
+        # Rare among the newest: the index's candidates, checked as the heap scan reads them,
+        # then ordered (the CTE keeps the planner from walking the newest again).
         index_match, check = "doc @@ CAST(:q AS tsquery)", ""
         keys = pair_keys(query)
         if keys is not None:
