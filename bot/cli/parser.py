@@ -23,8 +23,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
     if rest and args.command == "search" and all(_exclusion(r) for r in rest):
-        args.query = [*args.query, *rest]
-    elif rest:
+        return argparse.Namespace(**{**vars(args), "query": [*args.query, *rest]})
+    if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     return args
 
