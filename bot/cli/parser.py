@@ -117,7 +117,8 @@ def _summary(sub: Any) -> None:
 
 def _search(sub: Any) -> None:
     search = sub.add_parser("search", help="find stored items (flagged or not) by a query")
-    search.add_argument("query", nargs="+", metavar="QUERY", help='words, "phrases", -word …')
+    # "*": an empty query or one of exclusions only gets the query language's own one line.
+    search.add_argument("query", nargs="*", metavar="QUERY", help='words, "phrases", -word …')
     search.add_argument("--limit", type=int, default=20, metavar="N", help="how many (default 20)")
     search.add_argument("--json", action="store_true", help="JSON Lines: one item a line")
     search.add_argument("--flagged", action="store_true", help="only items a topic flagged")

@@ -57,6 +57,11 @@ async def test_a_malformed_query_is_one_line_and_exit_2(
     assert bad.returncode == 2
     assert bad.stderr.strip() == 'bad query: unclosed quote: add the closing "'
     assert "Traceback" not in bad.stderr
+    only_out = run_bot("search", "-corridor", env=env)  # not argparse's usage text
+    assert only_out.returncode == 2
+    assert only_out.stderr.strip() == (
+        "bad query: a query needs a word to find, not only words to leave out"
+    )
 
 
 async def test_alerts_list_counts_per_chat_without_their_text(
