@@ -89,10 +89,9 @@ class SearchStore:
     ) -> list[int] | None:
         """SQLite: a page of the newest candidates that hold the loosened phrases (see
         `bot.storage.search_verify`); None when CHUNKS chunks did not decide it."""
-        sql, params = self._ids_sql(loose.query, "newest")
-        sql = sql.replace(f"SELECT ({ID_MASK} & rowid) FROM", "SELECT rowid, title, body FROM", 1)
-        sql = sql.replace("rowid < :hi", "rowid < :before", 1)
-        params |= {"before": params["hi"], "n": CHUNK, "off": 0}
+        # Newest first, each chunk below the last one's oldest key.
+        sql, params = self._ids_sql(loose.query, "newest", columns="rowid, title, body")
+        params |= {"n": CHUNK, "off": 0}
         found: list[int] = []
         for _ in range(CHUNKS):
             rows = (await conn.execute(text(sql), params)).all()
@@ -103,7 +102,7 @@ class SearchStore:
                         return found[offset:]
             if len(rows) < CHUNK:
                 return found[offset:]  # every candidate seen
-            params["before"] = rows[-1][0]
+            params["hi"] = rows[-1][0]
         return None
 
     async def _newest_postgres(
@@ -197,7 +196,10 @@ class SearchStore:
             return "doc @@ CAST(:q AS tsquery)", tsquery(query)
         return "search_fts MATCH :q", fts_match(query)
 
-    def _ids_sql(self, query: SearchQuery, sort: Sort) -> tuple[str, dict[str, Any]]:
+    def _ids_sql(
+        self, query: SearchQuery, sort: Sort, *, columns: str | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """The SQL of a page of ids (or of `columns`) and its parameters."""
         match, q = self._match(query)
         lo = key_bound(query.since) if query.since else 0
         hi = key_bound(query.until) if query.until else _NO_END
@@ -212,7 +214,7 @@ class SearchStore:
         if query.flagged:
             where += f" AND {item} IN (SELECT item_id FROM item_topics)"  # noqa: S608
         order = f"{key} DESC" if sort == "newest" else f"{rank}, {key} DESC"
-        sql = f"SELECT {item} FROM {table} WHERE {where} ORDER BY {order} LIMIT :n OFFSET :off"  # noqa: S608
+        sql = f"SELECT {columns or item} FROM {table} WHERE {where} ORDER BY {order} LIMIT :n OFFSET :off"  # noqa: S608
         return sql, params
 
 
