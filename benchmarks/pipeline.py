@@ -2,6 +2,8 @@
 
 Run: .venv/bin/python benchmarks/pipeline.py [--feeds N] [--items M] [--repeat R] [--quick]
      [--search-index]   (the store writes the search index too, as `run` does since issue 21)
+     .venv/bin/python benchmarks/pipeline.py --index-cost P [--feeds N] [--batch B]
+                        (first sight without and with the search index, B feeds in turns)
      .venv/bin/python benchmarks/pipeline.py --fresh [--database-url URL]   (see benchmarks/fresh.py)
      .venv/bin/python benchmarks/pipeline.py --mixed [--feeds N]   (feeds, channel previews and
                                                      listing pages: see benchmarks/mixed.py)
@@ -282,11 +284,94 @@ async def bench(args: argparse.Namespace) -> int:
         farm.close()
 
 
-async def _passes(args: argparse.Namespace, farm: Farm, store: Store) -> int:
-    sources = [
+def farm_sources(farm: Farm, feeds: int) -> list[Source]:
+    """One source per feed of the farm."""
+    return [
         Source(id=f"feed-{i:05d}", name=f"Outlet {i}", url=farm.url(i), interval=300, language="en")
-        for i in range(args.feeds)
+        for i in range(feeds)
     ]
+
+
+async def index_cost(args: argparse.Namespace) -> int:
+    """First sight through two pipelines, without and with the search index, in alternation.
+
+    On a shared machine a pass's CPU time drifts by ±15 % over a minute, which swamps a cost of
+    10 % when the runs with and without the index are minutes apart. So each round builds two
+    pipelines on two new databases and lets them take the feeds in turns, `--batch` feeds at a
+    time (concurrently, up to `--conns`), the order alternating; each side's CPU is summed over
+    its batches."""
+    print(
+        f"index cost: {args.index_cost} rounds of first sight, {args.feeds} feeds x {args.items} "
+        f"items (SQLite), in turns of {args.batch} feeds",
+        flush=True,
+    )
+    farm = Farm(args.feeds, args.items)
+    ratios = []
+    try:
+        for round_ in range(args.index_cost):
+            without, with_index = await first_sight_in_turns(args, farm)
+            ratios.append(with_index / without)
+            print(
+                f"  round {round_ + 1}: CPU without {without:6.2f} s, with {with_index:6.2f} s: "
+                f"{ratios[-1] - 1:+.1%}",
+                flush=True,
+            )
+    finally:
+        farm.close()
+    median = statistics.median(ratios) - 1
+    print(
+        f"  index cost: median {median:+.1%} of first-sight CPU "
+        f"(range {min(ratios) - 1:+.1%} to {max(ratios) - 1:+.1%}); target <= +10%: "
+        f"{'met' if median <= 0.10 else 'MISSED'}"
+    )
+    return 0
+
+
+async def first_sight_in_turns(args: argparse.Namespace, farm: Farm) -> tuple[float, float]:
+    """CPU seconds of first sight without and with the index, each on a new SQLite database."""
+    sources = farm_sources(farm, args.feeds)
+    matcher = compile_topics(load_topics(REPO / "config" / "topics.toml"))
+    cpu = [0.0, 0.0]
+    with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
+        engines = [make_engine(f"sqlite:///{tmp}/{side}.db") for side in ("plain", "indexed")]
+        try:
+            pipelines = []
+            async with make_client(max_connections=args.conns) as client:
+                for side, engine in enumerate(engines):
+                    await migrate(engine)
+                    store = Store(
+                        engine, on_saved=[SearchIndex("sqlite", folder())] if side else []
+                    )
+                    await store.sync_sources(sources)
+                    pipelines.append(
+                        Pipeline(
+                            fetcher=Fetcher(
+                                client, max_connections=args.conns, per_host=args.conns
+                            ),
+                            store=store,
+                            matcher=matcher,
+                            messenger=CountingMessenger(),
+                            clock=lambda: datetime.now(UTC),
+                        )
+                    )
+                for turn, start in enumerate(range(0, len(sources), args.batch)):
+                    batch = sources[start : start + args.batch]
+                    for side in (0, 1) if turn % 2 == 0 else (1, 0):
+                        started = time.process_time()
+                        reports = await pipelines[side].run_all(batch)
+                        cpu[side] += time.process_time() - started
+                        if any(r.outcome != "new" for r in reports):
+                            raise RuntimeError(
+                                f"not all new: {Counter(r.outcome for r in reports)}"
+                            )
+        finally:
+            for engine in engines:
+                await engine.dispose()
+    return cpu[0], cpu[1]
+
+
+async def _passes(args: argparse.Namespace, farm: Farm, store: Store) -> int:
+    sources = farm_sources(farm, args.feeds)
     await store.sync_sources(sources)
     matcher = compile_topics(load_topics(REPO / "config" / "topics.toml"))
     messenger = CountingMessenger()
@@ -330,7 +415,7 @@ async def _passes(args: argparse.Namespace, farm: Farm, store: Store) -> int:
 def main() -> None:
     """Parse the arguments and run."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--feeds", type=int, default=2000)
+    parser.add_argument("--feeds", type=int, help="default 2000 (300 with --index-cost)")
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3, help="runs of passes (b) and (c)")
     parser.add_argument("--changed", type=float, default=0.10, help="share of feeds changed in (c)")
@@ -352,7 +437,17 @@ def main() -> None:
         action="store_true",
         help="store with the search index hook, as `run` does",
     )
+    parser.add_argument(
+        "--index-cost",
+        type=int,
+        metavar="P",
+        help="P rounds of first sight without and with the search index, in turns (SQLite)",
+    )
+    parser.add_argument("--batch", type=int, default=20, help="--index-cost: feeds per turn")
     args = parser.parse_args()
+    args.feeds = args.feeds or (300 if args.index_cost else 2000)
+    if args.index_cost:
+        sys.exit(asyncio.run(index_cost(args)))
     if args.quick:
         args.feeds, args.items, args.repeat = 150, 20, 2
     if args.mixed:

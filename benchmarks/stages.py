@@ -13,7 +13,9 @@ timed with `time.process_time`:
 - review summaries: `bot.polling.summaries.Summaries` for the flagged items (no article fetch);
 - store: `Store.save_fetch` on a temporary SQLite file without hooks (SQLite's work runs in
   aiosqlite's thread, which `process_time` counts);
-- stories: the same save with the story hook (`StoryStore.assign`) on a second file, minus store.
+- stories: the same save with the story hook (`StoryStore.assign`) on a second file, minus store;
+- search index: the same save with the search index hook (`SearchIndex`, as `run` has it) on a
+  third file, minus store.
 
 No HTTP, no event-loop scheduling between sources and no thread hand-offs: those are what the
 fresh-process benchmark (`python -m benchmarks.pipeline --fresh`) adds on top. Rounds alternate
@@ -39,16 +41,20 @@ from benchmarks.feedfarm import Farm
 from bot.feeds.parse import read_feed
 from bot.models import MatchedItem, Source, Validators
 from bot.polling.summaries import Summaries
+from bot.review.searchwords import folder
 from bot.review.stories import Grouper, Rules
 from bot.storage.engine import make_engine, migrate
 from bot.storage.items import Store
+from bot.storage.search_index import SearchIndex
 from bot.storage.stories import StoryStore
 from bot.topics.config import load_topics
 from bot.topics.matcher import compile_topics
 
 REPO = Path(__file__).resolve().parents[1]
 CONTENT_TYPE = "application/rss+xml; charset=utf-8"
-STAGES = ("read_feed", "normalize", "match", "review summaries", "store", "stories")
+STAGES = (
+    "read_feed", "normalize", "match", "review summaries", "store", "stories", "search index",
+)  # fmt: skip
 
 
 class Timer:
@@ -74,15 +80,16 @@ def bare(bodies: list[bytes]) -> float:
 
 
 async def ours(bodies: list[bytes], directory: Path) -> dict[str, float]:
-    """CPU per stage over every body, on two fresh SQLite files (with and without stories)."""
+    """CPU per stage over every body, on three fresh SQLite files (plain, stories, index)."""
     matcher = compile_topics(load_topics(REPO / "config" / "topics.toml"))
     now = datetime.now(UTC)
     window = timedelta(hours=48)
     plain_engine = make_engine(f"sqlite+aiosqlite:///{directory}/plain.db")
     story_engine = make_engine(f"sqlite+aiosqlite:///{directory}/stories.db")
+    index_engine = make_engine(f"sqlite+aiosqlite:///{directory}/index.db")
     timer = Timer()
     try:
-        for engine in (plain_engine, story_engine):
+        for engine in (plain_engine, story_engine, index_engine):
             await migrate(engine)
         plain = Store(plain_engine)
         grouped = Store(
@@ -91,12 +98,13 @@ async def ours(bodies: list[bytes], directory: Path) -> dict[str, float]:
                 StoryStore(story_engine, Grouper(Rules(window=window)), window=window).assign
             ],
         )
+        indexed = Store(index_engine, on_saved=[SearchIndex("sqlite", folder())])
         summaries = Summaries(articles=None)
         sources = [
             Source(f"s{n}", f"S{n}", f"http://farm.test/f/{n}.xml", 300.0)
             for n in range(len(bodies))
         ]
-        for store in (plain, grouped):
+        for store in (plain, grouped, indexed):
             await store.sync_sources(sources)
         for source, body in zip(sources, bodies, strict=True):
             with timer.stage("read_feed"):
@@ -116,11 +124,14 @@ async def ours(bodies: list[bytes], directory: Path) -> dict[str, float]:
                 await save(plain)
             with timer.stage("stories"):
                 await save(grouped)
+            with timer.stage("search index"):
+                await save(indexed)
     finally:
-        await plain_engine.dispose()
-        await story_engine.dispose()
+        for engine in (plain_engine, story_engine, index_engine):
+            await engine.dispose()
     spent = timer.spent
     spent["stories"] -= spent["store"]
+    spent["search index"] -= spent["store"]
     return spent
 
 
