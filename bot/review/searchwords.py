@@ -61,6 +61,8 @@ def folder(max_words: int = 100_000) -> Callable[[str], str]:
     memo: dict[str, str] = {}
 
     def fold(text: str) -> str:
+        if text.isascii():  # most feed text: folding is lower case, words are alnum runs (in C)
+            return b" ".join(text.encode("ascii").translate(_ASCII_FOLD).split()).decode("ascii")
         parts = []
         for piece in text.translate(_ASCII_PUNCTUATION).split():
             folded = memo.get(piece)
@@ -76,6 +78,9 @@ def folder(max_words: int = 100_000) -> Callable[[str], str]:
 
 
 _ASCII_PUNCTUATION = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"})
+# ASCII as folding sees it: a letter is its lower case (fold_char("I") is "i" too), a digit is
+# itself, and every other character separates words (punctuation, controls, "_").
+_ASCII_FOLD = bytes(ord(chr(c).lower()) if chr(c).isalnum() else 32 for c in range(256))
 
 
 def script_of(word: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -150,6 +151,18 @@ def test_a_malformed_query_is_one_clear_line(query: str, message: str):
 )
 def test_the_index_folds_text_into_the_words_the_parser_sees(text: str):
     assert folder()(text) == normalize(text)
+
+
+def test_the_index_folds_ascii_text_as_the_filter_does():
+    # ASCII text takes a shortcut (a byte table in C); every ASCII character, alone and in runs,
+    # must still give the words the filter's own tokenizer gives.
+    fold = folder()
+    every = "".join(chr(c) for c in range(128))
+    rng = random.Random(21)
+    alphabet = every + "AZaz09 " * 8
+    texts = [every, every[::-1], *(chr(c) * 3 + "Ab1" for c in range(128))]
+    texts += ["".join(rng.choices(alphabet, k=rng.randint(0, 60))) for _ in range(500)]
+    assert [fold(t) for t in texts] == [normalize(t) for t in texts]
 
 
 def test_the_index_folding_agrees_with_the_filter_on_real_items():
