@@ -14,7 +14,7 @@ failed) are `bot.storage.source_state.SourceStates`, on the same access (`Store.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -75,12 +75,17 @@ class Saved:
     announce: bool  # False: a first sight's backlog, not announced
 
 
+Committed = Callable[[], None]  # called once the transaction has committed, never if it failed
+
+
 class SavedHook(Protocol):
     """Runs inside `save_fetch`'s transaction, after the other hooks, with every new item
     (flagged or not) and its id: the search index, alerts (which skip a backlog, `announce`
-    False)."""
+    False). It may return a `Committed` callback: a memo of what is now durable (the search
+    index's known words) must not learn it from a transaction that might still fail, and
+    SQLAlchemy's `commit` event fires before the database has committed."""
 
-    async def __call__(self, conn: AsyncConnection, saved: Saved) -> None: ...
+    async def __call__(self, conn: AsyncConnection, saved: Saved) -> Committed | None: ...
 
 
 _WANTED: BindParameter[str] = bindparam("keys", expanding=True)
@@ -121,14 +126,18 @@ class FetchHooks:
 
     async def run(
         self, conn: AsyncConnection, source_id: str, saved: Saved
-    ) -> tuple[StoredItem, ...]:
-        """Run every hook on the fetch's new items; the flagged ones announced (else none)."""
+    ) -> tuple[tuple[StoredItem, ...], list[Committed]]:
+        """Run every hook on the fetch's new items: the flagged ones announced (else none), and
+        the callbacks to call once the transaction has committed."""
         flagged: tuple[StoredItem, ...] = ()
         if (saved.announce or self._on_matched) and any(m.matches for _, m in saved.new):
             flagged = await self._flagged(conn, source_id, saved)
+        committed = []
         for saved_hook in self._on_saved:
-            await saved_hook(conn, saved)
-        return flagged
+            callback = await saved_hook(conn, saved)
+            if callback is not None:
+                committed.append(callback)
+        return flagged, committed
 
     async def _flagged(
         self, conn: AsyncConnection, source_id: str, saved: Saved
@@ -296,7 +305,10 @@ class Store:
                 **UNCLAIMED,
             }
             await conn.execute(self._upsert_fetched, state)
-            flagged = await self._hooks.run(conn, source_id, Saved(new, now, announce))
+            saved = Saved(new, now, announce)
+            flagged, committed = await self._hooks.run(conn, source_id, saved)
+        for callback in committed:  # the write block has exited: the COMMIT has succeeded
+            callback()
         return SaveResult(new_items=len(new), flagged=flagged)
 
     async def latest(self, n: int, *, topics: Sequence[str] | None = None) -> list[StoredItem]:

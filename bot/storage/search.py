@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.models import SearchQuery, StoredItem
@@ -31,6 +31,9 @@ SORTS: tuple[Sort, ...] = ("newest", "relevance")
 _NO_END = (1 << 62) - 1
 WINDOW = 1000  # newest documents PostgreSQL checks one by one before it asks its index
 RECENT_DAYS = 14  # of documents PostgreSQL's index is asked for before all of them
+_TEXTS = text("SELECT item_id, title, body FROM search_text WHERE item_id IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,20 +92,26 @@ class SearchStore:
     ) -> list[int] | None:
         """SQLite: a page of the newest candidates that hold the loosened phrases (see
         `bot.storage.search_verify`); None when CHUNKS chunks did not decide it."""
-        # Newest first, each chunk below the last one's oldest key.
-        sql, params = self._ids_sql(loose.query, "newest", columns="rowid, title, body")
+        # Newest first, each chunk below the last one's oldest key. The text is read from
+        # search_text by item id (FTS5 would look its columns up by sort key, unindexed).
+        sql, params = self._ids_sql(loose.query, "newest", columns="rowid")
         params |= {"n": CHUNK, "off": 0}
         found: list[int] = []
         for _ in range(CHUNKS):
-            rows = (await conn.execute(text(sql), params)).all()
-            for key, title, body in rows:
-                if all(holds(p, title) or holds(p, body) for p in loose.phrases):
-                    found.append(key & ID_MASK)
+            keys = (await conn.execute(text(sql), params)).scalars().all()
+            ids = [key & ID_MASK for key in keys]
+            texts = {r.item_id: r for r in await conn.execute(_TEXTS, {"ids": ids})} if ids else {}
+            for item_id in ids:
+                doc = texts.get(item_id)
+                if doc is not None and all(
+                    holds(p, doc.title) or holds(p, doc.body) for p in loose.phrases
+                ):
+                    found.append(item_id)
                     if len(found) == offset + limit:
                         return found[offset:]
-            if len(rows) < CHUNK:
+            if len(keys) < CHUNK:
                 return found[offset:]  # every candidate seen
-            params["hi"] = rows[-1][0]
+            params["hi"] = keys[-1]
         return None
 
     async def _newest_postgres(

@@ -4,10 +4,12 @@ and the full-text index, which lives outside SQLAlchemy's metadata.
 `alerts` and `alert_hits` are ordinary tables on `bot.storage.tables.metadata` (migration 0010).
 The index is backend-specific and so is not declared here (autogenerate and the schema check skip
 it through `outside_metadata`):
-- SQLite: `search_fts`, an FTS5 table (title, body, meta; the `ascii` tokenizer, which keeps every
-  non-ASCII letter, over words the bot has already folded), its rowid the item's `sort_key`; a
-  trigger on `items` deletes an item's row in the same statement that deletes the item; and
-  `search_words`, its vocabulary (`bot.storage.search_words`, migration 0013).
+- SQLite: `search_text` (item_id, sort_key, title, body, meta: the folded words), indexed by
+  `search_fts`, an FTS5 table over it as external content (the `ascii` tokenizer, which keeps
+  every non-ASCII letter, over words the bot has already folded), its rowid the item's
+  `sort_key` (migration 0015; before it, FTS5 held the text itself); triggers keep the index in
+  step with search_text and delete an item's document in the same statement that deletes the
+  item; and `search_words`, its vocabulary (`bot.storage.search_words`, migration 0013).
 - PostgreSQL: `search_docs` (item_id → items ON DELETE CASCADE, sort_key, doc tsvector built
   with the 'simple' configuration) with a GIN index on doc and a b-tree on sort_key.
 
@@ -56,9 +58,9 @@ alert_hits = Table(
 
 
 def outside_metadata(name: str | None) -> bool:
-    """True for the search index's tables (FTS5 and its shadow tables, search_docs)."""
+    """True for the search index's tables (FTS5 and its shadow tables, search_docs …)."""
     return bool(name) and (
-        str(name).startswith("search_fts") or name in ("search_docs", "search_words")
+        str(name).startswith("search_fts") or name in ("search_docs", "search_words", "search_text")
     )
 
 

@@ -10,15 +10,17 @@ to count them: as slow as the prefix query.)
 
 `search_words` is written in the items' own transaction, beside the FTS5 row (`add_words`), so
 the vocabulary never lacks a word the index holds. It only grows: a word whose items retention
-removed costs an exact lookup that finds nothing. PostgreSQL does not need it (its GIN index
-finds a prefix's entries in its own sorted tree).
+removed costs an exact lookup that finds nothing. Because it only grows, the index writer
+remembers the words its process has seen committed and writes only the others
+(`SearchIndex`). PostgreSQL does not need it (its GIN index finds a prefix's entries in its own
+sorted tree).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -39,20 +41,19 @@ _LOOKUP = text(
 )
 
 
-def words_of(rows: Iterable[Mapping[str, Any]]) -> list[str]:
+def words_of(rows: Iterable[Mapping[str, Any]]) -> set[str]:
     """The distinct words of documents' title and body (already folded, space-separated)."""
     found: set[str] = set()
     for row in rows:
         found.update(row["title"].split())
         found.update(row["body"].split())
-    return sorted(found)
+    return found
 
 
-async def add_words(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Record the words of documents being indexed, in the caller's transaction."""
-    words = words_of(rows)
+async def add_words(conn: AsyncConnection, words: Collection[str]) -> None:
+    """Record words of documents being indexed, in the caller's transaction."""
     if words:
-        await conn.execute(_INSERT, {"words": json.dumps(words, ensure_ascii=False)})
+        await conn.execute(_INSERT, {"words": json.dumps(sorted(words), ensure_ascii=False)})
 
 
 def fill_from_index(conn: Connection) -> int:

@@ -85,7 +85,7 @@ async def test_a_phrase_is_found_wherever_its_words_stand_together(postgres_engi
 async def test_the_migration_gives_stored_documents_their_keys(postgres_engine: AsyncEngine):
     await fill(Store(postgres_engine))
     async with postgres_engine.begin() as conn:
-        await conn.run_sync(backfill, normalize, pairs=False)  # as migration 0010 left them
+        await conn.run_sync(backfill, normalize, at_0010=True)  # as migration 0010 left them
     async with postgres_engine.connect() as conn:
         keyed = "SELECT count(*) FROM search_docs WHERE doc @@ CAST(:k AS tsquery)"
         assert await conn.scalar(text(keyed), {"k": "'~погр~реку'"}) == 0

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.models import SearchPhrase, SearchQuery, SearchWord
 from bot.review.query import parse_query
-from bot.storage.items import Store
+from bot.storage.items import Saved, Store
 from bot.storage.search import SearchStore
 from bot.storage.search_compile import fts_match
-from bot.storage.search_index import backfill
+from bot.storage.search_index import SearchIndex, backfill
 from bot.storage.search_verify import holds, loosen
 from bot.storage.search_words import MAX_PHRASES, fill_from_index, spelled
 from bot.topics.folding import normalize
@@ -130,3 +130,60 @@ def test_loosen_splits_only_a_lone_phrase_too_large_to_spell():
     assert holds(phrase.words, "the borders river")
     assert not holds(phrase.words, "river borders")
     assert not holds(phrase.words, "border the river")
+
+
+async def segments(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(text("SELECT count(DISTINCT segid) FROM search_fts_idx")))
+
+
+async def test_a_newest_first_fetch_is_written_as_one_segment(sqlite_engine: AsyncEngine):
+    # en1..en3 get ascending ids but are ever older, so their rowids (sort keys) fall: inserted
+    # in that order, each would make FTS5 write out a segment of its own.
+    await fill(search_store(sqlite_engine), ROWS[:3])
+    assert await segments(sqlite_engine) == 1
+    assert await found(SearchStore(sqlite_engine), "bridge") == ["en1", "en3"]
+
+
+class FailOnce:
+    """A later hook of the same save that fails the first time: the transaction rolls back."""
+
+    def __init__(self) -> None:
+        self.failed = False
+
+    async def __call__(self, conn: AsyncConnection, saved: Saved) -> None:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("the save fails after the index has written its rows")
+
+
+async def vocabulary(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as conn:
+        return set((await conn.execute(text("SELECT word FROM search_words"))).scalars())
+
+
+async def test_only_committed_words_are_remembered_as_known(sqlite_engine: AsyncEngine):
+    index = SearchIndex("sqlite", normalize)
+    store = Store(sqlite_engine, on_saved=[index, FailOnce()])
+    with pytest.raises(RuntimeError):
+        await fill(store, ROWS[3:4])
+    assert await vocabulary(sqlite_engine) == set()  # rolled back, with the index's rows
+    await fill(store, ROWS[3:4])  # the same words again, by the same index
+    assert "пограничную" in await vocabulary(sqlite_engine)
+    assert await found(SearchStore(sqlite_engine), "пограничный") == ["ru1"]
+
+
+async def test_a_committed_word_is_not_written_again_by_the_same_process(
+    sqlite_engine: AsyncEngine,
+):
+    store = Store(sqlite_engine, on_saved=[SearchIndex("sqlite", normalize)])
+    await fill(store, ROWS[3:4])  # ru1: "Мост через пограничную реку …"
+    async with sqlite_engine.begin() as conn:  # were it written again, it would be back
+        await conn.execute(text("DELETE FROM search_words WHERE word = 'мост'"))
+    await fill(store, [("tass", "ru8", 1, "Новый мост на границе", "", "ru", False)])
+    words = await vocabulary(sqlite_engine)
+    assert "мост" not in words
+    assert {"новыи", "границе"} <= words  # the fetch's new words are written
+    another_process = Store(sqlite_engine, on_saved=[SearchIndex("sqlite", normalize)])
+    await fill(another_process, [("tass", "ru9", 1, "Мост", "", "ru", False)])
+    assert "мост" in await vocabulary(sqlite_engine)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from bot.storage.search_index import POSTGRES_SCHEMA, SQLITE_SCHEMA, backfill
+from bot.storage.search_index import POSTGRES_SCHEMA, SQLITE_SCHEMA_0010, backfill
 from bot.topics.folding import normalize
 
 revision: str = "0010"
@@ -56,10 +56,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("item_id", "chat_id", name="pk_alert_hits"),
     )
     bind = op.get_bind()
-    schema = POSTGRES_SCHEMA if bind.dialect.name == "postgresql" else SQLITE_SCHEMA
+    schema = POSTGRES_SCHEMA if bind.dialect.name == "postgresql" else SQLITE_SCHEMA_0010
     for statement in schema:
         op.execute(statement)
-    backfill(bind, normalize, pairs=False)  # migration 0014 adds them
+    backfill(bind, normalize, at_0010=True)  # 0014 adds the pair keys, 0015 moves the text
 
 
 def downgrade() -> None:
